@@ -127,6 +127,14 @@ export interface ProjectStats {
   /** Beta prior of reproduction success. */
   alpha0: number;
   beta0: number;
+  /** True when σ̂ was raised to the numerical floor (e.g. all observations identical). */
+  sigmaFloored?: boolean;
+  /** Maximized marginal log-likelihood of π, τ (absent when defaults were used). */
+  logLik?: number;
+  /** True when α0, β0 were fitted (≥ 10 reproduced experiments) rather than Beta(1, 1). */
+  betaFitted?: boolean;
+  /** Number of experiments with at least one finished reproduction. */
+  nReproduced?: number;
 }
 
 /** The score of one experiment (SPEC §3, §15 `confidence`). */

@@ -1,0 +1,42 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import './http/types.js';
+import type { Deps } from './services/deps.js';
+import problemErrors from './http/plugins/problem-errors.js';
+import swaggerPlugin from './http/plugins/swagger.js';
+import { loadSchemas } from './http/schemas.js';
+import { makeValidatorCompiler } from './http/validation.js';
+import healthRoutes from './http/routes/health/index.js';
+import projectRoutes from './http/routes/projects/index.js';
+import experimentRoutes from './http/routes/experiments/index.js';
+import gateRoutes from './http/routes/gate/index.js';
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'];
+  swaggerUi?: boolean;
+}
+
+/** Builds the Fastify app around its dependencies. Never listens; the caller does. */
+export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: deps.config.bodyLimit,
+    trustProxy: true,
+    requestTimeout: 0,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.decorate('deps', { ...deps, log: deps.log ?? app.log } as Deps);
+  app.decorateRequest('visibleProjects', null);
+  app.decorateRequest('caller', 'anonymous');
+
+  const shared = loadSchemas();
+  for (const s of shared) app.addSchema(s);
+  app.setValidatorCompiler(makeValidatorCompiler(shared));
+
+  await app.register(problemErrors);
+  await app.register(swaggerPlugin, { ui: opts.swaggerUi });
+  await app.register(healthRoutes);
+  await app.register(projectRoutes);
+  await app.register(experimentRoutes);
+  await app.register(gateRoutes);
+  return app;
+}

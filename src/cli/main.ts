@@ -1,0 +1,51 @@
+import { DomainError } from '../domain/errors.js';
+
+/** Exit codes shared by every command (SPEC §8). */
+export const EXIT = { accept: 0, ok: 0, reject: 1, usage: 2, error: 2, reanchor: 3 } as const;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  serve: { summary: 'run the service (same as npm start)', load: async () => (await import('./serve.js')).serveCommand },
+  migrate: { summary: 'apply database migrations and exit', load: async () => (await import('./serve.js')).migrateCommand },
+};
+
+/** Registers a command (later modules add ingest, gate, check, runner, report, init, token). */
+export function registerCommand(name: string, summary: string, load: () => Promise<Command>) {
+  COMMANDS[name] = { summary, load };
+}
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  return `usage: ecv <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nGlobal: --url (or ECV_URL) talks to a service with ECV_TOKEN; without it, commands run in-process on the embedded database.`;
+}
+
+/** Dispatches argv to a command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  await import('./commands.js');
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`ecv: unknown command '${name}'\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await (await cmd.load())(rest);
+  } catch (e) {
+    if (e instanceof DomainError) {
+      console.error(`ecv ${name}: ${e.message}`);
+      for (const d of e.errors ?? []) console.error(`  ${d.line !== undefined ? `line ${d.line}: ` : d.pointer ? `${d.pointer}: ` : ''}${d.message}`);
+      return EXIT.error;
+    }
+    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      console.error(`ecv ${name}: ${(e as Error).message}`);
+      return EXIT.usage;
+    }
+    console.error(`ecv ${name}: ${(e as Error).message ?? e}`);
+    return EXIT.error;
+  }
+}

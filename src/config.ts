@@ -1,0 +1,67 @@
+import { isAbsolute, resolve } from 'node:path';
+import { DomainError } from './domain/errors.js';
+
+/** Validated, frozen service configuration. */
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; absent = embedded PGlite under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  adminToken?: string;
+  /** When false, requests need no token (embedded quick start, in-process CLI). */
+  authRequired: boolean;
+  logLevel: string;
+  /** Largest request body in bytes (results.tsv uploads included). */
+  bodyLimit: number;
+  /** Requests per minute per token (or per IP without a token). */
+  rateLimitPerMinute: number;
+  review: { apiKey?: string; baseUrl?: string; model: string; timeoutMs: number; concurrency: number };
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new DomainError('validation_failed', `${name} must be an integer in [${min}, ${max}], got '${raw}'`);
+  }
+  return n;
+}
+
+/** Reads configuration from the environment; throws a DomainError on any bad value. Pure. */
+export function loadConfig(env: Env, cwd = '.'): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new DomainError('validation_failed', `DATABASE_URL must start with postgres:// (got '${databaseUrl.slice(0, 20)}…')`);
+  }
+  const dataDirRaw = env.ECV_DATA_DIR || './data';
+  const dataDir = dataDirRaw === 'memory://' || isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+  const authMode = (env.ECV_AUTH ?? '').toLowerCase();
+  if (authMode && !['on', 'off'].includes(authMode)) {
+    throw new DomainError('validation_failed', `ECV_AUTH must be 'on' or 'off' (got '${env.ECV_AUTH}')`);
+  }
+  const cfg: Config = {
+    port: intVar(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl,
+    dataDir,
+    adminToken: env.ECV_ADMIN_TOKEN || undefined,
+    // Auth is on when explicitly asked for, when an admin token is configured, or on PostgreSQL
+    // (a shared deployment). The embedded quick start on loopback needs no token.
+    authRequired: authMode ? authMode === 'on' : Boolean(env.ECV_ADMIN_TOKEN || databaseUrl),
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimit: intVar(env, 'ECV_BODY_LIMIT', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rateLimitPerMinute: intVar(env, 'ECV_RATE_LIMIT', 6000, 1, 10_000_000),
+    review: {
+      apiKey: env.OPENAI_API_KEY || undefined,
+      baseUrl: env.OPENAI_BASE_URL || undefined,
+      model: env.ECV_REVIEW_MODEL || 'gpt-4o-mini',
+      timeoutMs: intVar(env, 'ECV_REVIEW_TIMEOUT_MS', 30_000, 100, 600_000),
+      concurrency: intVar(env, 'ECV_REVIEW_CONCURRENCY', 2, 1, 64),
+    },
+  };
+  return Object.freeze(cfg);
+}

@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { Mutex, pgliteDialect } from './pglite-dialect.js';
+
+export type Engine = 'pglite' | 'postgres';
+
+/** An open database, on either engine, with what the migrator and pg-boss need beside Kysely. */
+export interface DbHandle {
+  engine: Engine;
+  db: Kysely<Database>;
+  /** Runs a multi-statement script with no parameters, in one transaction. */
+  runScript(text: string): Promise<void>;
+  /** One statement, optionally parameterised (the shape pg-boss's `db.executeSql` wants). */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Runs fn holding the engine's migration lock (advisory lock on PostgreSQL). */
+  withMigrationLock<T>(fn: (exec: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }>) => Promise<T>): Promise<T>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  /** PGlite data directory, or 'memory://' for an in-memory database. */
+  dataDir?: string;
+  poolSize?: number;
+  onPoolError?: (err: Error) => void;
+}
+
+const MIGRATION_LOCK_ID = 7_262_001;
+
+// int8 (count(*), sums) as JS numbers: ECV's counts stay far below 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** Opens PostgreSQL when a URL is given, else PGlite under dataDir. */
+export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir ?? 'memory://');
+}
+
+async function openPostgres(url: string, opts: OpenOptions): Promise<DbHandle> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    async runScript(text) {
+      const client = await pool.connect();
+      try {
+        await client.query(`BEGIN;\n${text}\n;COMMIT;`);
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    async executeSql(text, values) {
+      const res = await pool.query(text, values as unknown[] | undefined);
+      return { rows: res.rows };
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await db.destroy();
+    },
+    async withMigrationLock(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+        const out = await fn(async (text, values) => ({ rows: (await client.query(text, values as unknown[] | undefined)).rows }));
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<DbHandle> {
+  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  await client.waitReady;
+  const mutex = new Mutex();
+  const db = new Kysely<Database>({ dialect: pgliteDialect(client, mutex) });
+  const exec = async (text: string, values?: unknown[]) => {
+    if (values && values.length > 0) return { rows: (await client.query(text, values)).rows };
+    const results = await client.exec(text);
+    return { rows: results.length > 0 ? results[results.length - 1].rows : [] };
+  };
+  return {
+    engine: 'pglite',
+    db,
+    async runScript(text) {
+      await mutex.run(async () => {
+        await client.exec('BEGIN');
+        try {
+          await client.exec(text);
+          await client.exec('COMMIT');
+        } catch (e) {
+          await client.exec('ROLLBACK');
+          throw e;
+        }
+      });
+    },
+    executeSql: (text, values) => mutex.run(() => exec(text, values)),
+    async ping() {
+      await mutex.run(() => client.query('SELECT 1'));
+    },
+    async close() {
+      await db.destroy();
+      await mutex.run(() => client.close());
+    },
+    async withMigrationLock(fn) {
+      // One process owns a PGlite directory; the mutex is the lock.
+      return mutex.run(async () => {
+        await client.exec('BEGIN');
+        try {
+          const out = await fn(exec);
+          await client.exec('COMMIT');
+          return out;
+        } catch (e) {
+          await client.exec('ROLLBACK');
+          throw e;
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { sql, type Selectable } from 'kysely';
+import type { ExperimentInput, ExperimentStatus, Reproduction, Score } from '../domain/types.js';
+import type { ExperimentsTable } from './schema.js';
+import type { Executor } from './projects.repository.js';
+
+/** Cascade fields stored with each experiment. */
+export interface CascadeState {
+  compounded: number;
+  weakest: { key: string; confidence: number };
+  hardGate: { key: string; code: string } | null;
+  ancestors: number;
+}
+
+/** An experiment as stored, mapped to domain shapes. */
+export interface ExperimentRecord extends ExperimentInput {
+  id: number;
+  seq: number;
+  status: ExperimentStatus;
+  premises: string[];
+  replicates: number[];
+  contentHash: string;
+  score: Score | null;
+  anchored: boolean;
+  cascade: CascadeState | null;
+  review: Record<string, unknown> | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Row → domain. Optional fields absent in the row stay absent in the record. */
+export function rowToExperiment(row: Selectable<ExperimentsTable>): ExperimentRecord {
+  const rec: ExperimentRecord = {
+    id: row.id,
+    key: row.key,
+    seq: row.seq,
+    status: row.status as ExperimentStatus,
+    value: row.value,
+    baseline: row.baseline,
+    replicates: row.replicates ?? [],
+    premises: row.premises ?? [],
+    metadata: row.metadata ?? {},
+    contentHash: row.content_hash,
+    score: (row.score as unknown as Score | null) ?? null,
+    anchored: row.anchored,
+    cascade: (row.cascade as unknown as CascadeState | null) ?? null,
+    review: row.review ?? null,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+  if (row.code) rec.code = row.code as ExperimentInput['code'];
+  if (row.description !== null) rec.description = row.description;
+  if (row.hypothesis !== null) rec.hypothesis = row.hypothesis;
+  if (row.resources) rec.resources = row.resources as ExperimentInput['resources'];
+  return rec;
+}
+
+export interface NewExperiment {
+  input: ExperimentInput;
+  seq: number;
+  contentHash: string;
+}
+
+/** Identity and hash of existing experiments by key (for idempotency checks). */
+export async function findKeys(
+  db: Executor,
+  projectId: number,
+  keys: string[],
+): Promise<Map<string, { id: number; contentHash: string; status: ExperimentStatus }>> {
+  const out = new Map<string, { id: number; contentHash: string; status: ExperimentStatus }>();
+  for (let i = 0; i < keys.length; i += 5000) {
+    const chunk = keys.slice(i, i + 5000);
+    const rows = await db
+      .selectFrom('experiments')
+      .select(['id', 'key', 'content_hash', 'status'])
+      .where('project_id', '=', projectId)
+      .where('key', 'in', chunk)
+      .execute();
+    for (const r of rows) out.set(r.key, { id: r.id, contentHash: r.content_hash, status: r.status as ExperimentStatus });
+  }
+  return out;
+}
+
+/** Bulk insert through one JSON parameter per chunk; returns key → id. */
+export async function insertExperiments(db: Executor, projectId: number, items: NewExperiment[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for (let i = 0; i < items.length; i += 2000) {
+    const chunk = items.slice(i, i + 2000).map(({ input: e, seq, contentHash }) => ({
+      key: e.key,
+      seq,
+      status: e.status,
+      value: e.value ?? null,
+      baseline: e.baseline ?? null,
+      replicates: e.replicates ?? [],
+      premises: e.premises ?? [],
+      code: e.code ?? null,
+      description: e.description ?? null,
+      hypothesis: e.hypothesis ?? null,
+      resources: e.resources ?? null,
+      metadata: e.metadata ?? {},
+      content_hash: contentHash,
+    }));
+    const res = await sql<{ id: number; key: string }>`
+      INSERT INTO experiments (project_id, key, seq, status, value, baseline, replicates, premises, code,
+                               description, hypothesis, resources, metadata, content_hash)
+      SELECT ${projectId}, v.key, v.seq, v.status, v.value, v.baseline, coalesce(v.replicates, '[]'),
+             coalesce(v.premises, '[]'), v.code, v.description, v.hypothesis, v.resources,
+             coalesce(v.metadata, '{}'), v.content_hash
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(
+        key text, seq integer, status text, value double precision, baseline double precision,
+        replicates jsonb, premises jsonb, code jsonb, description text, hypothesis text,
+        resources jsonb, metadata jsonb, content_hash text)
+      RETURNING id, key`.execute(db);
+    for (const r of res.rows) ids.set(r.key, r.id);
+  }
+  return ids;
+}
+
+export interface EdgeRow {
+  parentId: number;
+  childId: number;
+  position: number;
+}
+
+export async function insertEdges(db: Executor, projectId: number, edges: EdgeRow[]): Promise<void> {
+  for (let i = 0; i < edges.length; i += 5000) {
+    const chunk = edges.slice(i, i + 5000).map((e) => ({ p: e.parentId, c: e.childId, n: e.position }));
+    await sql`
+      INSERT INTO edges (project_id, parent_id, child_id, position)
+      SELECT ${projectId}, v.p, v.c, v.n FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(p integer, c integer, n integer)
+      ON CONFLICT DO NOTHING`.execute(db);
+  }
+}
+
+/** Appends premise keys to an experiment's ordered premise list. */
+export async function appendPremises(db: Executor, id: number, keys: string[]): Promise<void> {
+  await sql`UPDATE experiments SET premises = premises || ${JSON.stringify(keys)}::jsonb, updated_at = now() WHERE id = ${id}`.execute(db);
+}
+
+export async function getExperimentByKey(db: Executor, projectId: number, key: string): Promise<ExperimentRecord | null> {
+  const row = await db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row ? rowToExperiment(row) : null;
+}
+
+export interface ListFilter {
+  status?: ExperimentStatus[];
+  afterSeq?: number;
+  limit: number;
+}
+
+export async function listExperiments(db: Executor, projectId: number, f: ListFilter): Promise<ExperimentRecord[]> {
+  let q = db.selectFrom('experiments').selectAll().where('project_id', '=', projectId).orderBy('seq').limit(f.limit);
+  if (f.status && f.status.length > 0) q = q.where('status', 'in', f.status);
+  if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+  return (await q.execute()).map(rowToExperiment);
+}
+
+export async function listAllExperiments(db: Executor, projectId: number): Promise<ExperimentRecord[]> {
+  const rows = await db.selectFrom('experiments').selectAll().where('project_id', '=', projectId).orderBy('seq').execute();
+  return rows.map(rowToExperiment);
+}
+
+export async function countExperiments(db: Executor, projectId: number): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM experiments WHERE project_id = ${projectId}`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
+/** Reproductions of the given experiments, grouped by experiment id, in arrival order. */
+export async function reproductionsOf(db: Executor, experimentIds: number[]): Promise<Map<number, (Reproduction & { ok: boolean })[]>> {
+  const out = new Map<number, (Reproduction & { ok: boolean })[]>();
+  for (let i = 0; i < experimentIds.length; i += 5000) {
+    const chunk = experimentIds.slice(i, i + 5000);
+    if (chunk.length === 0) continue;
+    const rows = await db
+      .selectFrom('reproductions')
+      .select(['experiment_id', 'seed', 'value', 'ok', 'runner', 'duration_s', 'error'])
+      .where('experiment_id', 'in', chunk)
+      .orderBy('id')
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.experiment_id) ?? [];
+      const rep: Reproduction & { ok: boolean } = { seed: r.seed, value: r.value, ok: r.ok };
+      if (r.runner !== null) rep.runner = r.runner;
+      if (r.duration_s !== null) rep.durationS = r.duration_s;
+      if (r.error !== null) rep.error = r.error;
+      list.push(rep);
+      out.set(r.experiment_id, list);
+    }
+  }
+  return out;
+}
+
+export interface ScoreUpdate {
+  id: number;
+  score: Score;
+}
+
+/** Stores scores in bulk (one statement per chunk). */
+export async function saveScores(db: Executor, updates: ScoreUpdate[]): Promise<void> {
+  for (let i = 0; i < updates.length; i += 2000) {
+    const chunk = updates.slice(i, i + 2000).map((u) => ({
+      id: u.id,
+      confidence: u.score.value,
+      score: u.score,
+      hard_gate: u.score.hardGate,
+      anchor_eligible: u.score.anchorEligible,
+      anchored: u.score.anchorEligible,
+      stats_version: u.score.statsVersion,
+    }));
+    await sql`
+      UPDATE experiments AS e SET confidence = v.confidence, score = v.score, hard_gate = v.hard_gate,
+        anchor_eligible = v.anchor_eligible, anchored = v.anchored, stats_version = v.stats_version, updated_at = now()
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(id integer, confidence double precision, score jsonb,
+        hard_gate text, anchor_eligible boolean, anchored boolean, stats_version integer)
+      WHERE e.id = v.id`.execute(db);
+  }
+}
+
+export async function saveCascade(db: Executor, updates: { id: number; cascade: CascadeState }[]): Promise<void> {
+  for (let i = 0; i < updates.length; i += 5000) {
+    const chunk = updates.slice(i, i + 5000).map((u) => ({ id: u.id, k: u.cascade.compounded, c: u.cascade }));
+    await sql`
+      UPDATE experiments AS e SET compounded = v.k, cascade = v.c
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(id integer, k double precision, c jsonb)
+      WHERE e.id = v.id`.execute(db);
+  }
+}

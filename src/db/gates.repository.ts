@@ -1,0 +1,58 @@
+import { sql } from 'kysely';
+import type { Executor } from './projects.repository.js';
+
+export interface GateRecord {
+  id: number;
+  experiment: string;
+  caller: string | null;
+  inputs: Record<string, unknown>;
+  decision: string;
+  answer: Record<string, unknown>;
+  createdAt: string;
+}
+
+export async function insertGateDecision(
+  db: Executor,
+  row: { projectId: number; experiment: string; caller: string; inputs: Record<string, unknown>; decision: string; answer: Record<string, unknown> },
+): Promise<number> {
+  const r = await db
+    .insertInto('gate_decisions')
+    .values({
+      project_id: row.projectId,
+      experiment_key: row.experiment,
+      caller: row.caller,
+      inputs: JSON.stringify(row.inputs),
+      decision: row.decision,
+      answer: JSON.stringify(row.answer),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return r.id;
+}
+
+export async function listGateDecisions(db: Executor, projectId: number, opts: { after?: number; limit: number; experiment?: string }): Promise<GateRecord[]> {
+  let q = db.selectFrom('gate_decisions').selectAll().where('project_id', '=', projectId).orderBy('id').limit(opts.limit);
+  if (opts.after !== undefined) q = q.where('id', '>', opts.after);
+  if (opts.experiment) q = q.where('experiment_key', '=', opts.experiment);
+  return (await q.execute()).map((r) => ({
+    id: r.id,
+    experiment: r.experiment_key,
+    caller: r.caller,
+    inputs: r.inputs,
+    decision: r.decision,
+    answer: r.answer,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}
+
+/** Finished reproductions per experiment id. */
+export async function reproductionCounts(db: Executor, ids: number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (ids.length === 0) return out;
+  const r = await sql<{ id: number; n: number }>`
+    SELECT experiment_id AS id, count(*)::int AS n FROM reproductions
+    WHERE experiment_id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))::int)
+    GROUP BY experiment_id`.execute(db);
+  for (const row of r.rows) out.set(row.id, Number(row.n));
+  return out;
+}

@@ -1,0 +1,82 @@
+import { sql } from 'kysely';
+import type { Executor } from './projects.repository.js';
+
+const idList = (ids: Iterable<number>) => JSON.stringify([...ids]);
+
+/** The given ids plus every experiment built on them, transitively. */
+export async function descendantIds(db: Executor, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const res = await sql<{ id: number }>`
+    WITH RECURSIVE d(id) AS (
+      SELECT (jsonb_array_elements_text(${idList(ids)}::jsonb))::int
+      UNION
+      SELECT ed.child_id FROM edges ed JOIN d ON ed.parent_id = d.id
+    ) SELECT id FROM d`.execute(db);
+  return res.rows.map((r) => r.id);
+}
+
+/** Direct children (experiments having one of ids among their premises). */
+export async function childIds(db: Executor, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const res = await sql<{ id: number }>`
+    SELECT DISTINCT child_id AS id FROM edges
+    WHERE parent_id IN (SELECT (jsonb_array_elements_text(${idList(ids)}::jsonb))::int)`.execute(db);
+  return res.rows.map((r) => r.id);
+}
+
+export interface SubgraphNode {
+  id: number;
+  key: string;
+  premises: string[];
+  confidence: number;
+  anchored: boolean;
+  hardGate: string | null;
+}
+
+/**
+ * The targets and their ancestors, walking up no further than anchors (SPEC §4): what K of
+ * the targets depends on. Premises of boundary anchors that lie outside are dropped.
+ */
+export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promise<SubgraphNode[]> {
+  if (targetIds.length === 0) return [];
+  const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; premises: string[] | null }>`
+    WITH RECURSIVE anc(id) AS (
+      SELECT (jsonb_array_elements_text(${idList(targetIds)}::jsonb))::int
+      UNION
+      SELECT ed.parent_id FROM edges ed
+        JOIN anc ON ed.child_id = anc.id
+        JOIN experiments x ON x.id = anc.id
+      WHERE NOT x.anchored
+    )
+    SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate,
+      (SELECT json_agg(p.key ORDER BY ed.position, p.seq) FROM edges ed JOIN experiments p ON p.id = ed.parent_id
+        WHERE ed.child_id = x.id) AS premises
+    FROM anc JOIN experiments x ON x.id = anc.id`.execute(db);
+  const keys = new Set(res.rows.map((r) => r.key));
+  return res.rows.map((r) => ({
+    id: r.id,
+    key: r.key,
+    premises: (r.premises ?? []).filter((k) => keys.has(k)),
+    confidence: r.confidence ?? 0,
+    anchored: r.anchored,
+    hardGate: r.hard_gate,
+  }));
+}
+
+/** Edges of a project by key (graph endpoint, reports). */
+export async function projectEdges(db: Executor, projectId: number): Promise<{ from: string; to: string }[]> {
+  const res = await sql<{ from: string; to: string }>`
+    SELECT p.key AS "from", c.key AS "to" FROM edges ed
+      JOIN experiments p ON p.id = ed.parent_id JOIN experiments c ON c.id = ed.child_id
+    WHERE ed.project_id = ${projectId} ORDER BY c.seq, ed.position`.execute(db);
+  return res.rows;
+}
+
+/** Edges among the given experiments, as id pairs (for in-memory path finding). */
+export async function edgesAmong(db: Executor, ids: number[]): Promise<{ parentId: number; childId: number }[]> {
+  if (ids.length === 0) return [];
+  const res = await sql<{ parent_id: number; child_id: number }>`
+    WITH s AS (SELECT (jsonb_array_elements_text(${idList(ids)}::jsonb))::int AS id)
+    SELECT parent_id, child_id FROM edges WHERE parent_id IN (SELECT id FROM s) AND child_id IN (SELECT id FROM s)`.execute(db);
+  return res.rows.map((r) => ({ parentId: r.parent_id, childId: r.child_id }));
+}

@@ -1,0 +1,81 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ProjectConfig, ProjectStats } from '../domain/types.js';
+import type { Database, ProjectsTable } from './schema.js';
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** A stored project: its config plus the bookkeeping the services need. */
+export interface ProjectRecord {
+  id: number;
+  config: ProjectConfig;
+  stats: ProjectStats | null;
+  statsAtCount: number;
+  nextSeq: number;
+  createdAt: Date;
+}
+
+function rowToProject(row: Selectable<ProjectsTable>): ProjectRecord {
+  return {
+    id: row.id,
+    config: row.config as unknown as ProjectConfig,
+    stats: (row.stats as unknown as ProjectStats | null) ?? null,
+    statsAtCount: row.stats_at_count,
+    nextSeq: row.next_seq,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/** Inserts a project; returns null when the name is taken. */
+export async function insertProject(db: Executor, cfg: ProjectConfig): Promise<ProjectRecord | null> {
+  const row = await db
+    .insertInto('projects')
+    .values({ name: cfg.name, config: JSON.stringify(cfg) })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return row ? rowToProject(row) : null;
+}
+
+export async function findProject(db: Executor, name: string): Promise<ProjectRecord | null> {
+  const row = await db.selectFrom('projects').selectAll().where('name', '=', name).executeTakeFirst();
+  return row ? rowToProject(row) : null;
+}
+
+/** Locks the project row for the rest of the transaction: writes to one project serialise here. */
+export async function lockProject(trx: Transaction<Database>, name: string): Promise<ProjectRecord | null> {
+  const row = await trx.selectFrom('projects').selectAll().where('name', '=', name).forUpdate().executeTakeFirst();
+  return row ? rowToProject(row) : null;
+}
+
+export async function listProjects(db: Executor, limit: number, after?: string): Promise<ProjectRecord[]> {
+  let q = db.selectFrom('projects').selectAll().orderBy('name').limit(limit);
+  if (after) q = q.where('name', '>', after);
+  return (await q.execute()).map(rowToProject);
+}
+
+export async function updateProjectConfig(db: Executor, id: number, cfg: ProjectConfig): Promise<void> {
+  await db
+    .updateTable('projects')
+    .set({ config: JSON.stringify(cfg), updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function saveProjectStats(db: Executor, id: number, stats: ProjectStats, atCount: number): Promise<void> {
+  await db
+    .updateTable('projects')
+    .set({ stats: JSON.stringify(stats), stats_version: stats.version, stats_at_count: atCount, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Reserves `n` consecutive sequence numbers; the caller holds the project lock. */
+export async function reserveSeq(db: Executor, id: number, n: number): Promise<number> {
+  const row = await db
+    .updateTable('projects')
+    .set((eb) => ({ next_seq: eb('next_seq', '+', n) }))
+    .where('id', '=', id)
+    .returning('next_seq')
+    .executeTakeFirstOrThrow();
+  return row.next_seq - n;
+}

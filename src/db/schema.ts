@@ -1,0 +1,107 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+/** Kysely table types. Row types never leave src/db: repositories map them to domain types. */
+
+type Json<T extends object | null> = JSONColumnType<T, string, string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface ProjectsTable {
+  id: Generated<number>;
+  name: string;
+  config: Json<Record<string, unknown>>;
+  stats: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  stats_version: Generated<number>;
+  stats_at_count: Generated<number>;
+  next_seq: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ExperimentsTable {
+  id: Generated<number>;
+  project_id: number;
+  key: string;
+  seq: number;
+  status: string;
+  value: number | null;
+  baseline: number | null;
+  replicates: Json<number[]>;
+  premises: Json<string[]>;
+  code: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  description: string | null;
+  hypothesis: string | null;
+  resources: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  metadata: Json<Record<string, unknown>>;
+  content_hash: string;
+  confidence: number | null;
+  score: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  hard_gate: string | null;
+  anchor_eligible: Generated<boolean>;
+  stats_version: number | null;
+  anchored: Generated<boolean>;
+  compounded: number | null;
+  cascade: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  review: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EdgesTable {
+  project_id: number;
+  parent_id: number;
+  child_id: number;
+  position: number;
+}
+
+export interface ReproductionsTable {
+  id: Generated<number>;
+  project_id: number;
+  experiment_id: number;
+  job_id: string | null;
+  seed: number;
+  value: number | null;
+  ok: boolean;
+  error: string | null;
+  runner: string | null;
+  duration_s: number | null;
+  log_tail: string | null;
+  created_at: Timestamp;
+}
+
+export interface GateDecisionsTable {
+  id: Generated<number>;
+  project_id: number;
+  experiment_key: string;
+  caller: string | null;
+  inputs: Json<Record<string, unknown>>;
+  decision: string;
+  answer: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface TokensTable {
+  id: string;
+  hash: string;
+  role: string;
+  projects: Json<string[]>;
+  label: string | null;
+  created_at: Timestamp;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface ReviewsTable {
+  diff_hash: string;
+  model: string;
+  result: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  experiments: ExperimentsTable;
+  edges: EdgesTable;
+  reproductions: ReproductionsTable;
+  gate_decisions: GateDecisionsTable;
+  tokens: TokensTable;
+  reviews: ReviewsTable;
+}

@@ -1,0 +1,15 @@
+/**
+ * Pure parsers that turn results tables and git history into experiment records
+ * (SPEC §7). No I/O: callers read files, run git and write to the database.
+ */
+export { parseResultsTsv } from './results-tsv.js';
+export type { IngestWarning, ParsedResults, ParsedRow, ParseResultsOptions } from './results-tsv.js';
+export { inferDirection, metricTokens } from './direction.js';
+export { GIT_LOG_FORMAT, gitLogArgs, parseGitLog } from './git-log.js';
+export type { GitChangedPath, GitCommit } from './git-log.js';
+export { attachGitLineage } from './git-lineage.js';
+export { mapStatus, normalizeStatus } from './status.js';
+export type { StatusMatch } from './status.js';
+export { DEFAULT_MAX_BYTES, decodeInput } from './text.js';
+export { hexPrefix, isPlaceholder, KEY_PATTERN, parseMetric, sanitizeKey } from './values.js';
+export type { MetricCell } from './values.js';

@@ -1,0 +1,103 @@
+/**
+ * Cell-level readers for results tables: metric numbers, placeholders and experiment keys.
+ */
+
+/** Strips surrounding whitespace and one pair of surrounding double quotes (spreadsheet exports). */
+export function unquote(raw: string): string {
+  const s = raw.trim();
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replace(/""/g, '"').trim() : s;
+}
+
+/** Cells that mean "no value" in real logs, compared lower-case. */
+const PLACEHOLDERS = new Set(['', '-', '--', '---', '—', '–', '?', 'n/a', 'na', 'n.a.', 'null', 'none', 'nil', 'tbd', 'pending', 'skip', 'skipped']);
+
+/** Metric cells that report a failed run instead of a number, compared lower-case. */
+const FAILURE_MARKERS = new Set([
+  'failed', 'fail', 'failure', 'diverged', 'invalid', 'error', 'err', 'oom', 'timeout', 'crash', 'crashed',
+  'killed', 'nan', '+nan', '-nan', 'inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity',
+]);
+
+/** True for an empty cell or a placeholder such as `-`, `—`, `n/a`, `NA`, `null`, `none`. */
+export const isPlaceholder = (raw: string): boolean => PLACEHOLDERS.has(unquote(raw).toLowerCase());
+
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export type MetricCell =
+  | { kind: 'number'; value: number; percent: boolean }
+  /** Empty, a placeholder, or a failure marker (`FAILED`, `DIVERGED`, `NaN`, …). */
+  | { kind: 'missing'; value: null }
+  /** Text that is not a number at all. */
+  | { kind: 'invalid'; value: null };
+
+/**
+ * Reads a metric cell. Plain decimals and exponents (`1.23e-4`) are numbers; a trailing
+ * `%` is accepted and dropped, keeping the number in the units written (`0.98%` → 0.98),
+ * since a column is either all percentages or none and rescaling one cell would mix units.
+ * Thousands separators, units and non-finite values are not numbers.
+ */
+export function parseMetric(raw: string): MetricCell {
+  let s = unquote(raw);
+  const lower = s.toLowerCase();
+  if (PLACEHOLDERS.has(lower) || FAILURE_MARKERS.has(lower)) return { kind: 'missing', value: null };
+  const percent = s.endsWith('%');
+  if (percent) s = s.slice(0, -1).trimEnd();
+  if (!NUMBER.test(s)) return { kind: 'invalid', value: null };
+  const value = Number(s);
+  if (!Number.isFinite(value)) return { kind: 'missing', value: null };
+  return { kind: 'number', value, percent };
+}
+
+/** Reads a non-negative finite number, or undefined (for resources such as memory_gb). */
+export function parseAmount(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const cell = parseMetric(raw);
+  return cell.kind === 'number' && cell.value >= 0 ? cell.value : undefined;
+}
+
+export const KEY_PATTERN = /^[A-Za-z0-9._~:@/+-]{1,128}$/;
+const KEY_MAX = 128;
+
+/** Replaces every run of characters outside the key alphabet with `_` and bounds the length. */
+export function sanitizeKey(raw: string): string {
+  const s = raw.replace(/[^A-Za-z0-9._~:@/+-]+/g, '_');
+  return s.slice(0, KEY_MAX);
+}
+
+/**
+ * The leading git hash of a commit cell (`abc1234`, `abc1234-dirty`, `35a795b_np`, a full
+ * 40/64-hex hash), lower-cased; undefined when the cell does not start with ≥ 7 hex digits
+ * followed by a non-alphanumeric character or the end.
+ */
+export function hexPrefix(raw: string): string | undefined {
+  const m = /^([0-9a-fA-F]{7,64})(?![0-9A-Za-z])/.exec(raw.trim());
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+/**
+ * Hands out unique, deterministic keys in row order: the first occurrence of a base keeps
+ * it, later ones get `<base>~2`, `~3`, … (skipping any already taken). Because the choice
+ * depends only on earlier rows, a longer version of a file yields the same keys for the
+ * rows it shares with the shorter one.
+ */
+export class KeyAllocator {
+  private readonly used = new Map<string, number>();
+  private readonly occurrences = new Map<string, number>();
+
+  /**
+   * Allocates a key for `base` (already sanitized) found at `line`. `firstLine` is the
+   * line that holds `base` itself when this row had to take a suffixed key.
+   */
+  allocate(base: string, line: number): { key: string; firstLine?: number } {
+    let n = (this.occurrences.get(base) ?? 0) + 1;
+    let key = n === 1 ? base : withSuffix(base, n);
+    while (this.used.has(key)) key = withSuffix(base, ++n);
+    this.occurrences.set(base, n);
+    this.used.set(key, line);
+    return key === base ? { key } : { key, firstLine: this.used.get(base) };
+  }
+}
+
+function withSuffix(base: string, n: number): string {
+  const suffix = `~${n}`;
+  return base.slice(0, KEY_MAX - suffix.length) + suffix;
+}

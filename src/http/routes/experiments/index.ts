@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import type { ExperimentInput, ExperimentStatus } from '../../../domain/types.js';
+import { addEdges, getExperiment, listProjectExperiments, upsertExperiments } from '../../../services/experiments.service.js';
+import { getGraph } from '../../../services/graph.service.js';
+import { problems, ref } from '../../schemas.js';
+import { nameParams } from '../projects/index.js';
+
+const keyParams = {
+  type: 'object',
+  required: ['project', 'key'],
+  properties: { ...nameParams.properties, key: { type: 'string', pattern: '^[A-Za-z0-9._~:@/+-]{1,128}$' } },
+} as const;
+
+export const MAX_BATCH = 10_000;
+
+export default async function experimentRoutes(app: FastifyInstance) {
+  app.post<{ Params: { project: string }; Body: ExperimentInput | ExperimentInput[] }>(
+    '/v1/projects/:project/experiments',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags: ['experiments'],
+        operationId: 'postExperiments',
+        summary: 'Store one experiment or an array (≤ 10,000) in one transaction; idempotent',
+        params: nameParams,
+        body: { oneOf: [ref('ExperimentIn'), { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: ref('ExperimentIn') }] },
+        response: { 200: ref('UpsertResult'), 201: ref('UpsertResult'), ...problems(400, 401, 403, 404, 409, 413, 422) },
+      },
+    },
+    async (req, reply) => {
+      const list = Array.isArray(req.body) ? req.body : [req.body];
+      const res = await upsertExperiments(app.deps, req.params.project, list);
+      return reply.code(res.created > 0 ? 201 : 200).send(res);
+    },
+  );
+
+  app.get<{ Params: { project: string }; Querystring: { status?: ExperimentStatus[]; after?: number; limit: number } }>(
+    '/v1/projects/:project/experiments',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['experiments'],
+        operationId: 'listExperiments',
+        params: nameParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'array', items: { type: 'string', enum: ['keep', 'discard', 'crash', 'unknown'] }, maxItems: 4 },
+            after: { type: 'integer', minimum: -1, description: 'seq of the last item of the previous page' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: ref('Experiment') }, next: { type: ['integer', 'null'] } } },
+          ...problems(400, 401, 403, 404),
+        },
+      },
+    },
+    async (req) => listProjectExperiments(app.deps, req.params.project, req.query),
+  );
+
+  app.get<{ Params: { project: string; key: string } }>(
+    '/v1/projects/:project/experiments/:key',
+    {
+      config: { access: 'read' },
+      schema: { tags: ['experiments'], operationId: 'getExperiment', params: keyParams, response: { 200: ref('Experiment'), ...problems(401, 403, 404) } },
+    },
+    async (req) => getExperiment(app.deps, req.params.project, req.params.key),
+  );
+
+  app.post<{ Params: { project: string }; Body: { edges: { from: string; to: string }[] } }>(
+    '/v1/projects/:project/edges',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags: ['experiments'],
+        operationId: 'postEdges',
+        summary: 'Add premise edges (from = premise, to = the experiment built on it)',
+        params: nameParams,
+        body: ref('EdgesIn'),
+        response: {
+          200: { type: 'object', properties: { added: { type: 'integer' }, unchanged: { type: 'integer' } } },
+          ...problems(400, 401, 403, 404, 409, 422),
+        },
+      },
+    },
+    async (req) => addEdges(app.deps, req.params.project, req.body.edges),
+  );
+
+  app.get<{ Params: { project: string } }>(
+    '/v1/projects/:project/graph',
+    {
+      config: { access: 'read' },
+      schema: { tags: ['experiments'], operationId: 'getGraph', params: nameParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
+    },
+    async (req) => getGraph(app.deps, req.params.project),
+  );
+}

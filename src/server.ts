@@ -1,0 +1,43 @@
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/connection.js';
+import { migrate } from './db/migrator.js';
+import { buildApp } from './app.js';
+
+/**
+ * Entry: config → database (migrated under a lock) → app → listen; closes gracefully on
+ * SIGINT/SIGTERM (in-flight requests finish, then the pool closes).
+ */
+export async function startServer(env: Record<string, string | undefined> = process.env) {
+  const config = loadConfig(env);
+  const level = config.logLevel;
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => console.error(JSON.stringify({ level: 50, msg: 'pool error', err: err.message })) });
+  const applied = await migrate(db);
+  const app = await buildApp({ db, config }, { logger: { level } });
+  app.addHook('onClose', async () => db.close());
+  if (applied.length) app.log.info({ applied }, 'migrations applied');
+  app.log.info({ engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined }, 'database ready');
+  await app.listen({ port: config.port, host: config.host });
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  return app;
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  startServer().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

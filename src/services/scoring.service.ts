@@ -1,0 +1,154 @@
+import { sql, type Transaction } from 'kysely';
+import { recomputeCompounded, buildPremiseGraph } from '../domain/cascade/index.js';
+import {
+  computeProjectStats,
+  scoreExperiment,
+  statsMovedMaterially,
+  type ObservedExperiment,
+} from '../domain/scoring/index.js';
+import type { ProjectStats } from '../domain/types.js';
+import type { Database } from '../db/schema.js';
+import { saveProjectStats, type ProjectRecord } from '../db/projects.repository.js';
+import {
+  listAllExperiments,
+  reproductionsOf,
+  rowToExperiment,
+  saveCascade,
+  saveScores,
+  type ExperimentRecord,
+} from '../db/experiments.repository.js';
+import { cascadeSubgraph, childIds, descendantIds } from '../db/graph.repository.js';
+
+type Trx = Transaction<Database>;
+
+/** Observations grow this much (experiments + reproductions) before statistics are refit. */
+const REFRESH_MIN = 10;
+const REFRESH_FRACTION = 0.1;
+
+function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
+  const o: ObservedExperiment = {
+    key: e.key,
+    status: e.status,
+    value: e.value ?? null,
+    replicates: e.replicates,
+    baseline: e.baseline ?? null,
+    premiseKey: e.premises[0] ?? null,
+    reproductions: reps.get(e.id) ?? [],
+  };
+  if (e.code) o.code = e.code;
+  return o;
+}
+
+async function loadByIds(trx: Trx, projectId: number, ids: number[]): Promise<ExperimentRecord[]> {
+  const out: ExperimentRecord[] = [];
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await trx
+      .selectFrom('experiments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', 'in', ids.slice(i, i + 5000))
+      .execute();
+    out.push(...rows.map(rowToExperiment));
+  }
+  return out;
+}
+
+async function loadByKeys(trx: Trx, projectId: number, keys: string[]): Promise<ExperimentRecord[]> {
+  const out: ExperimentRecord[] = [];
+  for (let i = 0; i < keys.length; i += 5000) {
+    const rows = await trx
+      .selectFrom('experiments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('key', 'in', keys.slice(i, i + 5000))
+      .execute();
+    out.push(...rows.map(rowToExperiment));
+  }
+  return out;
+}
+
+async function observationCount(trx: Trx, projectId: number): Promise<number> {
+  const r = await sql<{ n: number }>`
+    SELECT (SELECT count(*) FROM experiments WHERE project_id = ${projectId})
+         + (SELECT count(*) FROM reproductions WHERE project_id = ${projectId}) AS n`.execute(trx);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * Refits project statistics when enough has arrived since the last fit. Returns the stats to
+ * score with and whether every experiment must be rescored (the stats moved materially).
+ */
+async function refreshStats(trx: Trx, project: ProjectRecord, force: boolean): Promise<{ stats: ProjectStats; all: boolean }> {
+  const count = await observationCount(trx, project.id);
+  const due = project.stats === null || force || count >= project.statsAtCount + Math.max(REFRESH_MIN, REFRESH_FRACTION * project.statsAtCount);
+  if (!due && project.stats) return { stats: project.stats, all: false };
+  const all = await listAllExperiments(trx, project.id);
+  const reps = await reproductionsOf(trx, all.map((e) => e.id));
+  const prevVersion = project.stats?.version ?? 0;
+  const fresh = computeProjectStats({
+    project: project.config,
+    experiments: all.map((e) => toObserved(e, reps)),
+    previousVersion: prevVersion,
+  });
+  if (project.stats && !statsMovedMaterially(project.stats, fresh)) {
+    await saveProjectStats(trx, project.id, project.stats, count);
+    project.statsAtCount = count;
+    return { stats: project.stats, all: false };
+  }
+  const stats: ProjectStats = { ...fresh, version: prevVersion + 1 };
+  await saveProjectStats(trx, project.id, stats, count);
+  project.stats = stats;
+  project.statsAtCount = count;
+  return { stats, all: true };
+}
+
+/**
+ * Recomputes C for the changed experiments (and the direct children they are premises of),
+ * then K for them and everything built on them, inside the caller's transaction (SPEC §4).
+ */
+export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
+  const { stats, all } = await refreshStats(trx, project, opts.forceStats ?? false);
+  let targets: ExperimentRecord[];
+  if (all) {
+    targets = await listAllExperiments(trx, project.id);
+  } else {
+    const kids = await childIds(trx, changedIds);
+    targets = await loadByIds(trx, project.id, [...new Set([...changedIds, ...kids])]);
+  }
+  if (targets.length === 0) return { scored: 0, cascaded: 0 };
+
+  // Premises (first premise = the one compared against) and everyone's reproductions.
+  const byKey = new Map(targets.map((e) => [e.key, e]));
+  const missing = [...new Set(targets.map((e) => e.premises[0]).filter((k): k is string => !!k && !byKey.has(k)))];
+  for (const p of await loadByKeys(trx, project.id, missing)) byKey.set(p.key, p);
+  const reps = await reproductionsOf(trx, [...byKey.values()].map((e) => e.id));
+
+  const updates = targets.map((e) => {
+    const premise = e.premises[0] ? byKey.get(e.premises[0]) ?? null : null;
+    const review = e.review as { adjustment?: number; reasons?: { code: string; message: string }[] } | null;
+    const score = scoreExperiment({
+      project: project.config,
+      experiment: toObserved(e, reps),
+      premise: premise ? toObserved(premise, reps) : null,
+      stats,
+      ...(review && typeof review.adjustment === 'number' ? { review: { adjustment: review.adjustment, reasons: review.reasons ?? [] } } : {}),
+    });
+    return { id: e.id, score };
+  });
+  await saveScores(trx, updates);
+
+  const affected = all ? targets.map((e) => e.id) : await descendantIds(trx, targets.map((e) => e.id));
+  const nodes = await cascadeSubgraph(trx, affected);
+  const graph = buildPremiseGraph(nodes);
+  const affectedSet = new Set(affected);
+  const keyToId = new Map(nodes.map((n) => [n.key, n.id]));
+  const results = recomputeCompounded(graph, nodes.filter((n) => affectedSet.has(n.id)).map((n) => n.key));
+  await saveCascade(
+    trx,
+    [...results.values()].map((r) => ({
+      id: keyToId.get(r.key)!,
+      cascade: { compounded: r.compounded, weakest: r.weakest, hardGate: r.hardGate, ancestors: r.ancestors },
+    })),
+  );
+  return { scored: updates.length, cascaded: results.size };
+}

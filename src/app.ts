@@ -3,16 +3,23 @@ import './http/types.js';
 import type { Deps } from './services/deps.js';
 import problemErrors from './http/plugins/problem-errors.js';
 import swaggerPlugin from './http/plugins/swagger.js';
+import rateLimitPlugin from './http/plugins/rate-limit.js';
+import authPlugin from './http/plugins/auth.js';
+import tokenRoutes from './http/routes/tokens/index.js';
 import { loadSchemas } from './http/schemas.js';
 import { makeValidatorCompiler } from './http/validation.js';
 import healthRoutes from './http/routes/health/index.js';
 import projectRoutes from './http/routes/projects/index.js';
 import experimentRoutes from './http/routes/experiments/index.js';
 import gateRoutes from './http/routes/gate/index.js';
+import runnerRoutes from './http/routes/runners/index.js';
+import queuePlugin from './http/plugins/queue.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   swaggerUi?: boolean;
+  /** Start the pg-boss queue (default true; openapi generation skips it). */
+  queue?: boolean;
 }
 
 /** Builds the Fastify app around its dependencies. Never listens; the caller does. */
@@ -33,10 +40,16 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
   app.setValidatorCompiler(makeValidatorCompiler(shared));
 
   await app.register(problemErrors);
+  // Before any route, so the auth hooks see every route (and 404s) and record their rules.
+  await app.register(rateLimitPlugin);
+  await app.register(authPlugin);
   await app.register(swaggerPlugin, { ui: opts.swaggerUi });
+  if (opts.queue !== false) await app.register(queuePlugin);
   await app.register(healthRoutes);
   await app.register(projectRoutes);
   await app.register(experimentRoutes);
   await app.register(gateRoutes);
+  await app.register(runnerRoutes);
+  await app.register(tokenRoutes);
   return app;
 }

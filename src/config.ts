@@ -16,6 +16,8 @@ export interface Config {
   bodyLimit: number;
   /** Requests per minute per token (or per IP without a token). */
   rateLimitPerMinute: number;
+  /** Re-anchoring queue: lease length, re-leases before a job is dead, expiry sweep interval. */
+  queue: { leaseSeconds: number; retryLimit: number; maintenanceIntervalSeconds: number };
   review: { apiKey?: string; baseUrl?: string; model: string; timeoutMs: number; concurrency: number };
 }
 
@@ -55,6 +57,11 @@ export function loadConfig(env: Env, cwd = '.'): Config {
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: intVar(env, 'ECV_BODY_LIMIT', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     rateLimitPerMinute: intVar(env, 'ECV_RATE_LIMIT', 6000, 1, 10_000_000),
+    queue: {
+      leaseSeconds: intVar(env, 'ECV_LEASE_S', 120, 2, 86_400),
+      retryLimit: intVar(env, 'ECV_LEASE_RETRIES', 2, 0, 100),
+      maintenanceIntervalSeconds: intVar(env, 'ECV_QUEUE_MAINTENANCE_S', 10, 1, 3600),
+    },
     review: {
       apiKey: env.OPENAI_API_KEY || undefined,
       baseUrl: env.OPENAI_BASE_URL || undefined,

@@ -2,6 +2,7 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/connection.js';
 import { migrate } from './db/migrator.js';
 import { buildApp } from './app.js';
+import { ensureAdminToken } from './services/tokens.service.js';
 
 /**
  * Entry: config → database (migrated under a lock) → app → listen; closes gracefully on
@@ -12,6 +13,7 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const level = config.logLevel;
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => console.error(JSON.stringify({ level: 50, msg: 'pool error', err: err.message })) });
   const applied = await migrate(db);
+  await ensureAdminToken({ db, config });
   const app = await buildApp({ db, config }, { logger: { level } });
   app.addHook('onClose', async () => db.close());
   if (applied.length) app.log.info({ applied }, 'migrations applied');

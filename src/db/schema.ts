@@ -96,7 +96,25 @@ export interface ReviewsTable {
   created_at: Timestamp;
 }
 
+export interface JobsTable {
+  id: string;
+  project_id: number;
+  experiment_id: number;
+  seed: number;
+  round: number;
+  priority: number;
+  state: string;
+  runner: string | null;
+  lease_holder: string | null;
+  lease_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  attempts: Generated<number>;
+  time_budget_s: number;
+  created_at: Timestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 export interface Database {
+  jobs: JobsTable;
   projects: ProjectsTable;
   experiments: ExperimentsTable;
   edges: EdgesTable;

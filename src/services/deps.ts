@@ -1,6 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
+import type PgBoss from 'pg-boss';
 import type { DbHandle } from '../db/connection.js';
+import type { Notifier } from './notifier.js';
+import type { QueueOptions } from '../queue/boss.js';
 
 /** What services need: the database, configuration, a logger, and optional collaborators. */
 export interface Deps {
@@ -9,4 +12,9 @@ export interface Deps {
   log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error' | 'debug'>;
   /** Called after a transaction that changed scores commits (wakes long-polling gates). */
   onScoresChanged?: (projectId: number) => void;
+  /** Wake-ups for long polls; present once the app is built. */
+  notifier?: Notifier;
+  /** The pg-boss queue; present once the queue plugin started. */
+  queue?: PgBoss;
+  queueOptions?: QueueOptions;
 }

@@ -6,6 +6,8 @@ import { cascadeSubgraph } from '../db/graph.repository.js';
 import { insertGateDecision, listGateDecisions, reproductionCounts } from '../db/gates.repository.js';
 import { findProject, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import type { Deps } from './deps.js';
+import { jobsOfExperiment } from '../db/jobs.repository.js';
+import { jobView, scheduleReanchor, scoresTopic } from './scheduler.service.js';
 
 export type Decision = 'accept' | 'reject' | 'reanchor';
 
@@ -107,14 +109,6 @@ export async function decide(db: Executor, project: ProjectRecord, x: Experiment
   return { answer: { ...base, decision: 'reanchor', reasons, reanchor: { candidate: plan.candidate.key, jobs: [] } }, plan };
 }
 
-/** Hooks the scheduler installs: schedule jobs for a plan; wait for them. */
-export interface GateScheduler {
-  schedule(project: ProjectRecord, x: ExperimentRecord, plan: ReanchorPlan): Promise<GateJob[]>;
-  /** Resolves when the project's scores change or the timeout passes. */
-  waitForChange(projectId: number, timeoutMs: number): Promise<void>;
-  jobsFor(project: ProjectRecord, experimentKey: string): Promise<GateJob[]>;
-}
-
 export interface GateInput {
   experiment: string;
   threshold?: number;
@@ -122,10 +116,11 @@ export interface GateInput {
 }
 
 /**
- * The gate (SPEC §5). Records every call. With `wait`, long-polls until the scheduled jobs
- * finish (the decision leaves `reanchor`) or the wait ends, then answers the fresh decision.
+ * The gate (SPEC §5). Records every call. A `reanchor` decision schedules reproductions (or
+ * reports the pending ones). With `wait`, long-polls until they finish and the decision leaves
+ * `reanchor`, or the wait ends, then answers the fresh decision.
  */
-export async function gate(deps: Deps & { scheduler?: GateScheduler }, projectName: string, input: GateInput, caller: string, opts: { readOnly?: boolean } = {}): Promise<GateAnswer> {
+export async function gate(deps: Deps, projectName: string, input: GateInput, caller: string, opts: { readOnly?: boolean } = {}): Promise<GateAnswer> {
   const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
   const db = deps.db.db;
   const project = await findProject(db, projectName);
@@ -137,12 +132,23 @@ export async function gate(deps: Deps & { scheduler?: GateScheduler }, projectNa
     if (!x) throw new DomainError('not_found', `no experiment '${input.experiment}' in project '${projectName}'`);
     const d = await decide(db, project, x, threshold);
     answer = d.answer;
-    if (answer.decision === 'reanchor' && deps.scheduler && d.plan) {
-      answer.reanchor.jobs = opts.readOnly ? await deps.scheduler.jobsFor(project, d.plan.candidate!.key) : await deps.scheduler.schedule(project, x, d.plan);
+    const cand = d.plan?.candidate;
+    if (answer.decision === 'reanchor' && cand && deps.queue) {
+      if (opts.readOnly) {
+        answer.reanchor.jobs = (await jobsOfExperiment(db, cand.id)).map((j) => jobView(j, cand.key));
+      } else {
+        const s = await scheduleReanchor(deps, project, d.plan!);
+        answer.reanchor.jobs = s.jobs;
+        if (s.blocked && s.jobs.length === 0) {
+          answer.decision = 'reject';
+          answer.reasons.push(s.blocked);
+        }
+      }
     }
     const remaining = deadline - Date.now();
-    if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.scheduler) break;
-    await deps.scheduler.waitForChange(project.id, Math.min(remaining, 5000));
+    if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.notifier) break;
+    // Woken by a completion in this process; re-checked every second for other processes.
+    await deps.notifier.waitFor(scoresTopic(project.id), Math.min(remaining, 1000));
   }
   await insertGateDecision(db, {
     projectId: project.id,

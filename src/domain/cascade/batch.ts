@@ -55,14 +55,17 @@ class Memo {
  * order: premises before what is built on them along cascade edges (an anchored target's
  * own premises lie outside its cascade and may come after it).
  */
-export function recomputeCompounded(graph: PremiseGraph, targets: Iterable<string>): Map<string, Compounded> {
+export function recomputeCompounded(
+  graph: PremiseGraph,
+  targets: Iterable<string>,
+): Map<string, Compounded> {
   const wanted = new Set<string>();
   for (const t of targets) {
     nodeOf(graph, t);
     wanted.add(t);
   }
   const plan = planOf(graph, wanted);
-  const { keys, nodes, order } = plan;
+  const { keys, order } = plan;
   const position = new Int32Array(keys.length);
   order.forEach((i, t) => (position[i] = t));
 
@@ -179,11 +182,27 @@ function include(plan: Plan, memo: Memo, x: number, v: number, d: number): void 
 function absorb(plan: Plan, memo: Memo, x: number, y: number, d: number): void {
   memo.k[x] *= memo.k[y];
   memo.count[x] += 1 + memo.count[y];
-  offer(plan, memo, x, memo.weakest[y], d + memo.weakestDist[y], memo.gate[y], d + memo.gateDist[y]);
+  offer(
+    plan,
+    memo,
+    x,
+    memo.weakest[y],
+    d + memo.weakestDist[y],
+    memo.gate[y],
+    d + memo.gateDist[y],
+  );
 }
 
 /** Let x's weakest link and hard gate be replaced by nearer/weaker candidates. */
-function offer(plan: Plan, memo: Memo, x: number, weak: number, weakDist: number, gate: number, gateDist: number): void {
+function offer(
+  plan: Plan,
+  memo: Memo,
+  x: number,
+  weak: number,
+  weakDist: number,
+  gate: number,
+  gateDist: number,
+): void {
   const { nodes, keys } = plan;
   const cur = memo.weakest[x];
   const c = nodes[weak].confidence;

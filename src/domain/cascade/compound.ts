@@ -86,7 +86,10 @@ export interface Ranked {
 
 /** Is `a` the weaker link: lower C, or equal C and nearer X? */
 export function weaker(a: Ranked, b: Ranked): boolean {
-  return a.confidence < b.confidence || (a.confidence === b.confidence && nearer(a.dist, a.key, b.dist, b.key));
+  return (
+    a.confidence < b.confidence ||
+    (a.confidence === b.confidence && nearer(a.dist, a.key, b.dist, b.key))
+  );
 }
 
 /** Is (d1, k1) nearer X than (d2, k2)? Distance first, then key. */

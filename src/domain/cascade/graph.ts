@@ -52,7 +52,10 @@ export function buildPremiseGraph(nodes: Iterable<CascadeNode>): PremiseGraph {
   const invalid: ErrorDetail[] = [];
   for (const n of nodes) {
     if (graph.hasNode(n.key)) {
-      invalid.push({ code: 'duplicate_key', message: `experiment ${n.key} appears more than once` });
+      invalid.push({
+        code: 'duplicate_key',
+        message: `experiment ${n.key} appears more than once`,
+      });
       continue;
     }
     if (!(Number.isFinite(n.confidence) && n.confidence >= 0 && n.confidence <= 1)) {
@@ -72,12 +75,17 @@ export function buildPremiseGraph(nodes: Iterable<CascadeNode>): PremiseGraph {
   graph.forEachNode((key, attrs) => {
     for (const p of attrs.premises) {
       if (!graph.hasNode(p)) {
-        unknown.push({ code: 'unknown_premise', message: `experiment ${key}: premise ${p} is unknown` });
+        unknown.push({
+          code: 'unknown_premise',
+          message: `experiment ${key}: premise ${p} is unknown`,
+        });
       }
     }
   });
   if (unknown.length > 0) {
-    throw new DomainError('unknown_premise', 'premises name unknown experiments', { errors: unknown });
+    throw new DomainError('unknown_premise', 'premises name unknown experiments', {
+      errors: unknown,
+    });
   }
 
   graph.forEachNode((key, attrs) => {
@@ -208,7 +216,7 @@ export function topoOrderOf(graph: PremiseGraph, subset: Iterable<string>): stri
 export function mainChain(graph: PremiseGraph, head: string): string[] {
   const chain: string[] = [];
   const seen = new Set<string>();
-  for (let v: string | undefined = head; v !== undefined && !seen.has(v); ) {
+  for (let v: string | undefined = head; v !== undefined && !seen.has(v);) {
     seen.add(v);
     chain.push(v);
     v = nodeOf(graph, v).premises[0];

@@ -34,11 +34,16 @@ export function reanchorCandidate(
   const { current, options } = reanchorOptions(graph, key);
   let best: Option | null = null;
   for (const o of options) {
-    if (best === null || preferred(o.resultingK, o.dist, o.key, best.resultingK, best.dist, best.key)) {
+    if (
+      best === null ||
+      preferred(o.resultingK, o.dist, o.key, best.resultingK, best.dist, best.key)
+    ) {
       best = o;
     }
   }
-  return best === null ? null : { key: best.key, gain: best.resultingK - current, resultingK: best.resultingK };
+  return best === null
+    ? null
+    : { key: best.key, gain: best.resultingK - current, resultingK: best.resultingK };
 }
 
 /**
@@ -68,11 +73,20 @@ export function reanchorCandidateFor(
       best = { key, ...t };
     }
   }
-  return best === null ? null : { key: best.key, gain: best.gain, beneficiaries: best.beneficiaries };
+  return best === null
+    ? null
+    : { key: best.key, gain: best.gain, beneficiaries: best.beneficiaries };
 }
 
 /** Larger value first (within EPSILON), then nearer, then key. */
-function preferred(v1: number, d1: number, k1: string, v2: number, d2: number, k2: string): boolean {
+function preferred(
+  v1: number,
+  d1: number,
+  k1: string,
+  v2: number,
+  d2: number,
+  k2: string,
+): boolean {
   if (v1 > v2 + EPSILON) return true;
   if (v2 > v1 + EPSILON) return false;
   return nearer(d1, k1, d2, k2);
@@ -82,7 +96,10 @@ function preferred(v1: number, d1: number, k1: string, v2: number, d2: number, k
  * Current K(X) and, for every eligible member Y of {X} ∪ Anc*(X), K(X) with Y anchored.
  * O(|cascade| + premise edges + dominator-tree climbs); chains need no climbs.
  */
-export function reanchorOptions(graph: PremiseGraph, x: string): { current: number; options: Option[] } {
+export function reanchorOptions(
+  graph: PremiseGraph,
+  x: string,
+): { current: number; options: Option[] } {
   nodeOf(graph, x);
   const dist = cascadeRegion(graph, x);
   const keys = [...dist.keys()]; // index 0 is X
@@ -157,7 +174,8 @@ export function reanchorOptions(graph: PremiseGraph, x: string): { current: numb
     if (nd.anchored || nd.hardGate !== null) continue;
     let resultingK: number;
     if (i === 0) resultingK = cx;
-    else if (size[i] === 1) resultingK = current; // dominates nothing: no factor removed
+    else if (size[i] === 1)
+      resultingK = current; // dominates nothing: no factor removed
     else {
       const z = totalZeros - (zeros[i] - ownZero[i]);
       const lg = totalLog - (logs[i] - ownLog[i]);

@@ -10,28 +10,21 @@ import type { Direction } from '../types.js';
  *   tokens_per_sec / tok_per_sec / tok_s / tokens_s / tps, speedup, tflops, mfu,
  *   precision, recall, bleu, rouge, psnr, ssim, iou, map, ndcg, win_rate.
  */
-const MINIMIZE = new Set([
-  'loss', 'bpb', 'bpc', 'nll', 'perplexity', 'ppl', 'error', 'err', 'time', 'latency',
-  'runtime', 'duration', 'mse', 'mae', 'rmse', 'mape', 'wer', 'cer', 'fid', 'cost',
-  'regret', 'drawdown',
-]);
-const MAXIMIZE = new Set([
-  'acc', 'accuracy', 'f1', 'auc', 'reward', 'rewards', 'return', 'returns', 'throughput',
-  'score', 'sharpe', 'tps', 'speedup', 'tflops', 'mfu', 'precision', 'recall', 'bleu',
-  'rouge', 'psnr', 'ssim', 'iou', 'map', 'ndcg',
-]);
+const words = (list: string): string[] => list.split(/\s+/).filter(Boolean);
+const MINIMIZE = new Set(
+  words(`loss bpb bpc nll perplexity ppl error err time latency runtime duration mse mae rmse mape
+    wer cer fid cost regret drawdown`),
+);
+const MAXIMIZE = new Set(
+  words(`acc accuracy f1 auc reward rewards return returns throughput score sharpe tps speedup tflops
+    mfu precision recall bleu rouge psnr ssim iou map ndcg`),
+);
 const PHRASES: Array<[string[], Direction]> = [
-  [['tokens', 'per', 'sec'], 'maximize'],
-  [['tokens', 'per', 's'], 'maximize'],
-  [['tok', 'per', 'sec'], 'maximize'],
-  [['tok', 'per', 's'], 'maximize'],
-  [['tok', 's'], 'maximize'],
-  [['tokens', 's'], 'maximize'],
-  [['tok', 'sec'], 'maximize'],
-  [['samples', 'per', 'sec'], 'maximize'],
-  [['win', 'rate'], 'maximize'],
-  [['max', 'dd'], 'minimize'],
-];
+  ...['tokens per sec', 'tokens per s', 'tok per sec', 'tok per s', 'tok s', 'tokens s', 'tok sec'],
+  ...['samples per sec', 'win rate'],
+]
+  .map((p): [string[], Direction] => [words(p), 'maximize'])
+  .concat([[['max', 'dd'], 'minimize']]);
 const NEGATIONS = new Set(['neg', 'negative', 'minus']);
 
 /** Splits a metric name into lower-case tokens at `_ - .`, spaces, other punctuation and camelCase humps. */

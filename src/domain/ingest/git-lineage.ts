@@ -38,11 +38,21 @@ export function attachGitLineage(
   const matched: Array<GitCommit | undefined> = rows.map((row) => {
     const hex = hexPrefix(commitCell(row));
     if (hex === undefined) return undefined;
-    const hits = (byPrefix.get(hex.slice(0, 7)) ?? []).filter((c) => c.hash.toLowerCase().startsWith(hex));
+    const hits = (byPrefix.get(hex.slice(0, 7)) ?? []).filter((c) =>
+      c.hash.toLowerCase().startsWith(hex),
+    );
     if (hits.length > 1) {
-      warnings.push({ line: row.line, code: 'ambiguous_commit', message: `'${hex}' matches ${hits.length} commits; not matched` });
+      warnings.push({
+        line: row.line,
+        code: 'ambiguous_commit',
+        message: `'${hex}' matches ${hits.length} commits; not matched`,
+      });
     } else if (hits.length === 0 && row.status === 'keep') {
-      warnings.push({ line: row.line, code: 'commit_not_found', message: `kept commit '${hex}' is not in the branch history` });
+      warnings.push({
+        line: row.line,
+        code: 'commit_not_found',
+        message: `kept commit '${hex}' is not in the branch history`,
+      });
     }
     return hits.length === 1 ? hits[0] : undefined;
   });
@@ -66,7 +76,8 @@ export function attachGitLineage(
   /** Latest kept row before `before` that carries commit `hash`. */
   const keptRowAt = (hash: string, before: number): number | undefined => {
     const list = rowsOf.get(hash) ?? [];
-    for (let k = list.length - 1; k >= 0; k--) if (list[k] < before && rows[list[k]].status === 'keep') return list[k];
+    for (let k = list.length - 1; k >= 0; k--)
+      if (list[k] < before && rows[list[k]].status === 'keep') return list[k];
     return undefined;
   };
 
@@ -87,8 +98,8 @@ export function attachGitLineage(
     const found = new Map<string, number>();
     const seen = new Set<string>();
     const queue = [...commit.parents];
-    while (queue.length > 0) {
-      const h = queue.shift() as string;
+    for (let q = 0; q < queue.length; q++) {
+      const h = queue[q];
       if (seen.has(h)) continue;
       seen.add(h);
       const kept = keptRowAt(h, index);
@@ -109,7 +120,10 @@ export function attachGitLineage(
     const shared = (rowsOf.get(commit.hash) ?? []).length > 1;
     const git: Record<string, unknown> = { commit: commit.hash };
     if (!shared && commit.parents.length <= 1) {
-      row.code = { ...row.code, paths: commit.paths.map(({ path, added, removed }) => ({ path, added, removed })) };
+      row.code = {
+        ...row.code,
+        paths: commit.paths.map(({ path, added, removed }) => ({ path, added, removed })),
+      };
       const binary = commit.paths.filter((p) => p.binary).map((p) => p.path);
       if (binary.length > 0) git.binaryPaths = binary;
     }

@@ -31,10 +31,24 @@ export const GIT_LOG_FORMAT = '%x1e%H%x1f%P%x1f%s';
 export function gitLogArgs(branch: string): string[] {
   if (branch === '' || branch.startsWith('-') || /[\s\0]/.test(branch)) {
     throw new DomainError('validation_failed', `invalid branch name '${branch}'`, {
-      errors: [{ pointer: 'branch', message: 'must not be empty, start with - or contain whitespace' }],
+      errors: [
+        { pointer: 'branch', message: 'must not be empty, start with - or contain whitespace' },
+      ],
     });
   }
-  return ['-c', 'core.quotePath=false', 'log', '--reverse', '--topo-order', '--no-renames', '--no-color', `--format=${GIT_LOG_FORMAT}`, '--numstat', branch, '--'];
+  return [
+    '-c',
+    'core.quotePath=false',
+    'log',
+    '--reverse',
+    '--topo-order',
+    '--no-renames',
+    '--no-color',
+    `--format=${GIT_LOG_FORMAT}`,
+    '--numstat',
+    branch,
+    '--',
+  ];
 }
 
 const HASH = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
@@ -44,7 +58,17 @@ const NUMSTAT = /^(\d+|-)\t(\d+|-)\t(.*)$/;
 function unquoteGitPath(p: string): string {
   if (!(p.length >= 2 && p.startsWith('"') && p.endsWith('"'))) return p;
   const bytes: number[] = [];
-  const esc: Record<string, number> = { n: 10, t: 9, r: 13, b: 8, f: 12, v: 11, a: 7, '"': 34, '\\': 92 };
+  const esc: Record<string, number> = {
+    n: 10,
+    t: 9,
+    r: 13,
+    b: 8,
+    f: 12,
+    v: 11,
+    a: 7,
+    '"': 34,
+    '\\': 92,
+  };
   const body = p.slice(1, -1);
   for (let i = 0; i < body.length; i++) {
     const ch = body[i];
@@ -90,18 +114,31 @@ export function parseGitLog(text: string): GitCommit[] {
       if (r > 0) {
         const [hash = '', parents = '', ...subject] = part.split('\x1f');
         if (!HASH.test(hash)) {
-          errors.push({ line, pointer: `line ${line}`, message: `'${hash.slice(0, 80)}' is not a commit hash` });
+          errors.push({
+            line,
+            pointer: `line ${line}`,
+            message: `'${hash.slice(0, 80)}' is not a commit hash`,
+          });
           current = undefined;
           return;
         }
-        current = { hash, parents: parents.split(' ').filter(Boolean), subject: subject.join('\x1f'), paths: [] };
+        current = {
+          hash,
+          parents: parents.split(' ').filter(Boolean),
+          subject: subject.join('\x1f'),
+          paths: [],
+        };
         commits.push(current);
         return;
       }
       if (part.trim() === '') return;
       const m = NUMSTAT.exec(part);
       if (!m || current === undefined) {
-        errors.push({ line, pointer: `line ${line}`, message: `unexpected line '${part.slice(0, 80)}'` });
+        errors.push({
+          line,
+          pointer: `line ${line}`,
+          message: `unexpected line '${part.slice(0, 80)}'`,
+        });
         return;
       }
       const binary = m[1] === '-' || m[2] === '-';
@@ -114,6 +151,7 @@ export function parseGitLog(text: string): GitCommit[] {
       current.paths.push(path);
     });
   });
-  if (errors.length > 0) throw new DomainError('validation_failed', 'unreadable git log output', { errors });
+  if (errors.length > 0)
+    throw new DomainError('validation_failed', 'unreadable git log output', { errors });
   return commits;
 }

@@ -3,7 +3,12 @@
  * (SPEC §7). No I/O: callers read files, run git and write to the database.
  */
 export { parseResultsTsv } from './results-tsv.js';
-export type { IngestWarning, ParsedResults, ParsedRow, ParseResultsOptions } from './results-tsv.js';
+export type {
+  IngestWarning,
+  ParsedResults,
+  ParsedRow,
+  ParseResultsOptions,
+} from './results-tsv.js';
 export { inferDirection, metricTokens } from './direction.js';
 export { GIT_LOG_FORMAT, gitLogArgs, parseGitLog } from './git-log.js';
 export type { GitChangedPath, GitCommit } from './git-log.js';

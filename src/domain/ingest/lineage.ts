@@ -61,13 +61,19 @@ export function assignPremises(rows: LineageRow[]): { premises: string[][]; note
     return kept ?? any;
   };
 
+  // Without any lineage reference, the keep chain needs no lookup tables.
+  const explicit = rows.some((r) => r.parentRefs.length > 0);
   rows.forEach((row, index) => {
     let own: Set<string> | undefined;
     for (const ref of row.parentRefs) {
       const target = resolve(ref);
       if (target === undefined) {
         const why = ref === row.rawKey ? "is the row's own commit" : 'matches no earlier row';
-        notes.push({ index, code: 'unresolved_parent', message: `parent '${ref}' ${why}; using the keep chain` });
+        notes.push({
+          index,
+          code: 'unresolved_parent',
+          message: `parent '${ref}' ${why}; using the keep chain`,
+        });
         continue;
       }
       own ??= new Set<string>();
@@ -86,6 +92,7 @@ export function assignPremises(rows: LineageRow[]): { premises: string[][]; note
 
     const kept = row.status === 'keep';
     if (kept) lastKept = index;
+    if (!explicit) return;
     if (row.rawKey !== '') remember(byRaw, row.rawKey, index, kept);
     byKey.set(row.key, index);
     const hex = hexPrefix(row.rawKey);

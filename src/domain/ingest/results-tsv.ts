@@ -1,10 +1,16 @@
 import { DomainError, type ErrorDetail } from '../errors.js';
-import type { Direction, ExperimentInput, ExperimentStatus, Resources } from '../types.js';
-import { detectRoles, firstValues, type ColumnRoles } from './columns.js';
-import { assignPremises, parseParentRefs } from './lineage.js';
-import { mapStatus, unknownStatusMessage } from './status.js';
-import { DEFAULT_MAX_BYTES, decodeInput, isBlankLine, isCommentLine, splitFields, splitLines } from './text.js';
-import { isPlaceholder, KeyAllocator, parseAmount, parseMetric, sanitizeKey, unquote } from './values.js';
+import type { Direction, ExperimentInput } from '../types.js';
+import { detectRoles, firstValues } from './columns.js';
+import { addLineageAndBaselines, buildRows, type DataLine } from './rows.js';
+import {
+  DEFAULT_MAX_BYTES,
+  decodeInput,
+  isBlankLine,
+  isCommentLine,
+  splitFields,
+  splitLines,
+} from './text.js';
+import { parseMetric, unquote } from './values.js';
 
 /** A row-level (or, at the header's line, file-level) problem that did not stop the parse. */
 export interface IngestWarning {
@@ -28,7 +34,14 @@ export interface ParsedResults {
   rows: ParsedRow[];
   warnings: IngestWarning[];
   /** Which header column played which role. */
-  roles: { key?: string; metric: string; status?: string; description?: string; hypothesis?: string; parent?: string };
+  roles: {
+    key?: string;
+    metric: string;
+    status?: string;
+    description?: string;
+    hypothesis?: string;
+    parent?: string;
+  };
   /** Direction used to derive statuses: `opts.direction`, else a `# metric_direction:` comment before the header. */
   direction?: Direction;
 }
@@ -46,7 +59,12 @@ export interface ParseResultsOptions {
 
 const reject = (message: string, errors: ErrorDetail[]): DomainError =>
   new DomainError('validation_failed', message, { errors });
-const detail = (line: number, code: string, message: string): ErrorDetail => ({ line, pointer: `line ${line}`, code, message });
+const detail = (line: number, code: string, message: string): ErrorDetail => ({
+  line,
+  pointer: `line ${line}`,
+  code,
+  message,
+});
 
 /** `# metric_direction: higher_is_better` (or `direction = minimize`, …) before the header. */
 function directionHint(line: string): Direction | undefined {
@@ -56,13 +74,6 @@ function directionHint(line: string): Direction | undefined {
   if (/^(max|maximi[sz]e|higher|higher_is_better|up)$/.test(v)) return 'maximize';
   if (/^(min|minimi[sz]e|lower|lower_is_better|down)$/.test(v)) return 'minimize';
   return undefined;
-}
-
-interface DataLine {
-  line: number;
-  text: string;
-  fields: string[];
-  escapedTabs: boolean;
 }
 
 /**
@@ -97,7 +108,10 @@ interface DataLine {
  * @throws DomainError `payload_too_large` above `opts.maxBytes`; `validation_failed` for
  *   binary input, no header, no metric column, no data rows, or any warning with `strict`.
  */
-export function parseResultsTsv(input: string | Uint8Array, opts: ParseResultsOptions = {}): ParsedResults {
+export function parseResultsTsv(
+  input: string | Uint8Array,
+  opts: ParseResultsOptions = {},
+): ParsedResults {
   const { text, suspectLines } = decodeInput(input, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   const lines = splitLines(text);
   let hint: Direction | undefined;
@@ -114,12 +128,19 @@ export function parseResultsTsv(input: string | Uint8Array, opts: ParseResultsOp
   let headerCells = lines[h].split('\t');
   if (headerCells.length === 1 && lines[h].includes('\\t')) {
     headerCells = lines[h].split('\\t');
-    warnings.push({ line: headerLine, code: 'escaped_tabs', message: 'header separated by literal \\t instead of TAB' });
+    warnings.push({
+      line: headerLine,
+      code: 'escaped_tabs',
+      message: 'header separated by literal \\t instead of TAB',
+    });
   }
-  while (headerCells.length > 1 && headerCells[headerCells.length - 1].trim() === '') headerCells.pop();
+  while (headerCells.length > 1 && headerCells[headerCells.length - 1].trim() === '')
+    headerCells.pop();
   const header = headerCells.map((f) => unquote(f));
   if (header.length < 2) {
-    const why = lines[h].includes(',') ? 'header has no TAB separators (comma-separated?)' : 'header has no TAB separators';
+    const why = lines[h].includes(',')
+      ? 'header has no TAB separators (comma-separated?)'
+      : 'header has no TAB separators';
     throw reject(`not a results table: ${why}`, [detail(headerLine, 'no_header', why)]);
   }
   const numeric = header.find((f) => parseMetric(f).kind === 'number');
@@ -134,30 +155,57 @@ export function parseResultsTsv(input: string | Uint8Array, opts: ParseResultsOp
     const raw = lines[i];
     if (isBlankLine(raw) || isCommentLine(raw)) continue;
     const { fields, escapedTabs } = splitFields(raw, header.length);
-    if (fields.map((f) => unquote(f)).join('\t') === headerKey) {
-      warnings.push({ line: i + 1, code: 'repeated_header', message: 'the header is repeated here; line skipped' });
+    const repeated =
+      fields.length === header.length &&
+      unquote(fields[0]) === header[0] &&
+      fields.map((f) => unquote(f)).join('\t') === headerKey;
+    if (repeated) {
+      warnings.push({
+        line: i + 1,
+        code: 'repeated_header',
+        message: 'the header is repeated here; line skipped',
+      });
       continue;
     }
     data.push({ line: i + 1, text: raw, fields, escapedTabs });
   }
-  if (data.length === 0) throw reject('not a results table: no data rows', [detail(headerLine, 'no_rows', 'header but no data rows')]);
+  if (data.length === 0)
+    throw reject('not a results table: no data rows', [
+      detail(headerLine, 'no_rows', 'header but no data rows'),
+    ]);
 
-  const { roles, problems } = detectRoles(header, firstValues(header.length, data.map((d) => d.fields)), opts.metricName);
-  if (!roles) throw reject('not a results table: no metric column', problems.map((p) => detail(headerLine, p.code, p.message)));
+  const { roles, problems } = detectRoles(
+    header,
+    firstValues(
+      header.length,
+      data.map((d) => d.fields),
+    ),
+    opts.metricName,
+  );
+  if (!roles)
+    throw reject(
+      'not a results table: no metric column',
+      problems.map((p) => detail(headerLine, p.code, p.message)),
+    );
   for (const p of problems) warnings.push({ line: headerLine, ...p });
   const direction = opts.direction ?? hint;
   if (roles.status === undefined && direction === undefined) {
     warnings.push({
       line: headerLine,
       code: 'missing_status_column',
-      message: 'no status column and no metric direction to derive keep/discard; every row is unknown',
+      message:
+        'no status column and no metric direction to derive keep/discard; every row is unknown',
     });
   }
   const seen = new Set<string>();
   const names = header.map((n, i) => {
     let name = n === '' ? `column${i + 1}` : n;
     if (seen.has(name)) {
-      warnings.push({ line: headerLine, code: 'duplicate_column', message: `column '${name}' appears twice; the second is column${i + 1}` });
+      warnings.push({
+        line: headerLine,
+        code: 'duplicate_column',
+        message: `column '${name}' appears twice; the second is column${i + 1}`,
+      });
       name = `column${i + 1}`;
     }
     seen.add(name);
@@ -169,7 +217,11 @@ export function parseResultsTsv(input: string | Uint8Array, opts: ParseResultsOp
   const suspect = new Set(suspectLines);
   for (const { row } of built) {
     if (suspect.has(row.line)) {
-      warnings.push({ line: row.line, code: 'invalid_encoding', message: 'NUL bytes, control characters or invalid UTF-8 (replaced by U+FFFD)' });
+      warnings.push({
+        line: row.line,
+        code: 'invalid_encoding',
+        message: 'NUL bytes, control characters or invalid UTF-8 (replaced by U+FFFD)',
+      });
     }
   }
   warnings.sort((a, b) => a.line - b.line);
@@ -191,107 +243,13 @@ export function parseResultsTsv(input: string | Uint8Array, opts: ParseResultsOp
     const n = roleName(roles[r]);
     if (n !== undefined) roleNames[r] = n;
   }
-  const result: ParsedResults = { metric: header[roles.metric], columns: header, rows, warnings, roles: roleNames };
+  const result: ParsedResults = {
+    metric: header[roles.metric],
+    columns: header,
+    rows,
+    warnings,
+    roles: roleNames,
+  };
   if (direction !== undefined) result.direction = direction;
   return result;
-}
-
-interface BuiltRow {
-  row: ParsedRow;
-  text: string;
-  parentRefs: string[];
-  rawKey: string;
-}
-
-function buildRows(
-  data: DataLine[],
-  width: number,
-  names: string[],
-  roles: ColumnRoles,
-  direction: Direction | undefined,
-  warnings: IngestWarning[],
-): BuiltRow[] {
-  const keys = new KeyAllocator();
-  const core = new Set([roles.key, roles.metric, roles.status, roles.description, roles.hypothesis, roles.parent]);
-  let best: number | undefined;
-  return data.map((d, seq) => {
-    const warn = (code: string, message: string) => warnings.push({ line: d.line, code, message });
-    const cell = (i: number | undefined) => (i === undefined ? undefined : (d.fields[i] ?? '').trim());
-    const metadata: Record<string, unknown> = {};
-    if (d.escapedTabs) warn('escaped_tabs', 'fields separated by literal \\t instead of TAB');
-    if (d.fields.length !== width) {
-      const what = d.fields.length < width ? 'missing fields left empty' : 'extra fields kept in metadata.extraFields';
-      warn('field_count', `${d.fields.length} fields where the header has ${width}; ${what}`);
-      if (d.fields.length > width) metadata.extraFields = d.fields.slice(width);
-    }
-
-    const rawKey = unquote(cell(roles.key) ?? '');
-    let base = isPlaceholder(rawKey) ? `row-${d.line}` : sanitizeKey(rawKey);
-    if (base === '') base = `row-${d.line}`;
-    if (!isPlaceholder(rawKey) && base !== rawKey) warn('sanitized_key', `commit '${rawKey}' is not a valid key; using '${base}'`);
-    const { key, firstLine } = keys.allocate(base, d.line);
-    if (firstLine !== undefined) warn('duplicate_commit', `'${base}' already used at line ${firstLine}; key '${key}'`);
-    if (rawKey !== '' && key !== rawKey) metadata.commit = rawKey;
-
-    const rawMetric = cell(roles.metric) ?? '';
-    const metric = parseMetric(rawMetric);
-    let status: ExperimentStatus;
-    const rawStatus = cell(roles.status);
-    if (rawStatus !== undefined) {
-      const match = mapStatus(rawStatus);
-      status = match.status;
-      if (match.status === 'unknown') {
-        warn(match.kind === 'empty' ? 'missing_status' : 'unknown_status', unknownStatusMessage(rawStatus, match.kind));
-      }
-      if (rawStatus !== '' && rawStatus !== status) metadata.status = rawStatus;
-    } else if (direction !== undefined) {
-      // The loop's own rule: keep what beats the current best (strictly), discard the rest.
-      const better = metric.value !== null && (best === undefined || (direction === 'minimize' ? metric.value < best : metric.value > best));
-      status = metric.value === null ? 'crash' : better ? 'keep' : 'discard';
-      if (status === 'keep') best = metric.value as number;
-      metadata.statusDerived = true;
-    } else {
-      status = 'unknown';
-    }
-
-    const value = status === 'crash' ? null : metric.value;
-    if (status !== 'crash' && metric.kind === 'missing') warn('missing_metric', `no ${names[roles.metric]} value ('${rawMetric}')`);
-    if (status !== 'crash' && metric.kind === 'invalid') warn('invalid_metric', `${names[roles.metric]} '${rawMetric}' is not a number`);
-    if (rawMetric !== '' && (value === null || (metric.kind === 'number' && metric.percent))) metadata.value = rawMetric;
-
-    const columns: Record<string, string> = {};
-    names.forEach((name, i) => {
-      const v = cell(i);
-      if (!core.has(i) && v !== undefined && v !== '') columns[name] = v;
-    });
-    if (Object.keys(columns).length > 0) metadata.columns = columns;
-    const parentCell = cell(roles.parent);
-    if (parentCell !== undefined && parentCell !== '') metadata.parent = parentCell;
-
-    const row: ParsedRow = { key, status, value, premises: [], line: d.line, seq };
-    const description = cell(roles.description);
-    if (description) row.description = description;
-    const hypothesis = cell(roles.hypothesis);
-    if (hypothesis && !isPlaceholder(hypothesis)) row.hypothesis = hypothesis;
-    const resources: Resources = {};
-    const memory = roles.memoryGb && parseAmount(cell(roles.memoryGb.index));
-    if (memory !== undefined && roles.memoryGb) resources.memoryGb = memory * roles.memoryGb.scale;
-    const runtime = roles.runtimeS && parseAmount(cell(roles.runtimeS.index));
-    if (runtime !== undefined && roles.runtimeS) resources.runtimeS = runtime * roles.runtimeS.scale;
-    if (Object.keys(resources).length > 0) row.resources = resources;
-    row.metadata = metadata;
-    return { row, text: d.text, parentRefs: parseParentRefs(parentCell), rawKey };
-  });
-}
-
-function addLineageAndBaselines(built: BuiltRow[], warnings: IngestWarning[]): void {
-  const { premises, notes } = assignPremises(
-    built.map((b) => ({ key: b.row.key, rawKey: b.rawKey, status: b.row.status, parentRefs: b.parentRefs })),
-  );
-  for (const n of notes) warnings.push({ line: built[n.index].row.line, code: n.code, message: n.message });
-  const valueOf = new Map(built.map((b) => [b.row.key, b.row.value ?? null]));
-  built.forEach((b, i) => {
-    b.row.premises = premises[i];
-    if (premises[i].length > 0) b.row.baseline = valueOf.get(premises[i][0]) ?? null;
-  });
 }

@@ -26,24 +26,62 @@ const EXACT: Record<string, ExperimentStatus> = {};
 const put = (status: ExperimentStatus, words: string) => {
   for (const w of words.split(/\s+/)) if (w) EXACT[w] = status;
 };
-put('keep', `keep kept keeps keeper keeping accept accepted improved improvement merge merged adopt adopted
-  promote promoted best new_best newbest final baseline champion winner record`);
-put('discard', `discard discarded discards revert reverted reverts reject rejected worse no_improvement
-  rollback rolled_back reset drop dropped kill killed abandon abandoned`);
-put('crash', `crash crashed error errored errors fail failed failure fails incorrect compile_error
+put(
+  'keep',
+  `keep kept keeps keeper keeping accept accepted improved improvement merge merged adopt adopted
+  promote promoted best new_best newbest final baseline champion winner record`,
+);
+put(
+  'discard',
+  `discard discarded discards revert reverted reverts reject rejected worse no_improvement
+  rollback rolled_back reset drop dropped kill killed abandon abandoned`,
+);
+put(
+  'crash',
+  `crash crashed error errored errors fail failed failure fails incorrect compile_error
   compile_fail compile_failed build_error build_failed oom out_of_memory timeout timed_out diverged
-  divergence nan invalid exception abort aborted broken blocked infra_retry infra_error infra_fail`);
+  divergence nan invalid exception abort aborted broken blocked infra_retry infra_error infra_fail`,
+);
 
 /** Leading words that decide a compound status (`reverted_worse`). */
 const FIRST_WORD: Record<string, ExperimentStatus> = {};
 for (const w of 'keep kept keeping accept accepted best final'.split(' ')) FIRST_WORD[w] = 'keep';
-for (const w of 'discard discarded revert reverted reject rejected rollback drop dropped kill killed'.split(' ')) {
+for (const w of 'discard discarded revert reverted reject rejected rollback drop dropped kill killed'.split(
+  ' ',
+)) {
   FIRST_WORD[w] = 'discard';
 }
-for (const w of 'crash crashed error fail failed incorrect oom timeout diverged invalid'.split(' ')) FIRST_WORD[w] = 'crash';
+for (const w of 'crash crashed error fail failed incorrect oom timeout diverged invalid'.split(' '))
+  FIRST_WORD[w] = 'crash';
 
-const HEDGES = new Set(['candidate', 'tentative', 'maybe', 'pending', 'provisional', 'unconfirmed', 'wip', 'todo', 'planned', 'queued', 'running']);
-const OUTCOME_ONLY = new Set(['ok', 'pass', 'passed', 'done', 'success', 'succeeded', 'successful', 'complete', 'completed', 'finished', 'run', 'ran', 'correct']);
+const HEDGES = new Set([
+  'candidate',
+  'tentative',
+  'maybe',
+  'pending',
+  'provisional',
+  'unconfirmed',
+  'wip',
+  'todo',
+  'planned',
+  'queued',
+  'running',
+]);
+const OUTCOME_ONLY = new Set([
+  'ok',
+  'pass',
+  'passed',
+  'done',
+  'success',
+  'succeeded',
+  'successful',
+  'complete',
+  'completed',
+  'finished',
+  'run',
+  'ran',
+  'correct',
+]);
 
 export type StatusMatch =
   | { status: Exclude<ExperimentStatus, 'unknown'>; kind: 'exact' | 'compound' }
@@ -51,7 +89,9 @@ export type StatusMatch =
 
 /** Normalizes a status cell: lower-case, whitespace and `-` runs to `_`. */
 export const normalizeStatus = (raw: string): string =>
-  unquote(raw).toLowerCase().replace(/[\s-]+/g, '_');
+  unquote(raw)
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 
 /** Maps a raw status cell to keep/discard/crash, or unknown with the reason. */
 export function mapStatus(raw: string): StatusMatch {

@@ -4,7 +4,7 @@ import { DomainError, type ErrorDetail } from '../errors.js';
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
 
 /**
- * Share of characters that may be NUL, other C0 controls (bar TAB, LF, CR, VT, FF),
+ * Share of characters that may be NUL, other C0 controls (bar TAB, LF, CR, VT, FF, ESC),
  * lone surrogates or replacements for invalid UTF-8 before the input counts as binary.
  * Text logs have none; a few stray bytes are repaired and warned about per line.
  */
@@ -20,8 +20,8 @@ export interface DecodedText {
   suspectLines: number[];
 }
 
-const tooLarge = (size: number, maxBytes: number): DomainError =>
-  new DomainError('payload_too_large', `input is ${size} bytes, more than the limit of ${maxBytes}`, {
+const tooLarge = (maxBytes: number): DomainError =>
+  new DomainError('payload_too_large', `input is larger than the limit of ${maxBytes} bytes`, {
     errors: [{ message: `input larger than ${maxBytes} bytes`, code: 'payload_too_large' }],
   });
 
@@ -65,7 +65,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function isBadChar(c: number, invalidUtf8: boolean): boolean {
   if (c === 0) return true;
-  if (c < 32) return c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13;
+  // TAB, LF, VT, FF, CR and ESC (colour codes pasted from terminals) occur in text.
+  if (c < 32) return c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13 && c !== 27;
   return invalidUtf8 && c === 0xfffd;
 }
 
@@ -75,18 +76,21 @@ function isBadChar(c: number, invalidUtf8: boolean): boolean {
  * UTF-8 and lone surrogates to U+FFFD (Postgres text cannot hold NUL).
  * @throws DomainError `payload_too_large` or `validation_failed` (binary content).
  */
-export function decodeInput(input: string | Uint8Array, maxBytes: number = DEFAULT_MAX_BYTES): DecodedText {
+export function decodeInput(
+  input: string | Uint8Array,
+  maxBytes: number = DEFAULT_MAX_BYTES,
+): DecodedText {
   let text: string;
   let invalid = false;
   if (typeof input === 'string') {
-    if (input.length > maxBytes) throw tooLarge(input.length, maxBytes);
+    if (input.length > maxBytes) throw tooLarge(maxBytes);
     if (input.length * 3 > maxBytes) {
       const size = utf8Length(input, maxBytes);
-      if (size > maxBytes) throw tooLarge(size, maxBytes);
+      if (size > maxBytes) throw tooLarge(maxBytes);
     }
     text = input;
   } else {
-    if (input.byteLength > maxBytes) throw tooLarge(input.byteLength, maxBytes);
+    if (input.byteLength > maxBytes) throw tooLarge(maxBytes);
     ({ text, invalid } = decodeBytes(input));
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -121,7 +125,10 @@ export function decodeInput(input: string | Uint8Array, maxBytes: number = DEFAU
       message: 'NUL bytes, control characters or invalid UTF-8',
     }));
     if (badLines.length > MAX_LISTED_LINES) {
-      errors.push({ code: 'binary_content', message: `${badLines.length - MAX_LISTED_LINES} more lines with binary content` });
+      errors.push({
+        code: 'binary_content',
+        message: `${badLines.length - MAX_LISTED_LINES} more lines with binary content`,
+      });
     }
     throw new DomainError(
       'validation_failed',
@@ -129,7 +136,10 @@ export function decodeInput(input: string | Uint8Array, maxBytes: number = DEFAU
       { errors },
     );
   }
-  return { text: text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text, suspectLines: badLines };
+  return {
+    text: text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text,
+    suspectLines: badLines,
+  };
 }
 
 /** Splits text into lines at LF, CRLF or a lone CR. */

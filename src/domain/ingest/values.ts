@@ -5,17 +5,24 @@
 /** Strips surrounding whitespace and one pair of surrounding double quotes (spreadsheet exports). */
 export function unquote(raw: string): string {
   const s = raw.trim();
-  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1).replace(/""/g, '"').trim() : s;
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"')
+    ? s.slice(1, -1).replace(/""/g, '"').trim()
+    : s;
 }
 
+const words = (list: string): string[] => list.split(/\s+/).filter(Boolean);
+
 /** Cells that mean "no value" in real logs, compared lower-case. */
-const PLACEHOLDERS = new Set(['', '-', '--', '---', '—', '–', '?', 'n/a', 'na', 'n.a.', 'null', 'none', 'nil', 'tbd', 'pending', 'skip', 'skipped']);
+const PLACEHOLDERS = new Set([
+  '',
+  ...words('- -- --- — – ? n/a na n.a. null none nil tbd pending skip skipped'),
+]);
 
 /** Metric cells that report a failed run instead of a number, compared lower-case. */
-const FAILURE_MARKERS = new Set([
-  'failed', 'fail', 'failure', 'diverged', 'invalid', 'error', 'err', 'oom', 'timeout', 'crash', 'crashed',
-  'killed', 'nan', '+nan', '-nan', 'inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity',
-]);
+const FAILURE_MARKERS = new Set(
+  words(`failed fail failure diverged invalid error err oom timeout crash crashed killed nan +nan -nan
+    inf +inf -inf infinity +infinity -infinity`),
+);
 
 /** True for an empty cell or a placeholder such as `-`, `—`, `n/a`, `NA`, `null`, `none`. */
 export const isPlaceholder = (raw: string): boolean => PLACEHOLDERS.has(unquote(raw).toLowerCase());
@@ -38,7 +45,8 @@ export type MetricCell =
 export function parseMetric(raw: string): MetricCell {
   let s = unquote(raw);
   const lower = s.toLowerCase();
-  if (PLACEHOLDERS.has(lower) || FAILURE_MARKERS.has(lower)) return { kind: 'missing', value: null };
+  if (PLACEHOLDERS.has(lower) || FAILURE_MARKERS.has(lower))
+    return { kind: 'missing', value: null };
   const percent = s.endsWith('%');
   if (percent) s = s.slice(0, -1).trimEnd();
   if (!NUMBER.test(s)) return { kind: 'invalid', value: null };

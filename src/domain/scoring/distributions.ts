@@ -73,6 +73,7 @@ function logErfcNonNeg(x: number): number {
 
 /** log Φ(x), standard normal CDF, accurate in both tails. */
 export function logNormCdf(x: number): number {
+  if (x === 0) return LOG_HALF; // exact (the Chebyshev fit is 1 ulp off at 0)
   const u = clampZ(x) / Math.SQRT2;
   // Φ(x) = ½·erfc(−x/√2); for x > 0 use Φ = 1 − ½·erfc(x/√2) with log1p.
   if (u <= 0) return LOG_HALF + logErfcNonNeg(-u);
@@ -82,6 +83,7 @@ export function logNormCdf(x: number): number {
 /** Φ(x), standard normal CDF. */
 export function normCdf(x: number): number {
   if (Number.isNaN(x)) return NaN;
+  if (x === 0) return 0.5;
   const u = clampZ(x) / Math.SQRT2;
   const half = 0.5 * Math.exp(logErfcNonNeg(Math.abs(u)));
   return u <= 0 ? half : 1 - half;

@@ -90,8 +90,9 @@ export function compareWithReference(
     pbar = e.baseline;
   }
   const xbar = xs.length > 0 ? mean(xs) : null;
+  // `+ 0` turns −0 into 0 so that mirrored data give identical (not just equal) scores
   const delta =
-    xbar !== null && pbar !== null && !isRoot ? directionSign(direction) * (xbar - pbar) : null;
+    xbar !== null && pbar !== null && !isRoot ? directionSign(direction) * (xbar - pbar) + 0 : null;
   return { isRoot, source, nX: xs.length, xbar, nP, pbar, delta };
 }
 

@@ -147,7 +147,7 @@ function goldenMax(f: (x: number) => number, lo: number, hi: number): [number, n
  * derivative Σ (e^{d_i} − 1)/(π·e^{d_i} + 1 − π) is decreasing: safeguarded Newton steps
  * inside a shrinking bracket find its root (each term written so that no e^{d} overflows).
  */
-export function bestPi(d: readonly number[]): number {
+function bestPi(d: readonly number[]): number {
   const grad = (pi: number): [number, number] => {
     let g = 0;
     let h = 0;
@@ -168,11 +168,11 @@ export function bestPi(d: readonly number[]): number {
   let pi = 0.5;
   for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
     const [g, h] = grad(pi);
+    if (Math.abs(g) < 1e-10 * d.length) break;
     if (g > 0) lo = pi;
     else hi = pi;
     const newton = h < 0 ? pi - g / h : NaN;
     pi = newton > lo && newton < hi ? newton : (lo + hi) / 2;
-    if (Math.abs(g) < 1e-10 * d.length) break;
   }
   return pi;
 }

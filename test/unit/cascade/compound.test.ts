@@ -15,7 +15,14 @@ function both(nodes: Parameters<typeof graphOf>[0], key: string) {
 
 describe('compounded confidence K', () => {
   it('multiplies along a chain of three', () => {
-    const r = both([node('a', [], { confidence: 0.9 }), node('b', ['a'], { confidence: 0.8 }), node('c', ['b'], { confidence: 0.7 })], 'c');
+    const r = both(
+      [
+        node('a', [], { confidence: 0.9 }),
+        node('b', ['a'], { confidence: 0.8 }),
+        node('c', ['b'], { confidence: 0.7 }),
+      ],
+      'c',
+    );
     expect(r.compounded).toBeCloseTo(0.9 * 0.8 * 0.7, 14);
     expect(r.ancestors).toBe(2);
     expect(r.weakest).toEqual({ key: 'c', confidence: 0.7 });
@@ -36,9 +43,18 @@ describe('compounded confidence K', () => {
   });
 
   it('an anchored experiment vouches for itself: K = C', () => {
-    const nodes = [node('a', [], { confidence: 0.1 }), node('b', ['a'], { confidence: 0.85, anchored: true })];
+    const nodes = [
+      node('a', [], { confidence: 0.1 }),
+      node('b', ['a'], { confidence: 0.85, anchored: true }),
+    ];
     const r = both(nodes, 'b');
-    expect(r).toEqual({ key: 'b', compounded: 0.85, weakest: { key: 'b', confidence: 0.85 }, hardGate: null, ancestors: 0 });
+    expect(r).toEqual({
+      key: 'b',
+      compounded: 0.85,
+      weakest: { key: 'b', confidence: 0.85 },
+      hardGate: null,
+      ancestors: 0,
+    });
   });
 
   it('a root has K = C', () => {
@@ -95,7 +111,11 @@ describe('compounded confidence K', () => {
   });
 
   it('does not surface a hard gate behind an anchor', () => {
-    const nodes = [node('a', [], { hardGate: 'crash' }), node('b', ['a'], { anchored: true }), node('c', ['b'])];
+    const nodes = [
+      node('a', [], { hardGate: 'crash' }),
+      node('b', ['a'], { anchored: true }),
+      node('c', ['b']),
+    ];
     expect(both(nodes, 'c').hardGate).toBeNull();
   });
 

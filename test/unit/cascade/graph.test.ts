@@ -39,12 +39,18 @@ describe('buildPremiseGraph', () => {
 
   it('rejects duplicate keys and confidences outside [0, 1]', () => {
     expect(thrown(() => buildPremiseGraph([node('a'), node('a')])).code).toBe('validation_failed');
-    expect(thrown(() => buildPremiseGraph([node('a', [], { confidence: 1.2 })])).code).toBe('validation_failed');
-    expect(thrown(() => buildPremiseGraph([node('a', [], { confidence: NaN })])).code).toBe('validation_failed');
+    expect(thrown(() => buildPremiseGraph([node('a', [], { confidence: 1.2 })])).code).toBe(
+      'validation_failed',
+    );
+    expect(thrown(() => buildPremiseGraph([node('a', [], { confidence: NaN })])).code).toBe(
+      'validation_failed',
+    );
   });
 
   it('rejects cyclic premises with the cycle in edge direction', () => {
-    const e = thrown(() => buildPremiseGraph([node('r'), node('a', ['r', 'c']), node('b', ['a']), node('c', ['b'])]));
+    const e = thrown(() =>
+      buildPremiseGraph([node('r'), node('a', ['r', 'c']), node('b', ['a']), node('c', ['b'])]),
+    );
     expect(e.code).toBe('conflict_cycle');
     const cycle = e.extra?.cycle as string[];
     expect(cycle[0]).toBe(cycle[cycle.length - 1]);
@@ -81,7 +87,11 @@ describe('findCycle / addEdgesChecked', () => {
 
   it('adds edges and appends to premises', () => {
     const g = graphOf([node('a'), node('b'), node('c', ['b'])]);
-    addEdgesChecked(g, [{ from: 'a', to: 'c' }, { from: 'a', to: 'b' }, { from: 'a', to: 'c' }]);
+    addEdgesChecked(g, [
+      { from: 'a', to: 'c' },
+      { from: 'a', to: 'b' },
+      { from: 'a', to: 'c' },
+    ]);
     expect(g.getNodeAttribute('c', 'premises')).toEqual(['b', 'a']);
     expect(g.getNodeAttribute('b', 'premises')).toEqual(['a']);
     expect(g.size).toBe(3);
@@ -107,7 +117,14 @@ describe('findCycle / addEdgesChecked', () => {
 describe('descendants / affectedBy / mainChain', () => {
   // r → a → c, r → b → c, c → d, x alone
   const g = () =>
-    graphOf([node('d', ['c']), node('c', ['a', 'b']), node('b', ['r']), node('a', ['r']), node('r'), node('x')]);
+    graphOf([
+      node('d', ['c']),
+      node('c', ['a', 'b']),
+      node('b', ['r']),
+      node('a', ['r']),
+      node('r'),
+      node('x'),
+    ]);
 
   it('descendants include the keys and everything built on them', () => {
     expect(descendants(g(), ['a'])).toEqual(new Set(['a', 'c', 'd']));

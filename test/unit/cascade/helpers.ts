@@ -1,13 +1,25 @@
 /** Builders and brute-force references for the cascade tests. */
-import { buildPremiseGraph, type CascadeNode, type PremiseGraph } from '../../../src/domain/cascade/index.js';
+import {
+  buildPremiseGraph,
+  type CascadeNode,
+  type PremiseGraph,
+} from '../../../src/domain/cascade/index.js';
 
 /** A node with defaults: C = 1, not anchored, no hard gate. */
-export function node(key: string, premises: string[] = [], over: Partial<CascadeNode> = {}): CascadeNode {
+export function node(
+  key: string,
+  premises: string[] = [],
+  over: Partial<CascadeNode> = {},
+): CascadeNode {
   return { key, premises, confidence: 1, anchored: false, hardGate: null, ...over };
 }
 
 /** A chain k0 → k1 → … of `length` nodes with the given C (and anchors by depth). */
-export function chain(length: number, confidence: number, anchoredAt: (d: number) => boolean = () => false): CascadeNode[] {
+export function chain(
+  length: number,
+  confidence: number,
+  anchoredAt: (d: number) => boolean = () => false,
+): CascadeNode[] {
   return Array.from({ length }, (_, d) =>
     node(`k${d}`, d === 0 ? [] : [`k${d - 1}`], { confidence, anchored: anchoredAt(d) }),
   );
@@ -48,7 +60,9 @@ export function brute(nodes: CascadeNode[], x: string): BruteResult {
   const rank = (a: string, b: string) =>
     (minDist.get(a) as number) - (minDist.get(b) as number) || (a < b ? -1 : a > b ? 1 : 0);
   const minC = Math.min(...members.map((m) => (byKey.get(m) as CascadeNode).confidence));
-  const weakestKey = members.filter((m) => (byKey.get(m) as CascadeNode).confidence === minC).sort(rank)[0];
+  const weakestKey = members
+    .filter((m) => (byKey.get(m) as CascadeNode).confidence === minC)
+    .sort(rank)[0];
   const gated = members.filter((m) => (byKey.get(m) as CascadeNode).hardGate !== null).sort(rank);
   const ancestors = new Set(members);
   ancestors.delete(x);
@@ -56,7 +70,10 @@ export function brute(nodes: CascadeNode[], x: string): BruteResult {
     compounded,
     ancestors,
     weakest: { key: weakestKey, confidence: minC },
-    hardGate: gated.length === 0 ? null : { key: gated[0], code: (byKey.get(gated[0]) as CascadeNode).hardGate as string },
+    hardGate:
+      gated.length === 0
+        ? null
+        : { key: gated[0], code: (byKey.get(gated[0]) as CascadeNode).hardGate as string },
     distances: minDist,
   };
 }
@@ -64,4 +81,33 @@ export function brute(nodes: CascadeNode[], x: string): BruteResult {
 /** The node list with `key` anchored. */
 export function withAnchor(nodes: CascadeNode[], key: string): CascadeNode[] {
   return nodes.map((n) => (n.key === key ? { ...n, anchored: true } : n));
+}
+
+/** Brute-force re-anchoring options: anchor each eligible member, recompute by enumeration. */
+export function bruteOptions(nodes: CascadeNode[], x: string) {
+  const base = brute(nodes, x);
+  const byKey = new Map(nodes.map((n) => [n.key, n]));
+  return {
+    current: base.compounded,
+    options: [...base.distances]
+      .filter(([k]) => !byKey.get(k)?.anchored && byKey.get(k)?.hardGate === null)
+      .map(([k, dist]) => ({
+        key: k,
+        dist,
+        resultingK: brute(withAnchor(nodes, k), x).compounded,
+      })),
+  };
+}
+
+/** The item with the largest value (within 1e-12), then the nearest, then the smallest key. */
+export function best<T extends { key: string; dist: number }>(
+  items: T[],
+  value: (t: T) => number,
+): T | undefined {
+  return [...items].sort(
+    (a, b) =>
+      (Math.abs(value(a) - value(b)) > 1e-12 ? value(b) - value(a) : 0) ||
+      a.dist - b.dist ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  )[0];
 }

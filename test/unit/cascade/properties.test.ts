@@ -10,7 +10,7 @@ import {
   recomputeCompounded,
   type CascadeNode,
 } from '../../../src/domain/cascade/index.js';
-import { brute, graphOf, withAnchor } from './helpers.js';
+import { best, brute, bruteOptions, graphOf } from './helpers.js';
 
 const confidence = fc.oneof(
   fc.constantFrom(0, 0.5, 0.8, 1), // exact values, so ties in the weakest link happen
@@ -57,7 +57,10 @@ describe('cascade properties on random DAGs', () => {
     fc.assert(
       fc.property(dag, (nodes) => {
         const g = graphOf(nodes);
-        const batch = recomputeCompounded(g, nodes.map((n) => n.key));
+        const batch = recomputeCompounded(
+          g,
+          nodes.map((n) => n.key),
+        );
         for (const n of nodes) {
           const want = brute(nodes, n.key);
           for (const got of [compound(g, n.key), batch.get(n.key)]) {
@@ -113,7 +116,10 @@ describe('cascade properties on random DAGs', () => {
     fc.assert(
       fc.property(big, (nodes) => {
         const g = graphOf(nodes);
-        const batch = recomputeCompounded(g, nodes.map((n) => n.key));
+        const batch = recomputeCompounded(
+          g,
+          nodes.map((n) => n.key),
+        );
         for (const n of nodes) {
           const single = compound(g, n.key);
           expect(batch.get(n.key)?.compounded).toBeCloseTo(single.compounded, 12);
@@ -127,7 +133,10 @@ describe('cascade properties on random DAGs', () => {
   it('K ≤ C(X), and K = C(X) for anchored X', () => {
     fc.assert(
       fc.property(dag, (nodes) => {
-        const batch = recomputeCompounded(graphOf(nodes), nodes.map((n) => n.key));
+        const batch = recomputeCompounded(
+          graphOf(nodes),
+          nodes.map((n) => n.key),
+        );
         for (const n of nodes) {
           const k = batch.get(n.key)?.compounded as number;
           expect(k).toBeLessThanOrEqual(n.confidence + 1e-15);
@@ -141,15 +150,30 @@ describe('cascade properties on random DAGs', () => {
 
   it('K never increases when any C decreases', () => {
     fc.assert(
-      fc.property(dag, fc.nat(), fc.double({ min: 0, max: 1, noNaN: true }), (nodes, pick, factor) => {
-        const lowered = nodes[pick % nodes.length].key;
-        const after = nodes.map((n) => (n.key === lowered ? { ...n, confidence: n.confidence * factor } : n));
-        const k0 = recomputeCompounded(graphOf(nodes), nodes.map((n) => n.key));
-        const k1 = recomputeCompounded(graphOf(after), nodes.map((n) => n.key));
-        for (const n of nodes) {
-          expect(k1.get(n.key)?.compounded).toBeLessThanOrEqual((k0.get(n.key)?.compounded as number) * (1 + 1e-12));
-        }
-      }),
+      fc.property(
+        dag,
+        fc.nat(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (nodes, pick, factor) => {
+          const lowered = nodes[pick % nodes.length].key;
+          const after = nodes.map((n) =>
+            n.key === lowered ? { ...n, confidence: n.confidence * factor } : n,
+          );
+          const k0 = recomputeCompounded(
+            graphOf(nodes),
+            nodes.map((n) => n.key),
+          );
+          const k1 = recomputeCompounded(
+            graphOf(after),
+            nodes.map((n) => n.key),
+          );
+          for (const n of nodes) {
+            expect(k1.get(n.key)?.compounded).toBeLessThanOrEqual(
+              (k0.get(n.key)?.compounded as number) * (1 + 1e-12),
+            );
+          }
+        },
+      ),
       runs,
     );
   });
@@ -175,7 +199,9 @@ describe('cascade properties on random DAGs', () => {
           }
           return seen;
         };
-        const want = nodes.filter((n) => changed.some((c) => upstream(n.key).has(c))).map((n) => n.key);
+        const want = nodes
+          .filter((n) => changed.some((c) => upstream(n.key).has(c)))
+          .map((n) => n.key);
         expect(new Set(order)).toEqual(new Set(want));
         expect(order).toHaveLength(want.length);
         expect(descendants(g, changed)).toEqual(new Set(want));
@@ -189,27 +215,6 @@ describe('cascade properties on random DAGs', () => {
     );
   });
 });
-
-/** Brute-force candidate choice: anchor each eligible member, recompute by enumeration. */
-function bruteOptions(nodes: CascadeNode[], x: string) {
-  const base = brute(nodes, x);
-  const byKey = new Map(nodes.map((n) => [n.key, n]));
-  return {
-    current: base.compounded,
-    options: [...base.distances]
-      .filter(([k]) => !byKey.get(k)?.anchored && byKey.get(k)?.hardGate === null)
-      .map(([k, dist]) => ({ key: k, dist, resultingK: brute(withAnchor(nodes, k), x).compounded })),
-  };
-}
-
-function best<T extends { key: string; dist: number }>(items: T[], value: (t: T) => number): T | undefined {
-  return [...items].sort(
-    (a, b) =>
-      (Math.abs(value(a) - value(b)) > 1e-12 ? value(b) - value(a) : 0) ||
-      a.dist - b.dist ||
-      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-  )[0];
-}
 
 describe('re-anchoring candidates on random DAGs', () => {
   it('reanchorCandidate maximises the resulting K (ties: nearest X)', () => {
@@ -238,11 +243,19 @@ describe('re-anchoring candidates on random DAGs', () => {
     fc.assert(
       fc.property(dag, fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), (nodes, picks) => {
         const targets = [...new Set(picks.map((p) => nodes[p % nodes.length].key))];
-        const totals = new Map<string, { key: string; gain: number; dist: number; beneficiaries: string[] }>();
+        const totals = new Map<
+          string,
+          { key: string; gain: number; dist: number; beneficiaries: string[] }
+        >();
         for (const t of targets) {
           const { current, options } = bruteOptions(nodes, t);
           for (const o of options) {
-            const e = totals.get(o.key) ?? { key: o.key, gain: 0, dist: Infinity, beneficiaries: [] };
+            const e = totals.get(o.key) ?? {
+              key: o.key,
+              gain: 0,
+              dist: Infinity,
+              beneficiaries: [],
+            };
             e.gain += o.resultingK - current;
             e.dist = Math.min(e.dist, o.dist);
             e.beneficiaries.push(t);

@@ -12,7 +12,10 @@ describe('reanchorCandidate', () => {
   });
 
   it('skips a hard-gated experiment and picks the premise that cuts the most', () => {
-    const g = graphOf([...chain(4, 0.8), node('x', ['k3'], { confidence: 0.9, hardGate: 'discard' })]);
+    const g = graphOf([
+      ...chain(4, 0.8),
+      node('x', ['k3'], { confidence: 0.9, hardGate: 'discard' }),
+    ]);
     const r = reanchorCandidate(g, 'x');
     expect(r?.key).toBe('k3');
     expect(r?.resultingK).toBeCloseTo(0.9 * 0.8, 14);

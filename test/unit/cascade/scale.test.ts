@@ -44,7 +44,8 @@ describe('scale', () => {
       const premises: string[] = [];
       if (i > 0) premises.push(`n${i - 1}`);
       const r = random();
-      if (i > 10 && r < 0.05) premises.push(`n${i - 2 - Math.floor(random() * 8)}`); // diamond
+      if (i > 10 && r < 0.05)
+        premises.push(`n${i - 2 - Math.floor(random() * 8)}`); // diamond
       else if (i > 10 && r < 0.07) premises[0] = `n${i - 2 - Math.floor(random() * 8)}`; // branch
       nodes.push({
         key: `n${i}`,

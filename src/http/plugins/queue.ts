@@ -1,0 +1,44 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { startQueue } from '../../queue/boss.js';
+import { Notifier } from '../../services/notifier.js';
+import { scoresTopic } from '../../services/scheduler.service.js';
+import { sweepDeadJobs, syncExpiredLeases } from '../../services/runner.service.js';
+
+/**
+ * Starts pg-boss on the app's database, wires long-poll wake-ups, and sweeps dead jobs
+ * (expired past their retries → failed reproductions) every maintenance interval.
+ */
+export default fp(
+  async function queuePlugin(app: FastifyInstance) {
+    const deps = app.deps;
+    deps.notifier = deps.notifier ?? new Notifier();
+    const previous = deps.onScoresChanged;
+    deps.onScoresChanged = (projectId) => {
+      previous?.(projectId);
+      deps.notifier!.notify(scoresTopic(projectId));
+    };
+    deps.queueOptions = deps.config.queue;
+    deps.queue = await startQueue(deps.db, deps.config.queue, (err) => app.log.warn({ err: err.message }, 'queue error'));
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        await syncExpiredLeases(deps);
+        const n = await sweepDeadJobs(deps);
+        if (n > 0) app.log.info({ failed: n }, 'dead re-anchoring jobs recorded as failed reproductions');
+      } catch (err) {
+        app.log.warn({ err: (err as Error).message }, 'dead-job sweep failed');
+      } finally {
+        running = false;
+      }
+    }, deps.config.queue.maintenanceIntervalSeconds * 1000);
+    timer.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      await deps.queue?.stop({ graceful: false, wait: true, close: false } as never);
+    });
+  },
+  { name: 'queue' },
+);

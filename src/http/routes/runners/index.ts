@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { complete, heartbeat, lease, type CompleteInput, type LeaseInput } from '../../../services/runner.service.js';
+import { problems, ref } from '../../schemas.js';
+
+const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+
+export default async function runnerRoutes(app: FastifyInstance) {
+  app.post<{ Body: LeaseInput }>(
+    '/v1/runners/lease',
+    {
+      config: { access: 'runner' },
+      schema: {
+        tags: ['runners'],
+        operationId: 'leaseJobs',
+        summary: 'Lease re-anchoring jobs (long-polls up to `wait` seconds)',
+        body: ref('LeaseIn'),
+        response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: ref('Job') } } }, ...problems(400, 401, 403, 503) },
+      },
+    },
+    async (req) => {
+      // Stop polling when the client goes away.
+      const ac = new AbortController();
+      req.raw.once('close', () => ac.abort());
+      const jobs = await lease(app.deps, req.body, req.caller, ac.signal);
+      return { jobs: jobs.filter((j) => !req.visibleProjects || req.visibleProjects.has(j.project)) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { runner: string } }>(
+    '/v1/jobs/:id/heartbeat',
+    {
+      config: { access: 'runner' },
+      schema: {
+        tags: ['runners'],
+        operationId: 'heartbeatJob',
+        params: jobParams,
+        body: { type: 'object', additionalProperties: false, required: ['runner'], properties: { runner: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } } },
+        response: { 200: { type: 'object', properties: { leaseExpiresAt: { type: 'string' } } }, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) => heartbeat(app.deps, req.params.id, req.body.runner, req.caller),
+  );
+
+  app.post<{ Params: { id: string }; Body: CompleteInput }>(
+    '/v1/jobs/:id/complete',
+    {
+      config: { access: 'runner' },
+      schema: {
+        tags: ['runners'],
+        operationId: 'completeJob',
+        summary: 'Report a job outcome (idempotent by job id)',
+        params: jobParams,
+        body: ref('CompleteIn'),
+        response: {
+          200: { type: 'object', properties: { duplicate: { type: 'boolean' }, experiment: { type: 'string' }, value: { type: ['number', 'null'] }, ok: { type: 'boolean' } } },
+          ...problems(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (req) => complete(app.deps, req.params.id, req.body, req.caller),
+  );
+}

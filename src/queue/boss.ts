@@ -1,0 +1,60 @@
+import PgBoss from 'pg-boss';
+import { CompiledQuery, type Transaction } from 'kysely';
+import type { DbHandle } from '../db/connection.js';
+import type { Database } from '../db/schema.js';
+
+/** Re-anchoring reproductions wait here; runners lease from it over HTTP. */
+export const REANCHOR_QUEUE = 'ecv-reanchor';
+/** Jobs whose leases expired more than `retryLimit` times land here and count as failed runs. */
+export const DEAD_QUEUE = 'ecv-reanchor-dead';
+
+export interface QueueOptions {
+  /** Seconds a lease lasts without a heartbeat (pg-boss's expireInSeconds). */
+  leaseSeconds: number;
+  /** Re-leases after an expired lease before the job is dead. */
+  retryLimit: number;
+  /** How often pg-boss expires stale leases. */
+  maintenanceIntervalSeconds: number;
+}
+
+export const DEFAULT_QUEUE_OPTIONS: QueueOptions = { leaseSeconds: 120, retryLimit: 2, maintenanceIntervalSeconds: 10 };
+
+/** pg-boss's `db` shape running inside a Kysely transaction, so queue and data commit together. */
+export function trxExecutor(trx: Transaction<Database>) {
+  return {
+    async executeSql(text: string, values?: unknown[]) {
+      const res = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: res.rows as unknown[] };
+    },
+  };
+}
+
+/** Starts pg-boss on the service's own database (PGlite or PostgreSQL) and makes the queues. */
+export async function startQueue(db: DbHandle, opts: QueueOptions, onError?: (e: Error) => void): Promise<PgBoss> {
+  const boss = new PgBoss({
+    db: { executeSql: (text: string, values?: unknown[]) => db.executeSql(text, values) },
+    schema: 'pgboss',
+    schedule: false,
+    supervise: true,
+    migrate: true,
+    maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds,
+  } as PgBoss.ConstructorOptions);
+  boss.on('error', (e) => onError?.(e as Error));
+  await boss.start();
+  await ensureQueue(boss, DEAD_QUEUE, { retryLimit: 0, expireInSeconds: 3600 });
+  await ensureQueue(boss, REANCHOR_QUEUE, { retryLimit: opts.retryLimit, retryDelay: 0, expireInSeconds: opts.leaseSeconds, deadLetter: DEAD_QUEUE });
+  return boss;
+}
+
+async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<void> {
+  if (await boss.getQueue(name)) {
+    await boss.updateQueue(name, { name, ...options });
+    return;
+  }
+  try {
+    await boss.createQueue(name, { name, ...options });
+  } catch (e) {
+    // Another process created it first.
+    if (!(await boss.getQueue(name))) throw e;
+  }
+}

@@ -1,0 +1,213 @@
+import { DomainError } from '../domain/errors.js';
+import { metricPatternOf } from '../domain/project.js';
+import type { ProjectConfig } from '../domain/types.js';
+import { lockProject } from '../db/projects.repository.js';
+import { bossJobState, extendBossLease, extendLease, finishJob, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
+import { DEAD_QUEUE, REANCHOR_QUEUE, trxExecutor } from '../queue/boss.js';
+import { rescore } from './scoring.service.js';
+import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
+import type { Deps } from './deps.js';
+import { sql } from 'kysely';
+
+export interface LeaseInput {
+  runner: string;
+  labels?: Record<string, string>;
+  maxJobs?: number;
+  wait?: number;
+}
+
+export interface JobSpec {
+  id: string;
+  project: string;
+  experiment: string;
+  commit: string;
+  seed: number;
+  command: string;
+  metricPattern: string;
+  timeBudgetS: number;
+  leaseExpiresAt: string;
+  heartbeatS: number;
+}
+
+export interface CompleteInput {
+  runner: string;
+  seed: number;
+  value?: number | null;
+  error?: string;
+  durationS?: number;
+  logTail?: string;
+}
+
+function queueOf(deps: Deps) {
+  if (!deps.queue || !deps.queueOptions) throw new DomainError('unavailable', 'the job queue is not running');
+  return { boss: deps.queue, opts: deps.queueOptions };
+}
+
+async function specOf(deps: Deps, job: JobRecord, leaseExpiresAt: Date): Promise<JobSpec> {
+  const row = await deps.db.db
+    .selectFrom('experiments')
+    .innerJoin('projects', 'projects.id', 'experiments.project_id')
+    .select(['experiments.key', 'experiments.metadata', 'projects.config'])
+    .where('experiments.id', '=', job.experimentId)
+    .executeTakeFirstOrThrow();
+  const cfg = row.config as unknown as ProjectConfig;
+  const meta = (row.metadata ?? {}) as Record<string, unknown>;
+  const commit = typeof meta.commit === 'string' && meta.commit ? meta.commit : row.key;
+  return {
+    id: job.id,
+    project: cfg.name,
+    experiment: row.key,
+    commit,
+    seed: job.seed,
+    command: cfg.reproduction.command,
+    metricPattern: metricPatternOf(cfg),
+    timeBudgetS: job.timeBudgetS,
+    leaseExpiresAt: leaseExpiresAt.toISOString(),
+    heartbeatS: Math.max(1, Math.floor(queueOf(deps).opts.leaseSeconds / 3)),
+  };
+}
+
+/**
+ * Leases up to maxJobs jobs (SPEC §6), long-polling up to `wait` seconds. The pg-boss fetch and
+ * ECV's lease record commit together; `holder` is the caller's identity (token id).
+ */
+export async function lease(deps: Deps, input: LeaseInput, holder: string, signal?: AbortSignal): Promise<JobSpec[]> {
+  const { boss, opts } = queueOf(deps);
+  const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
+  for (;;) {
+    const leased = await deps.db.db.transaction().execute(async (trx) => {
+      const rows = (await boss.fetch(REANCHOR_QUEUE, { batchSize: input.maxJobs ?? 1, db: trxExecutor(trx) } as never)) as unknown as { id: string }[];
+      const out: { job: JobRecord; expires: Date }[] = [];
+      for (const r of rows ?? []) {
+        const job = await lockJob(trx, r.id);
+        if (!job) continue; // not an ECV job (should not happen); leave it to expire
+        const expires = await markLeased(trx, job.id, input.runner, holder, opts.leaseSeconds);
+        out.push({ job, expires });
+      }
+      return out;
+    });
+    if (leased.length > 0) return Promise.all(leased.map((l) => specOf(deps, l.job, l.expires)));
+    const remaining = deadline - Date.now();
+    if (remaining <= 0 || signal?.aborted) return [];
+    await (deps.notifier?.waitFor(JOBS_TOPIC, Math.min(remaining, 1000), signal) ?? new Promise((r) => setTimeout(r, Math.min(remaining, 1000))));
+  }
+}
+
+async function heldJob(deps: Deps, trx: Parameters<typeof lockJob>[0], id: string, runner: string, holder: string): Promise<JobRecord> {
+  const job = await lockJob(trx, id);
+  if (!job) throw new DomainError('not_found', `no job '${id}'`);
+  const state = await bossJobState(trx, REANCHOR_QUEUE, id);
+  if (job.state !== 'active' || state !== 'active' || job.runner !== runner || job.leaseHolder !== holder) {
+    throw new DomainError('conflict', `job '${id}' is not leased to runner '${runner}' (its lease expired or another runner holds it)`);
+  }
+  return job;
+}
+
+/** Extends the lease of a job the caller holds. */
+export async function heartbeat(deps: Deps, id: string, runner: string, holder: string): Promise<{ leaseExpiresAt: string }> {
+  const { opts } = queueOf(deps);
+  return deps.db.db.transaction().execute(async (trx) => {
+    await heldJob(deps, trx, id, runner, holder);
+    if (!(await extendBossLease(trx, REANCHOR_QUEUE, id, opts.leaseSeconds))) {
+      throw new DomainError('conflict', `job '${id}' lease already expired`);
+    }
+    return { leaseExpiresAt: (await extendLease(trx, id, opts.leaseSeconds)).toISOString() };
+  });
+}
+
+async function existingReproduction(deps: Deps, jobId: string) {
+  return deps.db.db.selectFrom('reproductions').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+}
+
+/**
+ * Stores a job's outcome once (idempotent by job id): the reproduction, the job's state, the
+ * queue's completion and the rescoring of the experiment and its descendants, in one transaction.
+ */
+export async function complete(deps: Deps, id: string, input: CompleteInput, holder: string): Promise<{ duplicate: boolean; experiment: string; value: number | null; ok: boolean }> {
+  const { boss } = queueOf(deps);
+  const prior = await existingReproduction(deps, id);
+  if (prior) return { duplicate: true, experiment: String(prior.experiment_id), value: prior.value, ok: prior.ok };
+  const value = input.value ?? null;
+  if (value !== null && !Number.isFinite(value)) throw new DomainError('validation_failed', 'value must be a finite number', { errors: [{ pointer: '/value', message: 'not finite' }] });
+  const res = await deps.db.db.transaction().execute(async (trx) => {
+    const peek = await lockJob(trx, id);
+    if (!peek) throw new DomainError('not_found', `no job '${id}'`);
+    const projectName = (await trx.selectFrom('projects').select('name').where('id', '=', peek.projectId).executeTakeFirstOrThrow()).name;
+    const project = await lockProject(trx, projectName);
+    const again = await trx.selectFrom('reproductions').select(['id', 'value', 'ok']).where('job_id', '=', id).executeTakeFirst();
+    if (again) return { duplicate: true, projectId: peek.projectId, value: again.value, ok: again.ok };
+    const job = await heldJob(deps, trx, id, input.runner, holder);
+    if (input.seed !== job.seed) {
+      throw new DomainError('validation_failed', `job '${id}' reproduces seed ${job.seed}, not ${input.seed}`, { errors: [{ pointer: '/seed', message: 'does not match the job' }] });
+    }
+    const ok = value !== null && !input.error;
+    await trx
+      .insertInto('reproductions')
+      .values({
+        project_id: job.projectId,
+        experiment_id: job.experimentId,
+        job_id: id,
+        seed: job.seed,
+        value: ok ? value : null,
+        ok,
+        error: ok ? null : (input.error ?? 'no metric value reported').slice(0, 2000),
+        runner: input.runner,
+        duration_s: input.durationS ?? null,
+        log_tail: input.logTail?.slice(-8000) ?? null,
+      })
+      .execute();
+    await finishJob(trx, id, ok ? 'completed' : 'failed');
+    await boss.complete(REANCHOR_QUEUE, id, {}, { db: trxExecutor(trx) } as never);
+    await rescore(trx, project!, [job.experimentId]);
+    return { duplicate: false, projectId: job.projectId, value: ok ? value : null, ok };
+  });
+  deps.notifier?.notify(scoresTopic(res.projectId));
+  const key = await deps.db.db.selectFrom('jobs').innerJoin('experiments', 'experiments.id', 'jobs.experiment_id').select('experiments.key').where('jobs.id', '=', id).executeTakeFirst();
+  return { duplicate: res.duplicate, experiment: key?.key ?? '', value: res.value, ok: res.ok };
+}
+
+/**
+ * Jobs whose leases expired more than the retry limit arrive on the dead-letter queue: each
+ * becomes one failed reproduction (SPEC §6), once. Returns how many were recorded.
+ */
+export async function sweepDeadJobs(deps: Deps): Promise<number> {
+  const { boss } = queueOf(deps);
+  let recorded = 0;
+  const touched = new Set<number>();
+  for (;;) {
+    const n = await deps.db.db.transaction().execute(async (trx) => {
+      const rows = (await boss.fetch(DEAD_QUEUE, { batchSize: 1, db: trxExecutor(trx) } as never)) as unknown as { id: string; data: { jobId: string } }[];
+      if (!rows || rows.length === 0) return -1;
+      const dead = rows[0];
+      const job = await lockJob(trx, dead.data.jobId);
+      if (job) {
+        const projectName = (await trx.selectFrom('projects').select('name').where('id', '=', job.projectId).executeTakeFirstOrThrow()).name;
+        const project = await lockProject(trx, projectName);
+        const done = await trx.selectFrom('reproductions').select('id').where('job_id', '=', job.id).executeTakeFirst();
+        if (!done) {
+          await trx
+            .insertInto('reproductions')
+            .values({ project_id: job.projectId, experiment_id: job.experimentId, job_id: job.id, seed: job.seed, value: null, ok: false, error: `lease expired ${job.attempts} time(s); no runner finished the job`, runner: job.runner, duration_s: null, log_tail: null })
+            .execute();
+          await finishJob(trx, job.id, 'failed');
+          await rescore(trx, project!, [job.experimentId]);
+          touched.add(job.projectId);
+        }
+      }
+      await boss.complete(DEAD_QUEUE, dead.id, {}, { db: trxExecutor(trx) } as never);
+      return job ? 1 : 0;
+    });
+    if (n < 0) break;
+    recorded += n;
+  }
+  for (const p of touched) deps.notifier?.notify(scoresTopic(p));
+  return recorded;
+}
+
+/** Jobs whose pg-boss lease expired go back to 'queued' in ECV's view (for the gate's job list). */
+export async function syncExpiredLeases(deps: Deps): Promise<void> {
+  await sql`
+    UPDATE jobs j SET state = 'queued', lease_holder = NULL, lease_expires_at = NULL
+    FROM pgboss.job b
+    WHERE j.state = 'active' AND b.name = ${REANCHOR_QUEUE} AND b.id = j.id::uuid AND b.state::text IN ('retry', 'created')`.execute(deps.db.db);
+}

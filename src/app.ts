@@ -12,6 +12,7 @@ import healthRoutes from './http/routes/health/index.js';
 import projectRoutes from './http/routes/projects/index.js';
 import experimentRoutes from './http/routes/experiments/index.js';
 import gateRoutes from './http/routes/gate/index.js';
+import resultsRoutes from './http/routes/results/index.js';
 import runnerRoutes from './http/routes/runners/index.js';
 import queuePlugin from './http/plugins/queue.js';
 
@@ -49,6 +50,7 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
   await app.register(projectRoutes);
   await app.register(experimentRoutes);
   await app.register(gateRoutes);
+  await app.register(resultsRoutes);
   await app.register(runnerRoutes);
   await app.register(tokenRoutes);
   return app;

@@ -41,7 +41,14 @@ export function buildRows(
   warnings: IngestWarning[],
 ): BuiltRow[] {
   const keys = new KeyAllocator();
-  const core = [roles.key, roles.metric, roles.status, roles.description, roles.hypothesis, roles.parent];
+  const core = [
+    roles.key,
+    roles.metric,
+    roles.status,
+    roles.description,
+    roles.hypothesis,
+    roles.parent,
+  ];
   /** Columns that go to `metadata.columns`. */
   const extra = names.map((_, i) => i).filter((i) => !core.includes(i));
   let best: number | undefined;

@@ -88,7 +88,9 @@ export function hexPrefix(raw: string): string | undefined {
  * rows it shares with the shorter one.
  */
 export class KeyAllocator {
+  /** Every key handed out, with the line that got it. */
   private readonly used = new Map<string, number>();
+  /** Occurrences so far of bases seen more than once. */
   private readonly occurrences = new Map<string, number>();
 
   /**
@@ -96,12 +98,16 @@ export class KeyAllocator {
    * line that holds `base` itself when this row had to take a suffixed key.
    */
   allocate(base: string, line: number): { key: string; firstLine?: number } {
-    let n = (this.occurrences.get(base) ?? 0) + 1;
-    let key = n === 1 ? base : withSuffix(base, n);
+    if (!this.used.has(base)) {
+      this.used.set(base, line);
+      return { key: base };
+    }
+    let n = (this.occurrences.get(base) ?? 1) + 1;
+    let key = withSuffix(base, n);
     while (this.used.has(key)) key = withSuffix(base, ++n);
     this.occurrences.set(base, n);
     this.used.set(key, line);
-    return key === base ? { key } : { key, firstLine: this.used.get(base) };
+    return { key, firstLine: this.used.get(base) };
   }
 }
 

@@ -58,6 +58,9 @@ describe('parseResultsTsv: text variations', () => {
       ...new Uint8Array(new Uint16Array([...KARPATHY].map((c) => c.charCodeAt(0))).buffer),
     ]);
     expect(parseResultsTsv(utf16).rows).toEqual(base);
+    const be = new Uint8Array(utf16.length);
+    for (let i = 0; i < utf16.length; i += 2) [be[i], be[i + 1]] = [utf16[i + 1], utf16[i]];
+    expect(parseResultsTsv(be).rows).toEqual(base);
   });
 
   it('skips comments and blank lines, keeps line numbers, reads a direction comment', () => {
@@ -136,6 +139,15 @@ describe('parseResultsTsv: text variations', () => {
     const parsed = parseResultsTsv(KARPATHY.replace('wider mlp', 'wider\0mlp'));
     expect(parsed.rows[2].description).toBe('wider\uFFFDmlp');
     expect(codes(parsed)).toEqual(['4:invalid_encoding']);
+  });
+
+  it('repairs a few invalid UTF-8 bytes in a byte body', () => {
+    const bytes = new TextEncoder().encode(KARPATHY.replace('wider mlp', 'wider#mlp'));
+    bytes[bytes.indexOf(0x23)] = 0xff;
+    const parsed = parseResultsTsv(bytes);
+    expect(parsed.rows[2].description).toBe('wider\uFFFDmlp');
+    expect(codes(parsed)).toEqual(['4:invalid_encoding']);
+    expect(parsed.rows[2].metadata?.raw).toBe('c0ffee1\t0.990000\t43.9\tdiscard\twider\uFFFDmlp');
   });
 });
 

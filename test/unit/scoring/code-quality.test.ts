@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { codeQuality, matchesGlob, parseUnifiedDiff, PENALTIES } from '../../../src/domain/scoring/index.js';
+import {
+  codeQuality,
+  matchesGlob,
+  parseUnifiedDiff,
+  PENALTIES,
+} from '../../../src/domain/scoring/index.js';
 import { makeExperiment as ex, makeProject } from './fixtures.js';
 
 describe('matchesGlob', () => {
@@ -83,32 +88,61 @@ describe('codeQuality', () => {
   const project = makeProject();
 
   it('gives 0.5 without code information', () => {
-    expect(codeQuality(project, ex('x'))).toMatchObject({ q: 0.5, hardGate: null, reasons: [{ code: 'no_code_info' }] });
+    expect(codeQuality(project, ex('x'))).toMatchObject({
+      q: 0.5,
+      hardGate: null,
+      reasons: [{ code: 'no_code_info' }],
+    });
     expect(codeQuality(project, ex('x', { code: { diff: '  ', paths: [] } })).q).toBe(0.5);
   });
 
   it('gives 1 for a small, clean change', () => {
-    const r = codeQuality(project, ex('x', { code: { diff: diff('train.py', ['lr = 0.02'], ['lr = 0.03']) } }));
+    const r = codeQuality(
+      project,
+      ex('x', { code: { diff: diff('train.py', ['lr = 0.02'], ['lr = 0.03']) } }),
+    );
     expect(r).toEqual({ q: 1, hardGate: null, reasons: [] });
   });
 
   it('hard-gates a crash and a protected path with Q = 0', () => {
-    expect(codeQuality(project, ex('x', { status: 'crash' }))).toMatchObject({ q: 0, hardGate: 'crash' });
-    const prot = codeQuality(project, ex('x', { code: { paths: [{ path: 'eval/metric.py', added: 1, removed: 0 }] } }));
+    expect(codeQuality(project, ex('x', { status: 'crash' }))).toMatchObject({
+      q: 0,
+      hardGate: 'crash',
+    });
+    const prot = codeQuality(
+      project,
+      ex('x', { code: { paths: [{ path: 'eval/metric.py', added: 1, removed: 0 }] } }),
+    );
     expect(prot.q).toBe(0);
     expect(prot.hardGate).toBe('protected_path');
-    const viaDiff = codeQuality(project, ex('x', { code: { diff: diff('prepare.py', ['a'], ['b']) } }));
+    const viaDiff = codeQuality(
+      project,
+      ex('x', { code: { diff: diff('prepare.py', ['a'], ['b']) } }),
+    );
     expect(viaDiff.hardGate).toBe('protected_path');
-    const renamed = codeQuality(project, ex('x', { code: { diff: 'diff --git a/prepare.py b/prep2.py\nrename from prepare.py\nrename to prep2.py\n' } }));
+    const renamed = codeQuality(
+      project,
+      ex('x', {
+        code: {
+          diff: 'diff --git a/prepare.py b/prep2.py\nrename from prepare.py\nrename to prep2.py\n',
+        },
+      }),
+    );
     expect(renamed.hardGate).toBe('protected_path');
-    const both = codeQuality(project, ex('x', { status: 'crash', code: { paths: [{ path: 'prepare.py', added: 1, removed: 1 }] } }));
+    const both = codeQuality(
+      project,
+      ex('x', { status: 'crash', code: { paths: [{ path: 'prepare.py', added: 1, removed: 1 }] } }),
+    );
     expect(both.hardGate).toBe('crash');
     expect(both.reasons.map((r) => r.code)).toEqual(['crash', 'protected_path']);
   });
 
   it('penalizes large diffs by size (one penalty, not both)', () => {
     const q = (lines: number): number =>
-      codeQuality(project, ex('x', { code: { paths: [{ path: 'train.py', added: lines, removed: 0 }] } })).q;
+      codeQuality(
+        project,
+        ex('x', { code: { paths: [{ path: 'train.py', added: lines, removed: 0 }] } }),
+      ).q;
     expect(q(200)).toBe(1);
     expect(q(201)).toBe(1 - PENALTIES.large_diff);
     expect(q(1000)).toBe(1 - PENALTIES.large_diff);
@@ -116,27 +150,41 @@ describe('codeQuality', () => {
   });
 
   it('penalizes seeding, evaluation code and new dependencies, each once', () => {
-    const codes = (d: string): string[] => codeQuality(project, ex('x', { code: { diff: d } })).reasons.map((r) => r.code);
-    expect(codes(diff('train.py', ['torch.manual_seed(1337)'], ['torch.manual_seed(42)']))).toEqual(['seed_changed']);
-    expect(codes(diff('train.py', [], ['np.random.seed(0)', 'random_state = 3']))).toEqual(['seed_changed']);
-    expect(codes(diff('train.py', ['x = 1'], ['val_bpb = val_bpb * 0.9']))).toEqual(['eval_changed']);
+    const codes = (d: string): string[] =>
+      codeQuality(project, ex('x', { code: { diff: d } })).reasons.map((r) => r.code);
+    expect(codes(diff('train.py', ['torch.manual_seed(1337)'], ['torch.manual_seed(42)']))).toEqual(
+      ['seed_changed'],
+    );
+    expect(codes(diff('train.py', [], ['np.random.seed(0)', 'random_state = 3']))).toEqual([
+      'seed_changed',
+    ]);
+    expect(codes(diff('train.py', ['x = 1'], ['val_bpb = val_bpb * 0.9']))).toEqual([
+      'eval_changed',
+    ]);
     expect(codes(diff('train.py', [], ['loss = evaluate_bpb(model)']))).toEqual(['eval_changed']);
     expect(codes(diff('src/metrics.py', ['a'], ['b']))).toEqual(['eval_changed']);
     expect(codes(diff('train.py', [], ['model.eval()']))).toEqual([]); // a method call, not eval code
     expect(codes(diff('requirements.txt', [], ['flash-attn==2.6']))).toEqual(['new_dependency']);
     expect(codes(diff('train.py', [], ['import flash_attn']))).toEqual(['new_dependency']);
     expect(codes(diff('train.py', ['import math'], ['import math']))).toEqual([]); // moved, not new
-    const all = codeQuality(project, ex('x', {
-      code: { diff: diff('train.py', ['seed = 1'], ['seed = 2', 'import foo', 'metric = 0']) },
-    }));
+    const all = codeQuality(
+      project,
+      ex('x', {
+        code: { diff: diff('train.py', ['seed = 1'], ['seed = 2', 'import foo', 'metric = 0']) },
+      }),
+    );
     expect(all.q).toBeCloseTo(1 - 0.15 - 0.2 - 0.1, 12);
   });
 
   it('uses a distinctive metric name in the line checks, but not a common word', () => {
     const p = makeProject({ metric: { name: 'core_score', direction: 'maximize' } });
-    expect(codeQuality(p, ex('x', { code: { diff: diff('train.py', [], ['print(core_score)']) } })).q).toBe(0.8);
+    expect(
+      codeQuality(p, ex('x', { code: { diff: diff('train.py', [], ['print(core_score)']) } })).q,
+    ).toBe(0.8);
     const loss = makeProject({ metric: { name: 'loss', direction: 'minimize' } });
-    expect(codeQuality(loss, ex('x', { code: { diff: diff('train.py', [], ['loss = loss + aux']) } })).q).toBe(1);
+    expect(
+      codeQuality(loss, ex('x', { code: { diff: diff('train.py', [], ['loss = loss + aux']) } })).q,
+    ).toBe(1);
   });
 
   it('never drops below 0', () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { posterior } from '../../../src/domain/scoring/statistics.js';
 import { effectScore } from '../../../src/domain/scoring/effect.js';
-import { normalizedWeights, scoreExperiment, type ScoreInput } from '../../../src/domain/scoring/index.js';
+import {
+  normalizedWeights,
+  scoreExperiment,
+  type ScoreInput,
+} from '../../../src/domain/scoring/index.js';
 import { makeExperiment as ex, makeProject, makeStats } from './fixtures.js';
 
 const codes = (s: { reasons: Array<{ code: string }> }): string[] => s.reasons.map((r) => r.code);
@@ -30,7 +34,13 @@ describe('scoreExperiment', () => {
     expect(s.nP).toBe(2);
     const post = posterior(0.009 / se, 0.2, 2, 100);
     expect(s.components.statistics).toBeCloseTo(post.s, 12);
-    const e = effectScore({ delta: 0.009, sigma: 0.004, pReal: post.pReal, tau: 2, minEffect: 0 }).e;
+    const e = effectScore({
+      delta: 0.009,
+      sigma: 0.004,
+      pReal: post.pReal,
+      tau: 2,
+      minEffect: 0,
+    }).e;
     expect(s.components.effect).toBeCloseTo(e, 12);
     expect(s.components.reproduction).toBe(0.5);
     expect(s.components.code).toBe(1);
@@ -39,7 +49,13 @@ describe('scoreExperiment', () => {
     expect(s.anchorEligible).toBe(false);
     expect(s.statsVersion).toBe(7);
     expect(s.sigma).toBe(0.004);
-    expect(codes(s)).toEqual(['sigma_prior_only', 'default_pi_tau', 'statistics', 'effect', 'no_reproductions']);
+    expect(codes(s)).toEqual([
+      'sigma_prior_only',
+      'default_pi_tau',
+      'statistics',
+      'effect',
+      'no_reproductions',
+    ]);
     for (const r of s.reasons) expect(r.message.length).toBeGreaterThan(10);
   });
 
@@ -59,7 +75,12 @@ describe('scoreExperiment', () => {
     expect(s.nP).toBe(0);
     expect(s.anchorEligible).toBe(true);
     expect(codes(s)).toContain('root');
-    const two = scoreExperiment({ project, experiment: { ...root, reproductions: root.reproductions.slice(0, 2) }, premise: null, stats: makeStats() });
+    const two = scoreExperiment({
+      project,
+      experiment: { ...root, reproductions: root.reproductions.slice(0, 2) },
+      premise: null,
+      stats: makeStats(),
+    });
     expect(two.anchorEligible).toBe(false); // 2 < replicates
   });
 
@@ -71,24 +92,35 @@ describe('scoreExperiment', () => {
     expect(s.anchorEligible).toBe(true);
     // all three succeed, but a marginal improvement is no anchor
     const weakReps = [0.997, 0.996, 0.998].map((value, i) => ({ seed: i, value }));
-    const weak = score({ experiment: ex('x', { value: 0.995, premiseKey: 'p', code: clean, reproductions: weakReps }) });
+    const weak = score({
+      experiment: ex('x', { value: 0.995, premiseKey: 'p', code: clean, reproductions: weakReps }),
+    });
     expect(weak.reproductions).toEqual({ finished: 3, successes: 3 });
     expect(weak.components.statistics).toBeLessThan(0.9);
     expect(weak.anchorEligible).toBe(false);
   });
 
   it('compares with the recorded baseline (n_P = 1) when the premise is unknown', () => {
-    const s = score({ experiment: ex('x', { value: 0.99, premiseKey: 'gone', baseline: 1.0, code: clean }), premise: null });
+    const s = score({
+      experiment: ex('x', { value: 0.99, premiseKey: 'gone', baseline: 1.0, code: clean }),
+      premise: null,
+    });
     expect(s.nP).toBe(1);
     expect(s.delta).toBeCloseTo(0.01, 15);
     expect(s.z).toBeCloseTo(0.01 / (0.004 * Math.SQRT2), 12);
     expect(codes(s)).toContain('baseline_reference');
-    const noPremiseKey = score({ experiment: ex('x', { value: 0.99, baseline: 1.0 }), premise: null });
+    const noPremiseKey = score({
+      experiment: ex('x', { value: 0.99, baseline: 1.0 }),
+      premise: null,
+    });
     expect(noPremiseKey.components.statistics).not.toBe(1); // not a root
   });
 
   it('falls back to 0.5 with no reference or no σ̂, and to 0 without a value', () => {
-    const noRef = score({ experiment: ex('x', { value: 0.99, premiseKey: 'gone' }), premise: null });
+    const noRef = score({
+      experiment: ex('x', { value: 0.99, premiseKey: 'gone' }),
+      premise: null,
+    });
     expect(noRef.components).toMatchObject({ statistics: 0.5, effect: 0.5 });
     expect(codes(noRef)).toContain('no_reference');
     const noSigma = score({ stats: makeStats({ sigma: null, sigmaSource: 'none', nu: 0 }) });
@@ -102,8 +134,12 @@ describe('scoreExperiment', () => {
   });
 
   it('reports where σ̂ came from', () => {
-    expect(codes(score({ stats: makeStats({ sigmaSource: 'mad', nu: 2 }) }))).toContain('sigma_from_mad');
-    expect(codes(score({ stats: makeStats({ sigmaSource: 'mad', nu: 2 }) }))).toContain('student_t');
+    expect(codes(score({ stats: makeStats({ sigmaSource: 'mad', nu: 2 }) }))).toContain(
+      'sigma_from_mad',
+    );
+    expect(codes(score({ stats: makeStats({ sigmaSource: 'mad', nu: 2 }) }))).toContain(
+      'student_t',
+    );
     expect(codes(score({ stats: makeStats({ sigmaFloored: true }) }))).toContain('sigma_floor');
     const zero = score({ stats: makeStats({ sigma: 0 }) });
     expect(codes(zero)).toContain('sigma_floor');
@@ -112,32 +148,71 @@ describe('scoreExperiment', () => {
   });
 
   it('applies the hard gates whatever C says, in priority order', () => {
-    expect(score({ experiment: ex('x', { status: 'crash', premiseKey: 'p' }) })).toMatchObject({ hardGate: 'crash', components: { code: 0, statistics: 0, effect: 0 } });
-    expect(score({ experiment: ex('x', { status: 'discard', value: 0.9, premiseKey: 'p', code: clean }) }).hardGate).toBe('discard');
-    expect(score({ experiment: ex('x', { status: 'unknown', value: 0.9, premiseKey: 'p' }) }).hardGate).toBe('unknown_status');
-    const both = score({ experiment: ex('x', { status: 'discard', value: 0.9, premiseKey: 'p', code: { paths: [{ path: 'prepare.py', added: 1, removed: 0 }] } }) });
+    expect(score({ experiment: ex('x', { status: 'crash', premiseKey: 'p' }) })).toMatchObject({
+      hardGate: 'crash',
+      components: { code: 0, statistics: 0, effect: 0 },
+    });
+    expect(
+      score({
+        experiment: ex('x', { status: 'discard', value: 0.9, premiseKey: 'p', code: clean }),
+      }).hardGate,
+    ).toBe('discard');
+    expect(
+      score({ experiment: ex('x', { status: 'unknown', value: 0.9, premiseKey: 'p' }) }).hardGate,
+    ).toBe('unknown_status');
+    const both = score({
+      experiment: ex('x', {
+        status: 'discard',
+        value: 0.9,
+        premiseKey: 'p',
+        code: { paths: [{ path: 'prepare.py', added: 1, removed: 0 }] },
+      }),
+    });
     expect(both.hardGate).toBe('protected_path');
     expect(codes(both)).toEqual(expect.arrayContaining(['protected_path', 'discard']));
   });
 
   it('applies the review shift clamped to [−0.3, +0.1], never to a hard-gated Q', () => {
-    const up = score({ review: { adjustment: 0.5, reasons: [{ code: 'review_ok', message: 'looks fine' }] } });
+    const up = score({
+      review: { adjustment: 0.5, reasons: [{ code: 'review_ok', message: 'looks fine' }] },
+    });
     expect(up.components.code).toBe(1); // 1 + 0.1, clamped to 1
-    const half = score({ experiment: ex('x', { value: 0.99, premiseKey: 'p' }), review: { adjustment: 0.5, reasons: [] } });
+    const half = score({
+      experiment: ex('x', { value: 0.99, premiseKey: 'p' }),
+      review: { adjustment: 0.5, reasons: [] },
+    });
     expect(half.components.code).toBeCloseTo(0.6, 15); // 0.5 + 0.1
-    const down = score({ review: { adjustment: -1, reasons: [{ code: 'review_eval_tampering', message: 'touches eval' }] } });
+    const down = score({
+      review: {
+        adjustment: -1,
+        reasons: [{ code: 'review_eval_tampering', message: 'touches eval' }],
+      },
+    });
     expect(down.components.code).toBeCloseTo(0.7, 15);
     expect(codes(down)).toEqual(expect.arrayContaining(['review_eval_tampering', 'review']));
     const nan = score({ review: { adjustment: NaN, reasons: [] } });
     expect(nan.components.code).toBe(1);
-    const gated = score({ experiment: ex('x', { status: 'crash', premiseKey: 'p' }), review: { adjustment: 0.1, reasons: [] } });
+    const gated = score({
+      experiment: ex('x', { status: 'crash', premiseKey: 'p' }),
+      review: { adjustment: 0.1, reasons: [] },
+    });
     expect(gated.components.code).toBe(0);
     expect(codes(gated)).toContain('review_not_applied');
   });
 
   it('normalizes unusable weights', () => {
-    expect(normalizedWeights({ reproduction: 2, statistics: 1, effect: 1, code: 0 })).toEqual({ reproduction: 0.5, statistics: 0.25, effect: 0.25, code: 0 });
-    expect(normalizedWeights({ reproduction: NaN, statistics: -1, effect: 0, code: 0 })).toEqual({ reproduction: 0.4, statistics: 0.25, effect: 0.2, code: 0.15 });
+    expect(normalizedWeights({ reproduction: 2, statistics: 1, effect: 1, code: 0 })).toEqual({
+      reproduction: 0.5,
+      statistics: 0.25,
+      effect: 0.25,
+      code: 0,
+    });
+    expect(normalizedWeights({ reproduction: NaN, statistics: -1, effect: 0, code: 0 })).toEqual({
+      reproduction: 0.4,
+      statistics: 0.25,
+      effect: 0.2,
+      code: 0.15,
+    });
     const w = { reproduction: 0.4, statistics: 0.25, effect: 0.2, code: 0.15 };
     expect(normalizedWeights(w)).toEqual(w);
   });

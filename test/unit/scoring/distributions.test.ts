@@ -8,7 +8,9 @@ import {
 } from '../../../src/domain/scoring/distributions.js';
 
 const close = (actual: number, expected: number, rel = 1e-12): void => {
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.max(1e-300, Math.abs(expected)));
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(
+    rel * Math.max(1e-300, Math.abs(expected)),
+  );
 };
 
 // Reference values: mpmath at 40 digits.
@@ -30,7 +32,7 @@ describe('log-space distributions', () => {
       [0.3, -0.4814101615884812],
       [2, -0.02301290932896349],
       [5, -2.866516129637636e-7],
-      [10, -7.619853024160526e-24],
+      [10, -7.619853024160527e-24],
     ];
     for (const [x, ref] of cases) close(logNormCdf(x), ref, 1e-13);
     expect(Math.abs(logNormCdf(40))).toBe(0);

@@ -7,7 +7,15 @@ import { posterior } from '../../../src/domain/scoring/statistics.js';
 //   se = σ·sqrt(1/nX + 1/nP); z = δ/se; s = sqrt(1 + τ²)
 //   a = π·norm.pdf(z, 0, s); n = (1 − π)·norm.pdf(z); pReal = a/(a + n)
 //   shrunk = pReal·τ²/(1 + τ²)·δ − minEffect; E = norm.cdf(shrunk/(σ·sqrt(2)))
-function e(delta: number, sigma: number, nX: number, nP: number, pi: number, tau: number, minEffect: number) {
+function e(
+  delta: number,
+  sigma: number,
+  nX: number,
+  nP: number,
+  pi: number,
+  tau: number,
+  minEffect: number,
+) {
   const z = delta / standardError(sigma, nX, nP);
   const p = posterior(z, pi, tau, Infinity);
   return { z, pReal: p.pReal, ...effectScore({ delta, sigma, pReal: p.pReal, tau, minEffect }) };
@@ -34,7 +42,9 @@ describe('effect E', () => {
   });
 
   it('keeps a vanishing regression strictly below 0.5 and a huge one at 0', () => {
-    expect(effectScore({ delta: -1e-20, sigma: 1, pReal: 0.2, tau: 2, minEffect: 0 }).e).toBe(REGRESSION_CAP);
+    expect(effectScore({ delta: -1e-20, sigma: 1, pReal: 0.2, tau: 2, minEffect: 0 }).e).toBe(
+      REGRESSION_CAP,
+    );
     expect(REGRESSION_CAP).toBeLessThan(0.5);
     expect(effectScore({ delta: -1e6, sigma: 1, pReal: 1, tau: 2, minEffect: 0 }).e).toBe(0);
     expect(effectScore({ delta: 0, sigma: 1, pReal: 0.2, tau: 2, minEffect: 0 }).e).toBe(0.5);

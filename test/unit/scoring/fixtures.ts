@@ -70,6 +70,7 @@ export function rng(seed: number): { uniform: () => number; normal: () => number
 export function allNumbers(v: unknown, out: number[] = []): number[] {
   if (typeof v === 'number') out.push(v);
   else if (Array.isArray(v)) for (const x of v) allNumbers(x, out);
-  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) allNumbers(x, out);
+  else if (v !== null && typeof v === 'object')
+    for (const x of Object.values(v)) allNumbers(x, out);
   return out;
 }

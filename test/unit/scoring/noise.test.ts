@@ -33,7 +33,15 @@ const grouped = [
 describe('observations', () => {
   it('are the value, the replicates and every reproduction that produced a value', () => {
     expect(observations(grouped[2])).toEqual([0.982, 0.985, 0.979]);
-    expect(observations(ex('x', { value: null, replicates: [NaN, 1], reproductions: [{ seed: 1, value: Infinity }] }))).toEqual([1]);
+    expect(
+      observations(
+        ex('x', {
+          value: null,
+          replicates: [NaN, 1],
+          reproductions: [{ seed: 1, value: Infinity }],
+        }),
+      ),
+    ).toEqual([1]);
   });
 });
 
@@ -87,7 +95,10 @@ describe('noise σ̂', () => {
   });
 
   it('is null with nothing to estimate it from', () => {
-    const n = estimateNoise(makeProject(), [ex('r', { value: 1 }), ex('x', { value: 0.9, premiseKey: 'r' })]);
+    const n = estimateNoise(makeProject(), [
+      ex('r', { value: 1 }),
+      ex('x', { value: 0.9, premiseKey: 'r' }),
+    ]);
     expect(n).toMatchObject({ sigma: null, source: 'none' });
     expect(madSigma([0.1, 0.2])).toBeNull();
   });

@@ -11,14 +11,19 @@ import { allNumbers, makeExperiment as ex, makeProject, makeStats, rng } from '.
 
 const direction = fc.constantFrom<Direction>('minimize', 'maximize');
 const sign = (d: Direction): number => (d === 'maximize' ? 1 : -1);
-const stats = fc.record({
-  sigma: fc.double({ min: 1e-3, max: 10, noNaN: true }),
-  nu: fc.oneof(fc.double({ min: 0.5, max: 29.9, noNaN: true }), fc.double({ min: 30, max: 1e4, noNaN: true })),
-  pi: fc.double({ min: 0.001, max: 0.999, noNaN: true }),
-  tau: fc.double({ min: 0.1, max: 50, noNaN: true }),
-  alpha0: fc.double({ min: 0.05, max: 20, noNaN: true }),
-  beta0: fc.double({ min: 0.05, max: 20, noNaN: true }),
-}).map((s) => makeStats(s));
+const stats = fc
+  .record({
+    sigma: fc.double({ min: 1e-3, max: 10, noNaN: true }),
+    nu: fc.oneof(
+      fc.double({ min: 0.5, max: 29.9, noNaN: true }),
+      fc.double({ min: 30, max: 1e4, noNaN: true }),
+    ),
+    pi: fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+    tau: fc.double({ min: 0.1, max: 50, noNaN: true }),
+    alpha0: fc.double({ min: 0.05, max: 20, noNaN: true }),
+    beta0: fc.double({ min: 0.05, max: 20, noNaN: true }),
+  })
+  .map((s) => makeStats(s));
 
 function expectSane(s: Score): void {
   for (const v of [s.value, ...Object.values(s.components)]) {
@@ -33,16 +38,25 @@ describe('properties of the confidence engine', () => {
   it('a regression never scores E ≥ 0.5, and a larger regression never scores higher E', () => {
     fc.assert(
       fc.property(
-        direction, stats,
+        direction,
+        stats,
         fc.double({ min: -100, max: 100, noNaN: true }),
         fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
         fc.double({ min: 1, max: 1e3, noNaN: true }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (dir, st, p, size, factor, minEffect) => {
-          const project = makeProject({ metric: { name: 'm', direction: dir }, minEffect: minEffect * st.sigma! });
+          const project = makeProject({
+            metric: { name: 'm', direction: dir },
+            minEffect: minEffect * st.sigma!,
+          });
           const premise = ex('p', { value: p });
           const at = (d: number) =>
-            scoreExperiment({ project, premise, stats: st, experiment: ex('x', { value: p - sign(dir) * d * st.sigma!, premiseKey: 'p' }) });
+            scoreExperiment({
+              project,
+              premise,
+              stats: st,
+              experiment: ex('x', { value: p - sign(dir) * d * st.sigma!, premiseKey: 'p' }),
+            });
           const small = at(size);
           const large = at(size * factor);
           expect(small.delta!).toBeLessThan(0);
@@ -63,8 +77,13 @@ describe('properties of the confidence engine', () => {
       steps: fc.array(
         fc.record({
           delta: fc.double({ min: -0.5, max: 0.5, noNaN: true }),
-          status: fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<ObservedExperiment['status']>,
-          reps: fc.array(fc.option(fc.double({ min: -0.5, max: 0.5, noNaN: true }), { nil: null }), { maxLength: 4 }),
+          status: fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<
+            ObservedExperiment['status']
+          >,
+          reps: fc.array(
+            fc.option(fc.double({ min: -0.5, max: 0.5, noNaN: true }), { nil: null }),
+            { maxLength: 4 },
+          ),
           replicates: fc.array(fc.double({ min: -0.5, max: 0.5, noNaN: true }), { maxLength: 2 }),
         }),
         { minLength: 1, maxLength: 12 },
@@ -78,15 +97,20 @@ describe('properties of the confidence engine', () => {
           let pv = base;
           steps.forEach((st, i) => {
             const v = pv + st.delta;
-            const reproductions: Reproduction[] = st.reps.map((r, j) => ({ seed: j, value: r === null ? null : m * (v + r) }));
-            exps.push(ex(`e${i + 1}`, {
-              status: st.status,
-              value: st.status === 'crash' ? null : m * v,
-              replicates: st.replicates.map((r) => m * (v + r)),
-              baseline: m * pv,
-              premiseKey: premise,
-              reproductions,
+            const reproductions: Reproduction[] = st.reps.map((r, j) => ({
+              seed: j,
+              value: r === null ? null : m * (v + r),
             }));
+            exps.push(
+              ex(`e${i + 1}`, {
+                status: st.status,
+                value: st.status === 'crash' ? null : m * v,
+                replicates: st.replicates.map((r) => m * (v + r)),
+                baseline: m * pv,
+                premiseKey: premise,
+                reproductions,
+              }),
+            );
             if (st.status === 'keep') {
               premise = `e${i + 1}`;
               pv = v;
@@ -100,7 +124,12 @@ describe('properties of the confidence engine', () => {
           const st = computeProjectStats({ project: proj, experiments: exps });
           const byKey = new Map(exps.map((e) => [e.key, e]));
           return exps.map((e) => {
-            const s = scoreExperiment({ project: proj, experiment: e, premise: e.premiseKey ? byKey.get(e.premiseKey)! : null, stats: st });
+            const s = scoreExperiment({
+              project: proj,
+              experiment: e,
+              premise: e.premiseKey ? byKey.get(e.premiseKey)! : null,
+              stats: st,
+            });
             return { ...s, reasons: s.reasons.map((r) => r.code) };
           });
         };
@@ -113,8 +142,10 @@ describe('properties of the confidence engine', () => {
   it('more successful reproductions never lower R', () => {
     fc.assert(
       fc.property(
-        fc.nat(20), fc.nat(20),
-        fc.double({ min: 0.01, max: 50, noNaN: true }), fc.double({ min: 0.01, max: 50, noNaN: true }),
+        fc.nat(20),
+        fc.nat(20),
+        fc.double({ min: 0.01, max: 50, noNaN: true }),
+        fc.double({ min: 0.01, max: 50, noNaN: true }),
         (a, b, alpha0, beta0) => {
           const m = Math.max(a, b);
           const k = Math.min(a, b);
@@ -129,28 +160,48 @@ describe('properties of the confidence engine', () => {
   it('a failed reproduction turned into a success never lowers R or C (root; non-root when not below x̄)', () => {
     fc.assert(
       fc.property(
-        direction, stats, fc.boolean(),
+        direction,
+        stats,
+        fc.boolean(),
         fc.double({ min: -5, max: 5, noNaN: true }),
         fc.double({ min: -3, max: 3, noNaN: true }),
-        fc.array(fc.option(fc.double({ min: -3, max: 3, noNaN: true }), { nil: null }), { maxLength: 4 }),
+        fc.array(fc.option(fc.double({ min: -3, max: 3, noNaN: true }), { nil: null }), {
+          maxLength: 4,
+        }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (dir, st, isRoot, p, gain, others, u) => {
           const project = makeProject({ metric: { name: 'm', direction: dir } });
           const s = sign(dir);
           const sigma = st.sigma!;
           const x = p + s * gain * sigma;
-          const otherReps: Reproduction[] = others.map((o, i) => ({ seed: i + 1, value: o === null ? null : x + o * sigma }));
-          const base = ex('x', { value: x, premiseKey: isRoot ? null : 'p', reproductions: [{ seed: 0, value: null }, ...otherReps] });
+          const otherReps: Reproduction[] = others.map((o, i) => ({
+            seed: i + 1,
+            value: o === null ? null : x + o * sigma,
+          }));
+          const base = ex('x', {
+            value: x,
+            premiseKey: isRoot ? null : 'p',
+            reproductions: [{ seed: 0, value: null }, ...otherReps],
+          });
           const premise = isRoot ? null : ex('p', { value: p });
           const before = scoreExperiment({ project, premise, stats: st, experiment: base });
           const xs = [x, ...otherReps.flatMap((r) => (r.value === null ? [] : [r.value]))];
           const xbar = xs.reduce((a, b) => a + b, 0) / xs.length;
           // the new value: for a root within 2σ̂ of the claim; otherwise an improvement on p̄
           // that is not below the current mean x̄ (in the improvement direction)
-          const value = isRoot ? x + (2 * u - 1) * 1.9 * sigma : s * Math.max(s * xbar, s * p + 1e-9 * sigma) + s * u * sigma;
-          const after = scoreExperiment({ project, premise, stats: st, experiment: { ...base, reproductions: [{ seed: 0, value }, ...otherReps] } });
+          const value = isRoot
+            ? x + (2 * u - 1) * 1.9 * sigma
+            : s * Math.max(s * xbar, s * p + 1e-9 * sigma) + s * u * sigma;
+          const after = scoreExperiment({
+            project,
+            premise,
+            stats: st,
+            experiment: { ...base, reproductions: [{ seed: 0, value }, ...otherReps] },
+          });
           expect(after.reproductions.successes).toBe(before.reproductions.successes + 1);
-          expect(after.components.reproduction).toBeGreaterThanOrEqual(before.components.reproduction);
+          expect(after.components.reproduction).toBeGreaterThanOrEqual(
+            before.components.reproduction,
+          );
           expect(after.value).toBeGreaterThanOrEqual(before.value - 1e-12);
         },
       ),
@@ -162,20 +213,37 @@ describe('properties of the confidence engine', () => {
     fc.assert(
       fc.property(
         stats,
-        fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<ObservedExperiment['status']>,
+        fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<
+          ObservedExperiment['status']
+        >,
         fc.constantFrom('prepare.py', 'sub/dir/prepare.py', 'eval/metric.py', 'eval/a/b.py', null),
         fc.option(fc.double({ min: -10, max: 10, noNaN: true }), { nil: null }),
-        fc.array(fc.option(fc.double({ min: -10, max: 10, noNaN: true }), { nil: null }), { maxLength: 5 }),
+        fc.array(fc.option(fc.double({ min: -10, max: 10, noNaN: true }), { nil: null }), {
+          maxLength: 5,
+        }),
         fc.double({ min: -0.3, max: 0.1, noNaN: true }),
         (st, status, protectedPath, value, reps, adjustment) => {
           fc.pre(status === 'crash' || protectedPath !== null);
-          const code = protectedPath ? { paths: [{ path: 'train.py', added: 3, removed: 1 }, { path: protectedPath, added: 1, removed: 0 }] } : undefined;
+          const code = protectedPath
+            ? {
+                paths: [
+                  { path: 'train.py', added: 3, removed: 1 },
+                  { path: protectedPath, added: 1, removed: 0 },
+                ],
+              }
+            : undefined;
           const s = scoreExperiment({
             project: makeProject(),
             premise: ex('p', { value: 1 }),
             stats: st,
             review: { adjustment, reasons: [] },
-            experiment: ex('x', { status, value, premiseKey: 'p', code, reproductions: reps.map((v, i) => ({ seed: i, value: v })) }),
+            experiment: ex('x', {
+              status,
+              value,
+              premiseKey: 'p',
+              code,
+              reproductions: reps.map((v, i) => ({ seed: i, value: v })),
+            }),
           });
           expect(['crash', 'protected_path']).toContain(s.hardGate);
           expect(s.components.code).toBe(0);
@@ -192,45 +260,77 @@ describe('properties of the confidence engine', () => {
       const r = rng(seed);
       const exps: ObservedExperiment[] = [ex('root', { value: 1, replicates: Array(15).fill(1) })];
       for (let i = 0; i < 60; i++) {
-        const mu = r.uniform() < real ? (r.uniform() < 0.5 ? -1 : 1) * (3 + 3 * r.uniform()) * 0.01 : 0;
-        exps.push(ex(`x${i}`, { status: 'discard', value: 1 - mu + 0.01 * r.normal(), premiseKey: 'root' }));
+        const mu =
+          r.uniform() < real ? (r.uniform() < 0.5 ? -1 : 1) * (3 + 3 * r.uniform()) * 0.01 : 0;
+        exps.push(
+          ex(`x${i}`, { status: 'discard', value: 1 - mu + 0.01 * r.normal(), premiseKey: 'root' }),
+        );
       }
       return computeProjectStats({ project, experiments: exps });
     };
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.double({ min: 1.5, max: 2.5, noNaN: true }), (seed, z) => {
-        const nullWorld = world(seed, 0);
-        const realWorld = world(seed + 1, 0.8);
-        expect(nullWorld.fitted && realWorld.fitted).toBe(true);
-        const premise = ex('root', { value: 1, replicates: Array(15).fill(1) });
-        const at = (st: ProjectStats) => {
-          const se = st.sigma! * Math.sqrt(1 + 1 / 16);
-          return scoreExperiment({ project, premise, stats: st, experiment: ex('y', { value: 1 - z * se, premiseKey: 'root' }) });
-        };
-        expect(at(nullWorld).components.statistics).toBeLessThan(at(realWorld).components.statistics);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.double({ min: 1.5, max: 2.5, noNaN: true }),
+        (seed, z) => {
+          const nullWorld = world(seed, 0);
+          const realWorld = world(seed + 1, 0.8);
+          expect(nullWorld.fitted && realWorld.fitted).toBe(true);
+          const premise = ex('root', { value: 1, replicates: Array(15).fill(1) });
+          const at = (st: ProjectStats) => {
+            const se = st.sigma! * Math.sqrt(1 + 1 / 16);
+            return scoreExperiment({
+              project,
+              premise,
+              stats: st,
+              experiment: ex('y', { value: 1 - z * se, premiseKey: 'root' }),
+            });
+          };
+          expect(at(nullWorld).components.statistics).toBeLessThan(
+            at(realWorld).components.statistics,
+          );
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
   it('outputs are always finite and in [0, 1], including |z| up to 1e6', () => {
-    const anyStats = fc.record({
-      sigma: fc.oneof(fc.constant(null), fc.constant(0), fc.double({ min: 1e-12, max: 1e3, noNaN: true })),
-      nu: fc.oneof(fc.constant(0), fc.double({ min: 0.1, max: 1e4, noNaN: true })),
-      pi: fc.double({ min: 0.001, max: 0.999, noNaN: true }),
-      tau: fc.double({ min: 0.1, max: 50, noNaN: true }),
-      alpha0: fc.double({ min: 0.01, max: 100, noNaN: true }),
-      beta0: fc.double({ min: 0.01, max: 100, noNaN: true }),
-      sigmaSource: fc.constantFrom('pooled', 'prior', 'pooled+prior', 'mad', 'none') as fc.Arbitrary<ProjectStats['sigmaSource']>,
-    }).map((s) => makeStats(s));
+    const anyStats = fc
+      .record({
+        sigma: fc.oneof(
+          fc.constant(null),
+          fc.constant(0),
+          fc.double({ min: 1e-12, max: 1e3, noNaN: true }),
+        ),
+        nu: fc.oneof(fc.constant(0), fc.double({ min: 0.1, max: 1e4, noNaN: true })),
+        pi: fc.double({ min: 0.001, max: 0.999, noNaN: true }),
+        tau: fc.double({ min: 0.1, max: 50, noNaN: true }),
+        alpha0: fc.double({ min: 0.01, max: 100, noNaN: true }),
+        beta0: fc.double({ min: 0.01, max: 100, noNaN: true }),
+        sigmaSource: fc.constantFrom(
+          'pooled',
+          'prior',
+          'pooled+prior',
+          'mad',
+          'none',
+        ) as fc.Arbitrary<ProjectStats['sigmaSource']>,
+      })
+      .map((s) => makeStats(s));
     fc.assert(
       fc.property(
-        direction, anyStats,
+        direction,
+        anyStats,
         fc.option(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { nil: null }),
         fc.double({ min: -1e6, max: 1e6, noNaN: true }),
-        fc.array(fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }), { maxLength: 5 }),
-        fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<ObservedExperiment['status']>,
-        fc.boolean(), fc.boolean(),
+        fc.array(fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }), {
+          maxLength: 5,
+        }),
+        fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<
+          ObservedExperiment['status']
+        >,
+        fc.boolean(),
+        fc.boolean(),
         (dir, st, p, zTarget, reps, status, hasPremise, hasBaseline) => {
           const project = makeProject({ metric: { name: 'm', direction: dir } });
           const sig = st.sigma && st.sigma > 0 ? st.sigma : 1;
@@ -242,12 +342,23 @@ describe('properties of the confidence engine', () => {
             value: status === 'crash' ? null : value,
             premiseKey: hasPremise ? 'p' : null,
             baseline: hasBaseline ? pv : null,
-            reproductions: reps.map((r, i) => ({ seed: i, value: r === null ? null : value + r * sig })),
+            reproductions: reps.map((r, i) => ({
+              seed: i,
+              value: r === null ? null : value + r * sig,
+            })),
           });
           const s = scoreExperiment({ project, premise, stats: st, experiment });
           expectSane(s);
-          if (s.z !== null && p !== null && reps.length === 0 && st.sigma! > 0 && (hasPremise || hasBaseline))
-            expect(Math.abs(s.z - zTarget)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(zTarget)));
+          if (
+            s.z !== null &&
+            p !== null &&
+            reps.length === 0 &&
+            st.sigma! > 0 &&
+            (hasPremise || hasBaseline)
+          )
+            expect(Math.abs(s.z - zTarget)).toBeLessThanOrEqual(
+              1e-6 * Math.max(1, Math.abs(zTarget)),
+            );
         },
       ),
       { numRuns: 500 },
@@ -257,18 +368,30 @@ describe('properties of the confidence engine', () => {
   it('project statistics are always finite and in range', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({
-          value: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }),
-          reps: fc.array(fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }), { maxLength: 3 }),
-          premise: fc.nat(40),
-          status: fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<ObservedExperiment['status']>,
-        }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            value: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }),
+            reps: fc.array(
+              fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }),
+              { maxLength: 3 },
+            ),
+            premise: fc.nat(40),
+            status: fc.constantFrom('keep', 'discard', 'crash', 'unknown') as fc.Arbitrary<
+              ObservedExperiment['status']
+            >,
+          }),
+          { maxLength: 40 },
+        ),
         fc.option(fc.double({ min: 1e-6, max: 10, noNaN: true }), { nil: undefined }),
         (rows, sigma0) => {
-          const exps = rows.map((r, i) => ex(`e${i}`, {
-            status: r.status, value: r.value, premiseKey: i === 0 ? null : `e${r.premise % i}`,
-            reproductions: r.reps.map((v, j) => ({ seed: j, value: v })),
-          }));
+          const exps = rows.map((r, i) =>
+            ex(`e${i}`, {
+              status: r.status,
+              value: r.value,
+              premiseKey: i === 0 ? null : `e${r.premise % i}`,
+              reproductions: r.reps.map((v, j) => ({ seed: j, value: v })),
+            }),
+          );
           const st = computeProjectStats({ project: makeProject({ sigma0 }), experiments: exps });
           for (const n of allNumbers(st)) expect(Number.isFinite(n)).toBe(true);
           expect(st.sigma === null || st.sigma > 0).toBe(true);
@@ -280,7 +403,14 @@ describe('properties of the confidence engine', () => {
           expect(st.beta0).toBeGreaterThan(0);
           const byKey = new Map(exps.map((e) => [e.key, e]));
           for (const e of exps)
-            expectSane(scoreExperiment({ project: makeProject({ sigma0 }), experiment: e, premise: e.premiseKey ? byKey.get(e.premiseKey)! : null, stats: st }));
+            expectSane(
+              scoreExperiment({
+                project: makeProject({ sigma0 }),
+                experiment: e,
+                premise: e.premiseKey ? byKey.get(e.premiseKey)! : null,
+                stats: st,
+              }),
+            );
         },
       ),
       { numRuns: 150 },

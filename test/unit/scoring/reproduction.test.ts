@@ -29,9 +29,14 @@ describe('reproduction R', () => {
     });
     const p = ex('p', { value: 0.99 });
     const c = compareWithReference(x, p, 'minimize');
-    expect(countReproductions(x.reproductions, successRuleFor(x, c, 0.004, 'minimize'))).toEqual({ finished: 4, successes: 1 });
+    expect(countReproductions(x.reproductions, successRuleFor(x, c, 0.004, 'minimize'))).toEqual({
+      finished: 4,
+      successes: 1,
+    });
     const cMax = compareWithReference(x, p, 'maximize');
-    expect(countReproductions(x.reproductions, successRuleFor(x, cMax, 0.004, 'maximize'))).toEqual({ finished: 4, successes: 1 });
+    expect(countReproductions(x.reproductions, successRuleFor(x, cMax, 0.004, 'maximize'))).toEqual(
+      { finished: 4, successes: 1 },
+    );
   });
 
   it('judges a root by its level: within 2σ̂ of the claimed value', () => {
@@ -46,9 +51,13 @@ describe('reproduction R', () => {
     });
     const c = compareWithReference(root, null, 'minimize');
     expect(c.isRoot).toBe(true);
-    expect(countReproductions(root.reproductions, successRuleFor(root, c, 0.004, 'minimize')).successes).toBe(2);
+    expect(
+      countReproductions(root.reproductions, successRuleFor(root, c, 0.004, 'minimize')).successes,
+    ).toBe(2);
     // without σ̂, any reproduction that produced a value counts
-    expect(countReproductions(root.reproductions, successRuleFor(root, c, null, 'minimize')).successes).toBe(3);
+    expect(
+      countReproductions(root.reproductions, successRuleFor(root, c, null, 'minimize')).successes,
+    ).toBe(3);
   });
 
   it('fits Beta(α0, β0) by the method of moments from ≥ 10 reproduced experiments', () => {

@@ -82,6 +82,17 @@ describe('S with Student-t (ν < 30)', () => {
     close(q.s, 0.8620689655172414 * (1 - 0.9967168640862185), 1e-9);
   });
 
+  it('caps S at the values docs/scoring.md quotes for the defaults π = 0.2, τ = 2', () => {
+    // python: s = math.sqrt(5); pr = 0.2·s**ν/(0.2·s**ν + 0.8); pr·stats.t.cdf(2·math.sqrt(ν+1), ν+1)
+    const caps: Array<[number, number]> = [
+      [2, 0.544300187123935],
+      [3, 0.7305613725343699],
+      [5, 0.9319576947395228],
+      [10, 0.9987031910350008],
+    ];
+    for (const [nu, cap] of caps) close(posterior(1e9, 0.2, 2, nu).s, cap, 1e-9);
+  });
+
   it('is non-decreasing in z', () => {
     for (const nu of [2, 5, 29, Infinity]) {
       let prev = -1;
@@ -104,9 +115,9 @@ describe('π, τ by maximum marginal likelihood', () => {
   const zs = [
     0.193, 0.089, -0.591, 0.263, -1.998, -1.131, -0.226, -2.129, 0.847, -1.746, 0.757, 1.095,
     -5.198, 0.131, -1.537, 1.249, 1.442, -0.066, -0.274, -0.16, 3.595, -0.185, -0.543, 1.007,
-    -1.156, -0.626, -1.278, 1.257, -0.154, 0.966, 0.013, -0.767, 1.678, -1.58, 0.008, -0.391,
-    -0.3, -5.251, -0.807, -3.411, -6.777, -1.054, 0.337, 1.407, -1.454, -0.209, -2.504, -1.761,
-    0.735, -0.023, 0.071, -0.752, 2.015, -0.539, -0.143, -1.002, -1.216, 1.336, -0.507, 0.292,
+    -1.156, -0.626, -1.278, 1.257, -0.154, 0.966, 0.013, -0.767, 1.678, -1.58, 0.008, -0.391, -0.3,
+    -5.251, -0.807, -3.411, -6.777, -1.054, 0.337, 1.407, -1.454, -0.209, -2.504, -1.761, 0.735,
+    -0.023, 0.071, -0.752, 2.015, -0.539, -0.143, -1.002, -1.216, 1.336, -0.507, 0.292,
   ];
 
   it('matches the scipy MLE (normal)', () => {
@@ -127,7 +138,8 @@ describe('π, τ by maximum marginal likelihood', () => {
   it('is at least as likely as every nearby point and grid neighbour', () => {
     for (const nu of [Infinity, 6]) {
       const f = fitPiTau(zs, nu);
-      const du = (Math.log(PI_MAX / (1 - PI_MAX)) - Math.log(PI_MIN / (1 - PI_MIN))) / (FIT_GRID - 1);
+      const du =
+        (Math.log(PI_MAX / (1 - PI_MAX)) - Math.log(PI_MIN / (1 - PI_MIN))) / (FIT_GRID - 1);
       const dv = Math.log(TAU_MAX / TAU_MIN) / (FIT_GRID - 1);
       const u = Math.log(f.pi / (1 - f.pi));
       const v = Math.log(f.tau);
@@ -144,7 +156,8 @@ describe('π, τ by maximum marginal likelihood', () => {
   it('recovers the generating π = 0.3, τ = 3 from 3000 synthetic proposals', () => {
     const r = rng(2024);
     const synth: number[] = [];
-    for (let i = 0; i < 3000; i++) synth.push((r.uniform() < 0.3 ? 3 * r.normal() : 0) + r.normal());
+    for (let i = 0; i < 3000; i++)
+      synth.push((r.uniform() < 0.3 ? 3 * r.normal() : 0) + r.normal());
     const f = fitPiTau(synth, Infinity);
     expect(Math.abs(f.pi - 0.3)).toBeLessThan(0.05);
     expect(Math.abs(f.tau - 3)).toBeLessThan(0.4);

@@ -6,7 +6,13 @@ import type { ObservedExperiment } from '../../../src/domain/scoring/index.js';
 import { makeExperiment as ex, makeProject, makeStats, rng } from './fixtures.js';
 
 /** A keep-if-better chain: n proposals on a root, fraction `real` with N(0, effect²) gains. */
-function loop(seed: number, n: number, real: number, effect: number, sigma = 0.01): ObservedExperiment[] {
+function loop(
+  seed: number,
+  n: number,
+  real: number,
+  effect: number,
+  sigma = 0.01,
+): ObservedExperiment[] {
   const r = rng(seed);
   const exps: ObservedExperiment[] = [ex('k0', { value: 1 })];
   let best = 'k0';
@@ -16,7 +22,14 @@ function loop(seed: number, n: number, real: number, effect: number, sigma = 0.0
     const mu = r.uniform() < real ? effect * r.normal() : 0;
     const value = level - mu + sigma * r.normal();
     const keep = value < bestValue;
-    exps.push(ex(`k${i}`, { status: keep ? 'keep' : 'discard', value, baseline: bestValue, premiseKey: best }));
+    exps.push(
+      ex(`k${i}`, {
+        status: keep ? 'keep' : 'discard',
+        value,
+        baseline: bestValue,
+        premiseKey: best,
+      }),
+    );
     if (keep) {
       best = `k${i}`;
       bestValue = value;
@@ -28,13 +41,27 @@ function loop(seed: number, n: number, real: number, effect: number, sigma = 0.0
 
 describe('computeProjectStats', () => {
   it('uses defaults below 30 proposals and Beta(1, 1) below 10 reproduced experiments', () => {
-    const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: loop(1, 20, 0.3, 0.03) });
-    expect(s).toMatchObject({ version: 1, pi: 0.2, tau: 2, fitted: false, nProposals: 20, alpha0: 1, beta0: 1, betaFitted: false });
+    const s = computeProjectStats({
+      project: makeProject({ sigma0: 0.01 }),
+      experiments: loop(1, 20, 0.3, 0.03),
+    });
+    expect(s).toMatchObject({
+      version: 1,
+      pi: 0.2,
+      tau: 2,
+      fitted: false,
+      nProposals: 20,
+      alpha0: 1,
+      beta0: 1,
+      betaFitted: false,
+    });
     expect(s.logLik).toBeUndefined();
   });
 
   it('bumps the version it was given', () => {
-    expect(computeProjectStats({ project: makeProject(), experiments: [], previousVersion: 41 }).version).toBe(42);
+    expect(
+      computeProjectStats({ project: makeProject(), experiments: [], previousVersion: 41 }).version,
+    ).toBe(42);
   });
 
   it('fits π, τ over keeps and discards alike (not crashes, not roots)', () => {
@@ -42,11 +69,20 @@ describe('computeProjectStats', () => {
     // in a keep-if-better chain the premise's single value is selected low, which biases
     // the next z's (see docs/scoring.md, "Known limitations").
     const r = rng(3);
-    const exps: ObservedExperiment[] = [ex('k0', { value: 1, replicates: Array.from({ length: 19 }, () => 1 + 0.01 * r.normal()) })];
+    const exps: ObservedExperiment[] = [
+      ex('k0', { value: 1, replicates: Array.from({ length: 19 }, () => 1 + 0.01 * r.normal()) }),
+    ];
     for (let i = 1; i <= 400; i++) {
       const mu = r.uniform() < 0.3 ? 0.03 * r.normal() : 0;
       const value = 1 - mu + 0.01 * r.normal();
-      exps.push(ex(`k${i}`, { status: value < 1 ? 'keep' : 'discard', value, baseline: 1, premiseKey: 'k0' }));
+      exps.push(
+        ex(`k${i}`, {
+          status: value < 1 ? 'keep' : 'discard',
+          value,
+          baseline: 1,
+          premiseKey: 'k0',
+        }),
+      );
     }
     exps.push(ex('crashy', { status: 'crash', premiseKey: 'k0', baseline: 1 }));
     exps.push(ex('unk', { status: 'unknown', value: 1.001, premiseKey: 'k0', baseline: 1 }));
@@ -67,23 +103,34 @@ describe('computeProjectStats', () => {
   it('fits the Beta prior from ≥ 10 reproduced experiments', () => {
     const exps: ObservedExperiment[] = [ex('r', { value: 1 })];
     for (let i = 0; i < 12; i++)
-      exps.push(ex(`x${i}`, {
-        value: 0.99, premiseKey: 'r',
-        // i % 3 successes out of 3 (minimize: success when below p̄ = 1)
-        reproductions: [0, 1, 2].map((j) => ({ seed: j, value: j < i % 3 ? 0.99 : 1.01 })),
-      }));
+      exps.push(
+        ex(`x${i}`, {
+          value: 0.99,
+          premiseKey: 'r',
+          // i % 3 successes out of 3 (minimize: success when below p̄ = 1)
+          reproductions: [0, 1, 2].map((j) => ({ seed: j, value: j < i % 3 ? 0.99 : 1.01 })),
+        }),
+      );
     const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: exps });
     expect(s.betaFitted).toBe(true);
     expect(s.nReproduced).toBe(12);
     // rates: four each of 0, 1/3, 2/3 → mean 1/3; python: np.var([0]*4+[1/3]*4+[2/3]*4, ddof=1) = 0.0808080…
     //   strength = (1/3)(2/3)/0.080808 − 1 = 1.75 (below the cap 3)
     expect(s.alpha0 / (s.alpha0 + s.beta0)).toBeCloseTo(1 / 3, 12);
-    expect(s.alpha0 + s.beta0).toBeCloseTo((1 / 3) * (2 / 3) / (8 / 99) - 1, 12);
+    expect(s.alpha0 + s.beta0).toBeCloseTo(((1 / 3) * (2 / 3)) / (8 / 99) - 1, 12);
   });
 });
 
 describe('statsMovedMaterially', () => {
-  const base = makeStats({ sigma: 0.01, nu: 12, pi: 0.3, tau: 2, fitted: true, alpha0: 2, beta0: 2 });
+  const base = makeStats({
+    sigma: 0.01,
+    nu: 12,
+    pi: 0.3,
+    tau: 2,
+    fitted: true,
+    alpha0: 2,
+    beta0: 2,
+  });
   it.each([
     ['nothing', {}, false],
     ['σ +4%', { sigma: 0.0104 }, false],

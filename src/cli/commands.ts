@@ -5,3 +5,5 @@ registerCommand('gate', 'gate an experiment: exit 0 accept, 1 reject, 3 reanchor
 registerCommand('ingest', 'ingest a results.tsv (optionally with git lineage)', async () => (await import('./ingest.js')).ingestCommand);
 registerCommand('check', 'CI check of an experiment branch: exit 0 accept, 1 reject, 3 reanchor, 2 error', async () => (await import('./check.js')).checkCommand);
 registerCommand('init', 'write ecv.json and the program.md gate paragraph', async () => (await import('./init.js')).initCommand);
+registerCommand('token', 'manage API tokens: create --role r --project p | list | revoke <id>', async () => (await import('./token.js')).tokenCommand);
+registerCommand('runner', 'lease re-anchoring jobs and run them in git worktrees (GPU runner)', async () => (await import('./runner.js')).runnerCommand);

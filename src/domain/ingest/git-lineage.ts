@@ -12,8 +12,8 @@ const commitCell = (row: ParsedRow): string =>
  * A row matches a commit when its commit cell starts with ≥ 7 hex digits that prefix
  * exactly one commit hash (`abc1234-dirty` matches `abc1234…`). For a matched keep row
  * whose commit no other row shares, the premises become the nearest ancestors in the
- * graph that carry an earlier kept row (walking past commits that carry none, e.g.
- * discards kept on the branch, and pruning any that is an ancestor of another); when the
+ * graph that carry an earlier row of known status — keep, discard or crash, since a commit left
+ * on the branch is in the head's code — (walking past commits that carry none, and pruning any that is an ancestor of another); when the
  * graph offers none, only keep-chain premises on rows the graph knows nothing about
  * (unmatched rows such as `baseline`) are kept. Matched rows get `metadata.git.commit`
  * (full hash) and, for single-parent commits not shared by other rows, `code.paths`
@@ -73,11 +73,15 @@ export function attachGitLineage(
     }
   }
 
-  /** Latest kept row before `before` that carries commit `hash`. */
+  /**
+   * Latest row before `before` that carries commit `hash` with a known status. Not only keeps:
+   * a crashed or discarded commit that stayed on the branch is in the head's code, so it is a
+   * premise (and hard-gates what is built on it: cascade contamination).
+   */
   const keptRowAt = (hash: string, before: number): number | undefined => {
     const list = rowsOf.get(hash) ?? [];
     for (let k = list.length - 1; k >= 0; k--)
-      if (list[k] < before && rows[list[k]].status === 'keep') return list[k];
+      if (list[k] < before && rows[list[k]].status !== 'unknown') return list[k];
     return undefined;
   };
 

@@ -105,7 +105,9 @@ describe.skipIf(!hasGit)('git lineage from a real repository', () => {
     expect(byDesc('base').premises).toEqual([]);
     // A's graph ancestors carry no kept row: it keeps its keep-chain premise on the unmatched baseline.
     expect(byDesc('A').premises).toEqual(['baseline']);
-    expect(byDesc('B')).toMatchObject({ premises: [s('A')], baseline: 0.98 });
+    // R stayed on the branch (no reset), so B is built on R's code: R is B's premise even though
+    // it was discarded — the cascade then hard-gates B (contamination).
+    expect(byDesc('B')).toMatchObject({ premises: [s('R')], baseline: 0.99 });
     expect(byDesc('B').code?.paths).toContainEqual({ path: 'weights.bin', added: 0, removed: 0 });
     expect(byDesc('B').metadata).toMatchObject({
       git: { commit: sha.B, binaryPaths: ['weights.bin'] },

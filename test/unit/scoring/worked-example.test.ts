@@ -23,6 +23,7 @@ function table(name: string): string[][] {
   const start = doc.indexOf(`<!-- check:${name} -->`);
   expect(start, `docs/scoring.md has no check:${name} table`).toBeGreaterThanOrEqual(0);
   const lines = doc.slice(start).split('\n').slice(1);
+  while (lines.length > 0 && lines[0].trim() === '') lines.shift(); // prettier adds a blank line
   const rows: string[][] = [];
   for (const line of lines) {
     if (!line.startsWith('|')) break;
@@ -33,7 +34,7 @@ function table(name: string): string[][] {
         .map((c) => c.replace(/\\\|/g, '|').trim()),
     );
   }
-  return rows.filter((r) => !r.every((c) => /^-+$/.test(c)));
+  return rows.filter((r) => !r.every((c) => /^:?-+:?$/.test(c)));
 }
 
 /** Check one printed cell against the computed value, to half a unit of its last digit. */

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { isAlive, runCommand, signalGroup, TailBuffer } from '../../../src/runner/process.js';
+
+const base = { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, graceMs: 500 };
+
+/** Waits until none of `pids` is alive (a killed process may take a moment to be reaped). */
+async function gone(pids: number[], ms = 3000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (pids.every((p) => !isAlive(p))) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pids.every((p) => !isAlive(p));
+}
+
+const pidsIn = (text: string) => [...text.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));
+
+describe('runCommand', () => {
+  it('runs a shell command with the given cwd and env, combining stdout and stderr', async () => {
+    const r = await runCommand({ ...base, env: { ...base.env, ECV_SEED: '5' }, command: 'pwd; echo "seed $ECV_SEED"; echo oops >&2; exit 3', budgetMs: 10_000 });
+    expect(r.exitCode).toBe(3);
+    expect(r.timedOut).toBe(false);
+    expect(r.output.text()).toContain(`${tmpdir()}\nseed 5\n`);
+    expect(r.output.text()).toContain('oops');
+  });
+
+  it('kills the whole process group when the time budget ends', async () => {
+    const started = Date.now();
+    const r = await runCommand({ ...base, command: 'sleep 100 & echo "pid=$!"; sleep 100 & echo "pid=$!"; echo "pid=$$"; wait', budgetMs: 1000 });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const pids = pidsIn(r.output.text());
+    expect(pids).toHaveLength(3);
+    expect(await gone(pids)).toBe(true);
+    expect(signalGroup(r.pid, 0)).toBe(false);
+  });
+
+  it("kills the brief's case: sh -c 'sleep 100 & sleep 100'", async () => {
+    let pgid = 0;
+    const r = await runCommand({ ...base, command: 'sleep 100 & sleep 100', budgetMs: 800, onSpawn: (p) => (pgid = p) });
+    expect(r.timedOut).toBe(true);
+    expect(pgid).toBeGreaterThan(0);
+    const deadline = Date.now() + 3000;
+    while (signalGroup(pgid, 0) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    // Only zombies awaiting an init that does not reap may remain; no live member.
+    expect(await gone([pgid])).toBe(true);
+  });
+
+  it('escalates to SIGKILL when the group ignores SIGTERM', async () => {
+    const started = Date.now();
+    const r = await runCommand({ ...base, command: 'trap "" TERM; echo "pid=$$"; sh -c \'trap "" TERM; echo "pid=$$"; sleep 100\' & wait; sleep 100', budgetMs: 500 });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // budget + grace
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await gone(pidsIn(r.output.text()))).toBe(true);
+  });
+
+  it('ends helpers the command leaves running in its group after a normal exit', async () => {
+    const r = await runCommand({ ...base, command: 'sleep 100 & echo "pid=$!"; echo "val_bpb: 1"; exit 0', budgetMs: 30_000 });
+    expect(r.exitCode).toBe(0);
+    expect(r.timedOut).toBe(false);
+    expect(await gone(pidsIn(r.output.text()))).toBe(true);
+  });
+
+  it('kills the group when aborted (lease lost, hard stop)', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const r = await runCommand({ ...base, command: 'echo "pid=$$"; sleep 100', budgetMs: 30_000, signal: ac.signal });
+    expect(r.aborted).toBe(true);
+    expect(r.timedOut).toBe(false);
+    expect(await gone(pidsIn(r.output.text()))).toBe(true);
+  });
+
+  it('rejects when the command cannot be started', async () => {
+    await expect(runCommand({ ...base, cwd: '/nonexistent/dir', command: 'true', budgetMs: 1000 })).rejects.toThrow();
+  });
+});
+
+describe('TailBuffer', () => {
+  it('keeps only the last bytes', () => {
+    const t = new TailBuffer(10);
+    for (let i = 0; i < 100; i++) t.push(Buffer.from(`${i % 10}`));
+    expect(t.text()).toBe('0123456789');
+    expect(t.text(4)).toBe('6789');
+    t.push(Buffer.from('x'.repeat(50)));
+    expect(t.text()).toBe('x'.repeat(10));
+  });
+});

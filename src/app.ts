@@ -5,6 +5,7 @@ import problemErrors from './http/plugins/problem-errors.js';
 import swaggerPlugin from './http/plugins/swagger.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
 import authPlugin from './http/plugins/auth.js';
+import jsonGuard from './http/plugins/json-guard.js';
 import tokenRoutes from './http/routes/tokens/index.js';
 import { loadSchemas } from './http/schemas.js';
 import { makeValidatorCompiler } from './http/validation.js';
@@ -44,6 +45,7 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
   // Before any route, so the auth hooks see every route (and 404s) and record their rules.
   await app.register(rateLimitPlugin);
   await app.register(authPlugin);
+  await app.register(jsonGuard);
   await app.register(swaggerPlugin, { ui: opts.swaggerUi });
   if (opts.queue !== false) await app.register(queuePlugin);
   await app.register(healthRoutes);

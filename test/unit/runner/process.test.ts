@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAlive, runCommand, signalGroup, TailBuffer } from '../../../src/runner/process.js';
+import { isAlive, runCommand, TailBuffer } from '../../../src/runner/process.js';
 
 const base = { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, graceMs: 500 };
 
@@ -12,6 +13,28 @@ async function gone(pids: number[], ms = 3000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return pids.every((p) => !isAlive(p));
+}
+
+/** Live (non-zombie) processes of group `pgid`, from /proc: zombies hold nothing. */
+function liveMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z') out.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+async function groupGone(pgid: number, ms = 3000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (liveMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return liveMembers(pgid).length === 0;
 }
 
 const pidsIn = (text: string) => [...text.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));
@@ -33,18 +56,25 @@ describe('runCommand', () => {
     const pids = pidsIn(r.output.text());
     expect(pids).toHaveLength(3);
     expect(await gone(pids)).toBe(true);
-    expect(signalGroup(r.pid, 0)).toBe(false);
+    expect(await groupGone(r.pid)).toBe(true);
   });
 
   it("kills the brief's case: sh -c 'sleep 100 & sleep 100'", async () => {
     let pgid = 0;
-    const r = await runCommand({ ...base, command: 'sleep 100 & sleep 100', budgetMs: 800, onSpawn: (p) => (pgid = p) });
+    let before: number[] = [];
+    const r = await runCommand({
+      ...base,
+      command: 'sleep 100 & sleep 100',
+      budgetMs: 800,
+      onSpawn: (p) => {
+        pgid = p;
+        setTimeout(() => (before = liveMembers(p)), 400);
+      },
+    });
+    expect(before.length).toBeGreaterThanOrEqual(2); // the shell (or its exec'd sleep) and the background sleep
     expect(r.timedOut).toBe(true);
-    expect(pgid).toBeGreaterThan(0);
-    const deadline = Date.now() + 3000;
-    while (signalGroup(pgid, 0) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    // Only zombies awaiting an init that does not reap may remain; no live member.
-    expect(await gone([pgid])).toBe(true);
+    expect(pgid).toBe(r.pid);
+    expect(await groupGone(pgid)).toBe(true);
   });
 
   it('escalates to SIGKILL when the group ignores SIGTERM', async () => {

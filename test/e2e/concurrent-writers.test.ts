@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPremiseGraph, compound } from '../../src/domain/cascade/index.js';
+import { createPgDatabase, ENGINES } from '../helpers/db.js';
+import { api, startService, type Service } from '../helpers/service.js';
+
+interface GraphOut {
+  nodes: { key: string; status: string; confidence: number; compounded: number; anchored: boolean; hardGate: string | null }[];
+  edges: { from: string; to: string }[];
+}
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe.skipIf(!ENGINES.includes('postgres'))('two service processes writing one project on PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createPgDatabase>>;
+  const services: Service[] = [];
+  beforeAll(async () => {
+    db = await createPgDatabase();
+    // Both start at once against the same database: migrations run under the advisory lock.
+    services.push(...(await Promise.all([startService({ DATABASE_URL: db.url }), startService({ DATABASE_URL: db.url })])));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await db?.drop();
+  });
+
+  it('ends with every experiment stored once and K equal to a from-scratch recomputation', async () => {
+    const [a, b] = services.map((s) => s.url);
+    expect((await api(a, 'POST', '/v1/projects', { name: 'conc', metric: { name: 'loss', direction: 'minimize' } })).status).toBe(201);
+    expect((await api(b, 'POST', '/v1/projects/conc/experiments', { key: 'root', status: 'keep', value: 2.0 })).status).toBe(201);
+    const confirmed: string[] = ['root'];
+    const PER_CLIENT = 1000;
+    const BATCH = 25;
+    async function client(base: string, name: string, seed: number) {
+      const r = rng(seed);
+      let prev = 'root';
+      let level = 2.0;
+      for (let i = 0; i < PER_CLIENT; i += BATCH) {
+        const batch = [];
+        for (let j = i; j < i + BATCH; j++) {
+          const key = `${name}${j}`;
+          const keep = r() < 0.3;
+          const value = level + (r() - 0.6) * 0.01;
+          const premises = [prev];
+          // Sometimes also build on the other client's confirmed work (cross edges, diamonds).
+          if (r() < 0.1) {
+            const other = confirmed[Math.floor(r() * confirmed.length)];
+            if (other !== prev) premises.push(other);
+          }
+          batch.push({ key, status: r() < 0.03 ? 'crash' : keep ? 'keep' : 'discard', value, premises });
+          if (keep) {
+            prev = key;
+            level = value;
+          }
+        }
+        const res = await api<{ created: number }>(base, 'POST', '/v1/projects/conc/experiments', batch);
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        expect(res.body.created).toBe(BATCH);
+        for (const e of batch) confirmed.push(e.key);
+      }
+    }
+    await Promise.all([client(a, 'a', 1), client(b, 'b', 2)]);
+
+    const graph = (await api<GraphOut>(a, 'GET', '/v1/projects/conc/graph')).body;
+    expect(graph.nodes).toHaveLength(2 * PER_CLIENT + 1);
+    expect(new Set(graph.nodes.map((n) => n.key)).size).toBe(graph.nodes.length);
+    const premises = new Map<string, string[]>();
+    for (const e of graph.edges) premises.set(e.to, [...(premises.get(e.to) ?? []), e.from]);
+    const g = buildPremiseGraph(
+      graph.nodes.map((n) => ({ key: n.key, premises: premises.get(n.key) ?? [], confidence: n.confidence, anchored: n.anchored, hardGate: n.hardGate })),
+    );
+    let compared = 0;
+    for (const n of graph.nodes) {
+      expect(n.compounded, n.key).toBeCloseTo(compound(g, n.key).compounded, 12);
+      compared++;
+    }
+    expect(compared).toBe(2 * PER_CLIENT + 1);
+    // The other process answers the same.
+    const viaB = (await api<GraphOut>(b, 'GET', '/v1/projects/conc/graph')).body;
+    expect(viaB.nodes.map((n) => [n.key, n.compounded])).toEqual(graph.nodes.map((n) => [n.key, n.compounded]));
+  });
+});

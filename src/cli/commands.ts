@@ -7,3 +7,4 @@ registerCommand('check', 'CI check of an experiment branch: exit 0 accept, 1 rej
 registerCommand('init', 'write ecv.json and the program.md gate paragraph', async () => (await import('./init.js')).initCommand);
 registerCommand('token', 'manage API tokens: create --role r --project p | list | revoke <id>', async () => (await import('./token.js')).tokenCommand);
 registerCommand('runner', 'lease re-anchoring jobs and run them in git worktrees (GPU runner)', async () => (await import('./runner.js')).runnerCommand);
+registerCommand('report', 'audit report of a project as HTML, Markdown or JSON (--format, --out)', async () => (await import('./report.js')).reportCommand);

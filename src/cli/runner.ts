@@ -17,14 +17,16 @@ SIGTERM/SIGINT: stop leasing and let running jobs finish; a second signal kills 
 function positiveInt(name: string, raw: string | undefined, def: number, max: number): number {
   if (raw === undefined) return def;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer in [1, ${max}], got '${raw}'`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new Error(`--${name} must be an integer in [1, ${max}], got '${raw}'`);
   return n;
 }
 
 function seconds(name: string, raw: string | undefined, def: number, max: number): number {
   if (raw === undefined) return def;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > max) throw new Error(`--${name} must be a number of seconds in [0, ${max}], got '${raw}'`);
+  if (!Number.isFinite(n) || n < 0 || n > max)
+    throw new Error(`--${name} must be a number of seconds in [0, ${max}], got '${raw}'`);
   return n;
 }
 
@@ -57,10 +59,12 @@ export async function runnerCommand(argv: string[]): Promise<number> {
   try {
     if (!url || !values.repo) throw new Error('--url (or ECV_URL) and --repo are required');
     const name = values.name ?? defaultRunnerName();
-    if (!RUNNER_NAME.test(name)) throw new Error(`--name '${name}' must match ${RUNNER_NAME.source}`);
+    if (!RUNNER_NAME.test(name))
+      throw new Error(`--name '${name}' must match ${RUNNER_NAME.source}`);
     const gpus = parseGpus(values.gpus);
     const concurrency = positiveInt('concurrency', values.concurrency, gpus?.length ?? 1, 64);
-    if (gpus && gpus.length < concurrency) throw new Error(`--gpus names ${gpus.length} slot(s) for --concurrency ${concurrency}`);
+    if (gpus && gpus.length < concurrency)
+      throw new Error(`--gpus names ${gpus.length} slot(s) for --concurrency ${concurrency}`);
     opts = {
       url,
       token: values.token ?? process.env.ECV_TOKEN,

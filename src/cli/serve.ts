@@ -9,7 +9,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' } } });
   const env = { ...process.env, ...(values.port ? { PORT: values.port } : {}), ...(values.host ? { HOST: values.host } : {}) };
   const app = await startServer(env);
-  await new Promise<void>((resolve) => app.addHook('onClose', async () => resolve()));
+  // The app is already listening: hooks can no longer be added, so wait on the server itself.
+  await new Promise<void>((resolve) => app.server.once('close', () => resolve()));
   return 0;
 }
 

@@ -35,33 +35,51 @@ export async function tokenCommand(argv: string[]): Promise<number> {
     },
   });
   const [action, ...rest] = positionals;
-  const valid = (action === 'create' && values.role && rest.length === 0) || (action === 'list' && rest.length === 0) || (action === 'revoke' && rest.length === 1);
+  const valid =
+    (action === 'create' && values.role && rest.length === 0) ||
+    (action === 'list' && rest.length === 0) ||
+    (action === 'revoke' && rest.length === 1);
   if (!valid) {
     console.error(USAGE);
     return EXIT.usage;
   }
-  const client = await openClient({ url: values.url, token: values.token, dataDir: values['data-dir'] });
+  const client = await openClient({
+    url: values.url,
+    token: values.token,
+    dataDir: values['data-dir'],
+  });
   try {
     if (action === 'create') {
-      const body = { role: values.role, projects: values.project ?? [], ...(values.label ? { label: values.label } : {}) };
+      const body = {
+        role: values.role,
+        projects: values.project ?? [],
+        ...(values.label ? { label: values.label } : {}),
+      };
       const res = await client.request<TokenView>('POST', '/v1/tokens', body);
       if (res.status !== 201) raiseProblem(res);
       const t = res.body;
       if (values.json) console.log(JSON.stringify(t, null, 2));
       else {
-        console.log(`created ${t.role} token ${t.id} for ${t.projects.length ? t.projects.join(', ') : 'every project'}`);
+        console.log(
+          `created ${t.role} token ${t.id} for ${t.projects.length ? t.projects.join(', ') : 'every project'}`,
+        );
         console.log(`token (shown once, store it now): ${t.token}`);
       }
       return EXIT.ok;
     }
     if (action === 'list') {
-      const res = await client.request<{ items: TokenView[] }>('GET', `/v1/tokens?limit=${encodeURIComponent(values.limit ?? '1000')}`);
+      const res = await client.request<{ items: TokenView[] }>(
+        'GET',
+        `/v1/tokens?limit=${encodeURIComponent(values.limit ?? '1000')}`,
+      );
       if (res.status !== 200) raiseProblem(res);
       if (values.json) console.log(JSON.stringify(res.body.items, null, 2));
       else
         for (const t of res.body.items) {
           const state = t.revokedAt ? `revoked ${t.revokedAt}` : 'active';
-          console.log(`${t.id}  ${t.role.padEnd(6)}  ${(t.projects.join(',') || '*').padEnd(20)}  ${state.padEnd(10)}  ${t.label ?? ''}`.trimEnd());
+          console.log(
+            `${t.id}  ${t.role.padEnd(6)}  ${(t.projects.join(',') || '*').padEnd(20)}  ${state.padEnd(10)}  ${t.label ?? ''}`.trimEnd(),
+          );
         }
       return EXIT.ok;
     }

@@ -29,23 +29,44 @@ function rowToToken(row: Omit<Selectable<TokensTable>, 'hash'>): TokenRecord {
 const PUBLIC_COLUMNS = ['id', 'role', 'projects', 'label', 'created_at', 'revoked_at'] as const;
 
 /** Stores a token by the hash of its secret. */
-export async function insertToken(db: Executor, t: { id: string; hash: string; role: TokenRole; projects: string[]; label?: string | null }): Promise<TokenRecord> {
+export async function insertToken(
+  db: Executor,
+  t: { id: string; hash: string; role: TokenRole; projects: string[]; label?: string | null },
+): Promise<TokenRecord> {
   const row = await db
     .insertInto('tokens')
-    .values({ id: t.id, hash: t.hash, role: t.role, projects: JSON.stringify(t.projects), label: t.label ?? null })
+    .values({
+      id: t.id,
+      hash: t.hash,
+      role: t.role,
+      projects: JSON.stringify(t.projects),
+      label: t.label ?? null,
+    })
     .returning(PUBLIC_COLUMNS)
     .executeTakeFirstOrThrow();
   return rowToToken(row);
 }
 
 /** The live (not revoked) token whose secret hashes to `hash`, if any. One indexed read. */
-export async function findActiveTokenByHash(db: Executor, hash: string): Promise<TokenRecord | null> {
-  const row = await db.selectFrom('tokens').select(PUBLIC_COLUMNS).where('hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
+export async function findActiveTokenByHash(
+  db: Executor,
+  hash: string,
+): Promise<TokenRecord | null> {
+  const row = await db
+    .selectFrom('tokens')
+    .select(PUBLIC_COLUMNS)
+    .where('hash', '=', hash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return row ? rowToToken(row) : null;
 }
 
 /** Tokens ordered by id, `limit` after the cursor `after` (an id). */
-export async function listTokens(db: Executor, limit: number, after?: string): Promise<TokenRecord[]> {
+export async function listTokens(
+  db: Executor,
+  limit: number,
+  after?: string,
+): Promise<TokenRecord[]> {
   let q = db.selectFrom('tokens').select(PUBLIC_COLUMNS).orderBy('id').limit(limit);
   if (after) q = q.where('id', '>', after);
   return (await q.execute()).map(rowToToken);
@@ -53,8 +74,17 @@ export async function listTokens(db: Executor, limit: number, after?: string): P
 
 /** Sets revoked_at once (a second revoke keeps the first time); null when no such token. */
 export async function revokeToken(db: Executor, id: string): Promise<TokenRecord | null> {
-  await db.updateTable('tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-  const row = await db.selectFrom('tokens').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
+  await db
+    .updateTable('tokens')
+    .set({ revoked_at: new Date() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
+  const row = await db
+    .selectFrom('tokens')
+    .select(PUBLIC_COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? rowToToken(row) : null;
 }
 

@@ -16,7 +16,9 @@ export interface CommandVars {
  * so they need no shell quoting.
  */
 export function renderCommand(template: string, vars: CommandVars): string {
-  return template.replace(/\{(seed|commit)\}/g, (_m, name: 'seed' | 'commit') => String(vars[name]));
+  return template.replace(/\{(seed|commit)\}/g, (_m, name: 'seed' | 'commit') =>
+    String(vars[name]),
+  );
 }
 
 /** What the job's process learns about itself through the environment. */
@@ -39,9 +41,13 @@ const SECRET_VARS = ['ECV_TOKEN', 'ECV_ADMIN_TOKEN', 'OPENAI_API_KEY'];
  * The job's environment: the runner's own minus its secrets, plus ECV_SEED, ECV_COMMIT,
  * ECV_JOB_ID, ECV_PROJECT, ECV_EXPERIMENT, ECV_RUNNER, ECV_SLOT (and CUDA_VISIBLE_DEVICES).
  */
-export function jobEnv(base: Record<string, string | undefined>, job: JobEnvInput): Record<string, string> {
+export function jobEnv(
+  base: Record<string, string | undefined>,
+  job: JobEnvInput,
+): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined && !SECRET_VARS.includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(base))
+    if (v !== undefined && !SECRET_VARS.includes(k)) env[k] = v;
   env.ECV_SEED = String(job.seed);
   env.ECV_COMMIT = job.commit;
   env.ECV_JOB_ID = job.jobId;

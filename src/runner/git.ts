@@ -12,10 +12,16 @@ import { isAlive } from './process.js';
 /** Runs git in `repo`; rejects with git's stderr in the message. */
 export function git(repo: string, args: string[], timeoutMs = 600_000): Promise<string> {
   return new Promise((res, rej) => {
-    execFile('git', ['-C', repo, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) rej(new Error(`git ${args[0]} failed: ${(stderr || err.message).trim().slice(0, 500)}`));
-      else res(stdout);
-    });
+    execFile(
+      'git',
+      ['-C', repo, ...args],
+      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err)
+          rej(new Error(`git ${args[0]} failed: ${(stderr || err.message).trim().slice(0, 500)}`));
+        else res(stdout);
+      },
+    );
   });
 }
 
@@ -47,7 +53,11 @@ const STALE_LOCK_MS = 10 * 60_000;
  * Runs `fn` holding `<gitdir>/ecv-runner.lock` (O_EXCL create). A lock whose owner process on
  * this host is gone, or that is older than STALE_LOCK_MS, is taken over.
  */
-export async function withRepoLock<T>(gitDir: string, fn: () => Promise<T>, timeoutMs = 15 * 60_000): Promise<T> {
+export async function withRepoLock<T>(
+  gitDir: string,
+  fn: () => Promise<T>,
+  timeoutMs = 15 * 60_000,
+): Promise<T> {
   const path = join(gitDir, 'ecv-runner.lock');
   const deadline = Date.now() + timeoutMs;
   const me = JSON.stringify({ host: hostname(), pid: process.pid, at: new Date().toISOString() });
@@ -63,7 +73,7 @@ export async function withRepoLock<T>(gitDir: string, fn: () => Promise<T>, time
         await unlink(path).catch(() => undefined);
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`, { cause: e });
       await sleep(Math.min(500, 20 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
     }
   }
@@ -98,14 +108,18 @@ export interface Worktrees {
 export async function openWorktrees(repo: string, workDir: string): Promise<Worktrees> {
   const abs = resolve(repo);
   const gitDir = await commonGitDir(abs).catch((e: Error) => {
-    throw new Error(`--repo ${repo} is not a git repository (${e.message})`);
+    throw new Error(`--repo ${repo} is not a git repository (${e.message})`, { cause: e });
   });
   await mkdir(workDir, { recursive: true });
   return { repo: abs, gitDir, workDir: resolve(workDir) };
 }
 
 /** Resolves `ref`, fetching from the remotes once when asked to and the commit is not there yet. */
-export async function findCommit(w: Worktrees, ref: string, fetchMissing: boolean): Promise<string | null> {
+export async function findCommit(
+  w: Worktrees,
+  ref: string,
+  fetchMissing: boolean,
+): Promise<string | null> {
   const sha = await resolveCommit(w.repo, ref);
   if (sha || !fetchMissing || !REF.test(ref)) return sha;
   await withRepoLock(w.gitDir, () => git(w.repo, ['fetch', '--all', '--quiet']));
@@ -126,7 +140,10 @@ async function retry<T>(fn: () => Promise<T>, attempts: number): Promise<T> {
 /** A fresh detached worktree of `sha`; returns its path. */
 export async function addWorktree(w: Worktrees, sha: string, jobId: string): Promise<string> {
   const dir = await mkdtemp(join(w.workDir, PREFIX));
-  await writeFile(join(dir, 'owner.json'), JSON.stringify({ host: hostname(), pid: process.pid, job: jobId }));
+  await writeFile(
+    join(dir, 'owner.json'),
+    JSON.stringify({ host: hostname(), pid: process.pid, job: jobId }),
+  );
   const path = join(dir, 'wt');
   try {
     await retry(
@@ -151,7 +168,9 @@ export async function removeWorktree(w: Worktrees, path: string): Promise<void> 
     await retry(
       () =>
         withRepoLock(w.gitDir, async () => {
-          await git(w.repo, ['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
+          await git(w.repo, ['worktree', 'remove', '--force', '--force', path]).catch(
+            () => undefined,
+          );
           await rm(dirname(path), { recursive: true, force: true });
           await git(w.repo, ['worktree', 'prune']);
         }),
@@ -173,10 +192,15 @@ export async function removeStaleWorktrees(w: Worktrees): Promise<string[]> {
     if (!line.startsWith('worktree ')) continue;
     const path = line.slice('worktree '.length);
     const dir = dirname(path);
-    if (basename(path) !== 'wt' || !basename(dir).startsWith(PREFIX) || dirname(dir) !== w.workDir) continue;
+    if (basename(path) !== 'wt' || !basename(dir).startsWith(PREFIX) || dirname(dir) !== w.workDir)
+      continue;
     try {
-      const owner = JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8')) as { host?: string; pid?: number };
-      if (owner.host === hostname() && typeof owner.pid === 'number' && !isAlive(owner.pid)) stale.push(path);
+      const owner = JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8')) as {
+        host?: string;
+        pid?: number;
+      };
+      if (owner.host === hostname() && typeof owner.pid === 'number' && !isAlive(owner.pid))
+        stale.push(path);
     } catch {
       stale.push(path); // no owner file: its directory is already gone, or it never got one
     }

@@ -40,13 +40,20 @@ const seconds = (ms: number) => Math.round(ms) / 1000;
 
 /** Heartbeats every `heartbeatS` until stopped; calls `onLost` once on a 409/404. */
 function startHeartbeat(ctx: JobContext, job: JobSpec, onLost: () => void): () => void {
-  const everyMs = Math.max(1, job.heartbeatS ?? Math.floor((Date.parse(job.leaseExpiresAt) - Date.now()) / 3000)) * 1000;
+  const everyMs =
+    Math.max(
+      1,
+      job.heartbeatS ?? Math.floor((Date.parse(job.leaseExpiresAt) - Date.now()) / 3000),
+    ) * 1000;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
     if (stopped) return;
     try {
-      if ((await ctx.api.heartbeat(job.id, ctx.runner, Math.max(2000, everyMs))) === 'lost' && !stopped) {
+      if (
+        (await ctx.api.heartbeat(job.id, ctx.runner, Math.max(2000, everyMs))) === 'lost' &&
+        !stopped
+      ) {
         stopped = true;
         onLost();
         return;
@@ -64,7 +71,12 @@ function startHeartbeat(ctx: JobContext, job: JobSpec, onLost: () => void): () =
 }
 
 /** Runs one job to its end; never throws. `slot` picks the GPU (`gpu`) when the runner has them. */
-export async function runJob(ctx: JobContext, job: JobSpec, slot: number, gpu?: string): Promise<JobEnd> {
+export async function runJob(
+  ctx: JobContext,
+  job: JobSpec,
+  slot: number,
+  gpu?: string,
+): Promise<JobEnd> {
   const ids = { job: job.id, project: job.project, experiment: job.experiment, seed: job.seed };
   const stop = new AbortController(); // lease lost or hard stop: kill the process, do not complete
   let lost = false;
@@ -94,42 +106,89 @@ export async function runJob(ctx: JobContext, job: JobSpec, slot: number, gpu?: 
       const res = await runCommand({
         command,
         cwd: worktree,
-        env: jobEnv(ctx.env, { jobId: job.id, project: job.project, experiment: job.experiment, seed: job.seed, commit: sha, runner: ctx.runner, slot, ...(gpu !== undefined ? { gpu } : {}) }),
+        env: jobEnv(ctx.env, {
+          jobId: job.id,
+          project: job.project,
+          experiment: job.experiment,
+          seed: job.seed,
+          commit: sha,
+          runner: ctx.runner,
+          slot,
+          ...(gpu !== undefined ? { gpu } : {}),
+        }),
         budgetMs: job.timeBudgetS * 1000,
         graceMs: ctx.graceS * 1000,
         signal: stop.signal,
       });
       durationMs = res.durationMs;
       if (res.aborted) return end(lost ? 'lost' : 'dropped', { duration_s: seconds(durationMs) });
-      verdict = verdictOf({ exitCode: res.exitCode, signal: res.signal, timedOut: res.timedOut, output: res.output.text() }, job.metricPattern, job.timeBudgetS);
+      verdict = verdictOf(
+        {
+          exitCode: res.exitCode,
+          signal: res.signal,
+          timedOut: res.timedOut,
+          output: res.output.text(),
+        },
+        job.metricPattern,
+        job.timeBudgetS,
+      );
       logTail = res.output.text(LOG_TAIL_BYTES);
     }
     if (stop.signal.aborted) return end(lost ? 'lost' : 'dropped');
-    ctx.log(
-      'value' in verdict ? 'info' : 'warn',
-      'job.done',
-      { ...ids, duration_s: seconds(durationMs), ...('value' in verdict ? { value: verdict.value } : { error: verdict.error }) },
-    );
-    const body = { runner: ctx.runner, seed: job.seed, durationS: seconds(durationMs), logTail, ...('value' in verdict ? { value: verdict.value } : { error: verdict.error.slice(0, 4000) }) } as CompleteBody;
-    const out = await ctx.api.complete(job.id, body, { deadlineMs: Date.now() + ctx.completeRetryMs, signal: ctx.hardStop });
+    ctx.log('value' in verdict ? 'info' : 'warn', 'job.done', {
+      ...ids,
+      duration_s: seconds(durationMs),
+      ...('value' in verdict ? { value: verdict.value } : { error: verdict.error }),
+    });
+    const body = {
+      runner: ctx.runner,
+      seed: job.seed,
+      durationS: seconds(durationMs),
+      logTail,
+      ...('value' in verdict ? { value: verdict.value } : { error: verdict.error.slice(0, 4000) }),
+    } as CompleteBody;
+    const out = await ctx.api.complete(job.id, body, {
+      deadlineMs: Date.now() + ctx.completeRetryMs,
+      signal: ctx.hardStop,
+    });
     if (out.kind === 'lost') return end('lost', { detail: out.detail });
-    ctx.log('info', 'job.reported', { ...ids, duplicate: out.kind === 'duplicate', ...('value' in verdict ? { value: verdict.value } : { error: verdict.error }) });
+    ctx.log('info', 'job.reported', {
+      ...ids,
+      duplicate: out.kind === 'duplicate',
+      ...('value' in verdict ? { value: verdict.value } : { error: verdict.error }),
+    });
     return out.kind;
   } catch (e) {
     if (ctx.hardStop.aborted) return end('dropped');
-    ctx.log('error', 'job.error', { ...ids, error: (e as Error).message, note: 'not completed; the lease will expire and the job is retried' });
+    ctx.log('error', 'job.error', {
+      ...ids,
+      error: (e as Error).message,
+      note: 'not completed; the lease will expire and the job is retried',
+    });
     return 'failed';
   } finally {
     stopHeartbeat();
     ctx.hardStop.removeEventListener('abort', onHardStop);
     if (worktree) {
-      await removeWorktree(ctx.worktrees, worktree).catch((e: Error) => ctx.log('error', 'worktree.error', { ...ids, worktree, error: e.message }));
+      await removeWorktree(ctx.worktrees, worktree).catch((e: Error) =>
+        ctx.log('error', 'worktree.error', { ...ids, worktree, error: e.message }),
+      );
     }
   }
 
   function end(kind: 'lost' | 'dropped', extra: Record<string, string | number> = {}): JobEnd {
-    if (kind === 'lost') ctx.log('warn', 'job.lost', { ...ids, ...extra, note: 'lease lost: process killed, job not completed' });
-    else ctx.log('warn', 'job.dropped', { ...ids, ...extra, note: 'runner stopping: process killed, job not completed; the lease will expire' });
+    if (kind === 'lost')
+      ctx.log('warn', 'job.lost', {
+        ...ids,
+        ...extra,
+        note: 'lease lost: process killed, job not completed',
+      });
+    else
+      ctx.log('warn', 'job.dropped', {
+        ...ids,
+        ...extra,
+        note: 'runner stopping: process killed, job not completed; the lease will expire',
+      });
     return kind;
   }
 }

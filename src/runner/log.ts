@@ -13,7 +13,12 @@ function quote(v: string): string {
 }
 
 /** One logfmt line; undefined fields are left out, strings quoted when they need it. */
-export function formatEvent(level: Level, event: string, fields: Fields = {}, now = new Date()): string {
+export function formatEvent(
+  level: Level,
+  event: string,
+  fields: Fields = {},
+  now = new Date(),
+): string {
   const parts = [`ts=${now.toISOString()}`, `level=${level}`, `event=${quote(event)}`];
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
@@ -23,6 +28,9 @@ export function formatEvent(level: Level, event: string, fields: Fields = {}, no
 }
 
 /** A logger writing lines to a stream (stdout by default), with fields every line carries. */
-export function streamLogger(base: Fields = {}, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
+export function streamLogger(
+  base: Fields = {},
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Logger {
   return (level, event, fields) => write(formatEvent(level, event, { ...base, ...fields }));
 }

@@ -48,11 +48,17 @@ export class Runner {
   stop(reason: string): void {
     if (!this.stopping) {
       this.stopping = true;
-      this.opts.log('info', 'runner.stopping', { reason, note: 'running jobs finish; signal again to kill them' });
+      this.opts.log('info', 'runner.stopping', {
+        reason,
+        note: 'running jobs finish; signal again to kill them',
+      });
       this.leaseAbort.abort();
       this.wakeStop();
     } else if (!this.hardStop.signal.aborted) {
-      this.opts.log('warn', 'runner.killing', { reason, note: 'running jobs are killed and not completed' });
+      this.opts.log('warn', 'runner.killing', {
+        reason,
+        note: 'running jobs are killed and not completed',
+      });
       this.hardStop.abort();
     }
   }
@@ -73,11 +79,13 @@ export class Runner {
       log('warn', 'worktree.error', { error: `cleanup of stale worktrees failed: ${e.message}` });
       return [];
     });
-    for (const path of stale) log('info', 'worktree.cleanup', { worktree: path, note: 'left by a runner that died' });
+    for (const path of stale)
+      log('info', 'worktree.cleanup', { worktree: path, note: 'left by a runner that died' });
     const api = new RunnerApi({
       url: o.url,
       token: o.token,
-      onRetry: (what, attempt, delayMs, why) => log('warn', 'http.retry', { call: what, attempt, delay_ms: delayMs, error: why }),
+      onRetry: (what, attempt, delayMs, why) =>
+        log('warn', 'http.retry', { call: what, attempt, delay_ms: delayMs, error: why }),
     });
     const ctx: JobContext = {
       api,
@@ -95,7 +103,9 @@ export class Runner {
       repo: worktrees.repo,
       work_dir: worktrees.workDir,
       concurrency: o.concurrency,
-      labels: Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(','),
+      labels: Object.entries(o.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
       once: o.once,
     });
 
@@ -110,7 +120,10 @@ export class Runner {
       }
       let jobs;
       try {
-        jobs = await api.lease({ runner: o.name, labels: o.labels, maxJobs: free.length, wait: o.waitS }, this.leaseAbort.signal);
+        jobs = await api.lease(
+          { runner: o.name, labels: o.labels, maxJobs: free.length, wait: o.waitS },
+          this.leaseAbort.signal,
+        );
       } catch (e) {
         if (this.stopping) break;
         if (e instanceof ApiError) {

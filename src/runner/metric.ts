@@ -28,7 +28,8 @@ export function parseMetric(output: string, pattern: string): RunVerdict {
   if (raw === undefined) return { error: `metric pattern /${pattern}/ has no capture group 1` };
   const text = raw.trim();
   const value = text === '' ? NaN : Number(text);
-  if (!Number.isFinite(value)) return { error: `metric value '${text.slice(0, 64)}' is not a finite number` };
+  if (!Number.isFinite(value))
+    return { error: `metric value '${text.slice(0, 64)}' is not a finite number` };
   return { value };
 }
 
@@ -46,7 +47,8 @@ export interface RunEnd {
  * metric decides.
  */
 export function verdictOf(end: RunEnd, pattern: string, budgetS: number): RunVerdict {
-  if (end.timedOut) return { error: `time budget of ${budgetS}s exceeded; the process group was killed` };
+  if (end.timedOut)
+    return { error: `time budget of ${budgetS}s exceeded; the process group was killed` };
   if (end.signal) return { error: `killed by ${end.signal}` };
   if (end.exitCode !== 0) return { error: `exit code ${end.exitCode}` };
   return parseMetric(end.output, pattern);

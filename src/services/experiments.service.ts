@@ -16,6 +16,7 @@ import {
 import { descendantIds, edgesAmong } from '../db/graph.repository.js';
 import { stableHash } from './hash.js';
 import { rescore } from './scoring.service.js';
+import { enqueueReviews } from './review.service.js';
 import { getProject } from './projects.service.js';
 import { experimentOut } from './views.js';
 import type { Deps } from './deps.js';
@@ -137,6 +138,8 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     }
     await insertEdges(trx, project.id, edgeRows);
     await rescore(trx, project, [...ids.values()]);
+    // LLM review (SPEC §9) runs later, off the request path; the job commits with the data.
+    await enqueueReviews(deps, trx, fresh.map((b) => ({ id: idOf(b.input.key), input: b.input })));
     return { created: fresh.length, unchanged: items.length - fresh.length, items };
   };
   if (trxIn) {

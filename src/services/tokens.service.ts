@@ -67,13 +67,20 @@ function principalOf(t: TokenRecord): Principal {
 
 function equalSecrets(a: string, b: string): boolean {
   // Compare fixed-length digests so neither the content nor the length leaks through timing.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+  return timingSafeEqual(
+    createHash('sha256').update(a).digest(),
+    createHash('sha256').update(b).digest(),
+  );
 }
 
 /** The principal a presented secret stands for, or null (unknown or revoked). */
-export async function resolveToken(deps: Pick<Deps, 'db' | 'config'>, secret: string): Promise<Principal | null> {
+export async function resolveToken(
+  deps: Pick<Deps, 'db' | 'config'>,
+  secret: string,
+): Promise<Principal | null> {
   const admin = deps.config.adminToken;
-  if (admin && equalSecrets(secret, admin)) return { id: ENV_ADMIN_ID, role: 'admin', projects: null };
+  if (admin && equalSecrets(secret, admin))
+    return { id: ENV_ADMIN_ID, role: 'admin', projects: null };
   const hash = hashToken(secret);
   const cache = cacheOf(deps.db);
   const now = Date.now();
@@ -95,29 +102,50 @@ function normalizeScope(input: TokenInput): string[] {
   const projects = [...new Set(input.projects ?? [])].sort();
   if (input.role === 'admin') {
     if (projects.length > 0) {
-      throw new DomainError('validation_failed', 'admin tokens reach every project; leave `projects` empty', {
-        errors: [{ pointer: '/projects', message: 'must be empty for role admin' }],
-      });
+      throw new DomainError(
+        'validation_failed',
+        'admin tokens reach every project; leave `projects` empty',
+        {
+          errors: [{ pointer: '/projects', message: 'must be empty for role admin' }],
+        },
+      );
     }
     return [];
   }
   if (projects.length === 0) {
-    throw new DomainError('validation_failed', `a ${input.role} token needs at least one project (or '${ALL_PROJECTS}' for all)`, {
-      errors: [{ pointer: '/projects', message: 'must name at least one project' }],
-    });
+    throw new DomainError(
+      'validation_failed',
+      `a ${input.role} token needs at least one project (or '${ALL_PROJECTS}' for all)`,
+      {
+        errors: [{ pointer: '/projects', message: 'must name at least one project' }],
+      },
+    );
   }
   return projects.includes(ALL_PROJECTS) ? [ALL_PROJECTS] : projects;
 }
 
 /** Creates a token; the secret is returned here once and never stored (only its hash). */
-export async function createToken(deps: Pick<Deps, 'db'>, input: TokenInput): Promise<{ record: TokenRecord; token: string }> {
+export async function createToken(
+  deps: Pick<Deps, 'db'>,
+  input: TokenInput,
+): Promise<{ record: TokenRecord; token: string }> {
   const projects = normalizeScope(input);
   const token = generateSecret();
-  const record = await insertToken(deps.db.db, { id: newTokenId(), hash: hashToken(token), role: input.role, projects, label: input.label ?? null });
+  const record = await insertToken(deps.db.db, {
+    id: newTokenId(),
+    hash: hashToken(token),
+    role: input.role,
+    projects,
+    label: input.label ?? null,
+  });
   return { record, token };
 }
 
-export async function listTokenRecords(deps: Pick<Deps, 'db'>, limit: number, after?: string): Promise<TokenRecord[]> {
+export async function listTokenRecords(
+  deps: Pick<Deps, 'db'>,
+  limit: number,
+  after?: string,
+): Promise<TokenRecord[]> {
   return listTokens(deps.db.db, limit, after);
 }
 
@@ -145,7 +173,13 @@ export async function ensureAdminToken(
     await lockTokensTable(trx);
     if ((await countActiveAdmins(trx)) > 0) return null;
     const token = generateSecret();
-    const record = await insertToken(trx, { id: newTokenId(), hash: hashToken(token), role: 'admin', projects: [], label: 'bootstrap admin (generated at first start)' });
+    const record = await insertToken(trx, {
+      id: newTokenId(),
+      hash: hashToken(token),
+      role: 'admin',
+      projects: [],
+      label: 'bootstrap admin (generated at first start)',
+    });
     return { id: record.id, token };
   });
   if (created) print(`ECV admin token (shown once): ${created.token}`);

@@ -46,6 +46,7 @@ export function experimentOut(e: ExperimentRecord, reproductions: (Reproduction 
       durationS: r.durationS ?? null,
       ...(r.error ? { error: r.error } : {}),
     })),
+    ...(e.review ? { review: e.review } : {}),
     createdAt: e.createdAt.toISOString(),
   };
 }

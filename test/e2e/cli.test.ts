@@ -39,7 +39,7 @@ describe('ecv CLI with real git repositories (embedded database)', () => {
     expect(xml.testsuites.testsuite.testcase.failure['@_type']).toBe('reject');
   });
 
-  it('ingest is idempotent, gate exits 0/3 by threshold, bad files exit 2', async () => {
+  it('ingest is idempotent, gate exits 0/3 by threshold, bad files exit 2', { timeout: 240_000 }, async () => {
     const { dir, commit } = tempRepo();
     const data = mkdtempSync(join(tmpdir(), 'ecv-data-'));
     const base = commit('baseline', { 'train.py': 'lr = 1\n' });

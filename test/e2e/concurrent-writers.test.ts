@@ -26,13 +26,13 @@ describe.skipIf(!ENGINES.includes('postgres'))('two service processes writing on
     db = await createPgDatabase();
     // Both start at once against the same database: migrations run under the advisory lock.
     services.push(...(await Promise.all([startService({ DATABASE_URL: db.url }), startService({ DATABASE_URL: db.url })])));
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
     await db?.drop();
   });
 
-  it('ends with every experiment stored once and K equal to a from-scratch recomputation', async () => {
+  it('ends with every experiment stored once and K equal to a from-scratch recomputation', { timeout: 300_000 }, async () => {
     const [a, b] = services.map((s) => s.url);
     expect((await api(a, 'POST', '/v1/projects', { name: 'conc', metric: { name: 'loss', direction: 'minimize' } })).status).toBe(201);
     expect((await api(b, 'POST', '/v1/projects/conc/experiments', { key: 'root', status: 'keep', value: 2.0 })).status).toBe(201);

@@ -6,7 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +53,10 @@ interface Proc {
 }
 
 function start(name: string, args: string[], env: Record<string, string | undefined>): Proc {
-  const child = spawn(process.execPath, [ECV_BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [ECV_BIN, ...args], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out: string[] = [];
   let partial = '';
   const take = (c: Buffer) => {
@@ -58,7 +70,11 @@ function start(name: string, args: string[], env: Record<string, string | undefi
   return { name, child, out, exited };
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms: number): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ms: number,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -92,16 +108,30 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
   const orphans: number[] = [];
   let dropDb: (() => Promise<void>) | undefined;
   let url = '';
+  let bJobs: Gate['reanchor']['jobs'] = [];
   const keys: Record<'A' | 'B' | 'C' | 'D' | 'E', string> = { A: '', B: '', C: '', D: '', E: '' };
 
-  const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim();
+  const git = (...a: string[]) =>
+    execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }).trim();
   const cleanEnv = () => {
     const env: Record<string, string | undefined> = { ...process.env };
-    for (const k of ['DATABASE_URL', 'ECV_DATA_DIR', 'ECV_TOKEN', 'ECV_ADMIN_TOKEN', 'ECV_URL', 'PORT']) delete env[k];
+    for (const k of [
+      'DATABASE_URL',
+      'ECV_DATA_DIR',
+      'ECV_TOKEN',
+      'ECV_ADMIN_TOKEN',
+      'ECV_URL',
+      'PORT',
+    ])
+      delete env[k];
     return env;
   };
 
-  async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async function api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -109,14 +139,36 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     });
     return { status: res.status, body: (await res.json()) as T };
   }
-  const experiment = async (key: string) => (await api<Experiment>('GET', `/v1/projects/e2e/experiments/${key}`)).body;
+  const experiment = async (key: string) =>
+    (await api<Experiment>('GET', `/v1/projects/e2e/experiments/${key}`)).body;
 
   function startRunner(name: string, extra: string[] = []): Proc {
-    const p = start(name, ['runner', '--url', url, '--repo', repo, '--name', name, '--labels', 'gpu=none,zone=test', '--wait', '2', '--work-dir', workDir, '--grace', '1', ...extra], {
-      ...cleanEnv(),
-      ECV_TOKEN: 'not-needed-with-auth-off', // must not reach the job (the script checks)
-      E2E_SLOW_DIR: slowDir,
-    });
+    const p = start(
+      name,
+      [
+        'runner',
+        '--url',
+        url,
+        '--repo',
+        repo,
+        '--name',
+        name,
+        '--labels',
+        'gpu=none,zone=test',
+        '--wait',
+        '2',
+        '--work-dir',
+        workDir,
+        '--grace',
+        '1',
+        ...extra,
+      ],
+      {
+        ...cleanEnv(),
+        ECV_TOKEN: 'not-needed-with-auth-off', // must not reach the job (the script checks)
+        E2E_SLOW_DIR: slowDir,
+      },
+    );
     procs.push(p);
     return p;
   }
@@ -138,19 +190,36 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     keys.A = commit('A: baseline', trainScript('1.00'));
     keys.B = commit('B: a real improvement', trainScript('0.95'));
     git('checkout', '-q', '--detach', keys.A);
-    keys.C = commit('C: no real change (its one logged run was lucky)', trainScript('1.00', '# reordered imports'));
+    keys.C = commit(
+      'C: no real change (its one logged run was lucky)',
+      trainScript('1.00', '# reordered imports'),
+    );
     git('checkout', '-q', '--detach', keys.A);
     // D: seed 1's first run hangs (the test SIGKILLs its runner); the re-run is fast.
     keys.D = commit(
       'D: slow once',
-      trainScript('0.97', `if [ "$ECV_SEED" = 1 ] && mkdir "$E2E_SLOW_DIR/d-once" 2>/dev/null; then echo "$ECV_RUNNER $$" > "$E2E_SLOW_DIR/d-once/holder"; sleep 120; fi`),
+      trainScript(
+        '0.97',
+        `if [ "$ECV_SEED" = 1 ] && mkdir "$E2E_SLOW_DIR/d-once" 2>/dev/null; then echo "$ECV_RUNNER $$" > "$E2E_SLOW_DIR/d-once/holder"; sleep 120; fi`,
+      ),
     );
     git('checkout', '-q', '--detach', keys.A);
     // E: every run takes 3 s and says who runs it (for the graceful-shutdown check).
-    keys.E = commit('E: takes a while', trainScript('0.96', 'echo "$ECV_RUNNER" > "$E2E_SLOW_DIR/e-$ECV_SEED"; sleep 3'));
+    keys.E = commit(
+      'E: takes a while',
+      trainScript('0.96', 'echo "$ECV_RUNNER" > "$E2E_SLOW_DIR/e-$ECV_SEED"; sleep 3'),
+    );
     git('checkout', '-q', 'main');
 
-    const env: Record<string, string | undefined> = { ...cleanEnv(), PORT: '0', HOST: '127.0.0.1', ECV_AUTH: 'off', ECV_LEASE_S: '3', ECV_QUEUE_MAINTENANCE_S: '1', LOG_LEVEL: 'info' };
+    const env: Record<string, string | undefined> = {
+      ...cleanEnv(),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ECV_AUTH: 'off',
+      ECV_LEASE_S: '3',
+      ECV_QUEUE_MAINTENANCE_S: '1',
+      LOG_LEVEL: 'info',
+    };
     if (engine === 'postgres') {
       const db = await createPgDatabase();
       dropDb = db.drop;
@@ -163,8 +232,11 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     url = await until(
       'the service to listen',
       () => {
-        if (service.child.exitCode !== null) throw new Error(`service exited ${service.child.exitCode}:\n${service.out.join('\n')}`);
-        return service.out.map((l) => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(l)?.[1]).find(Boolean);
+        if (service.child.exitCode !== null)
+          throw new Error(`service exited ${service.child.exitCode}:\n${service.out.join('\n')}`);
+        return service.out
+          .map((l) => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(l)?.[1])
+          .find(Boolean);
       },
       60_000,
     );
@@ -179,7 +251,13 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     expect(project.status, JSON.stringify(project.body)).toBe(201);
     const exps = await api('POST', '/v1/projects/e2e/experiments', [
       { key: keys.A, status: 'keep', value: 1.0, description: 'baseline' },
-      { key: keys.B, status: 'keep', value: 0.95, premises: [keys.A], description: 'real improvement' },
+      {
+        key: keys.B,
+        status: 'keep',
+        value: 0.95,
+        premises: [keys.A],
+        description: 'real improvement',
+      },
       { key: keys.C, status: 'keep', value: 0.985, premises: [keys.A], description: 'lucky run' },
       { key: keys.D, status: 'keep', value: 0.97, premises: [keys.A] },
       { key: keys.E, status: 'keep', value: 0.96, premises: [keys.A] },
@@ -190,9 +268,18 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    if (process.env.E2E_DUMP)
+      console.log(
+        procs
+          .map((p) => `--- ${p.name}\n${p.out.filter((l) => !l.startsWith('{')).join('\n')}`)
+          .join('\n'),
+      );
+    for (const p of procs)
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     for (const pid of orphans) killGroupOf(pid);
-    await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))])));
+    await Promise.all(
+      procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))])),
+    );
     await dropDb?.().catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   }, 30_000);
@@ -205,6 +292,7 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     expect(first.body.decision).toBe('reanchor');
     expect(first.body.compounded).toBeLessThan(0.6);
     expect(first.body.reanchor.jobs).toHaveLength(3);
+    bJobs = first.body.reanchor.jobs;
 
     const done = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.B, wait: 90 });
     expect(done.body.decision, `${JSON.stringify(done.body)}\n${dump()}`).toBe('accept');
@@ -234,17 +322,24 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
   }, 120_000);
 
   it('a duplicate complete changes nothing', async () => {
-    const jobs = (await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.B })).body.reanchor.jobs;
     const before = await experiment(keys.B);
     const rep = before.reproductions[0];
-    const log = (await api<{ items: { answer: Gate }[] }>('GET', `/v1/projects/e2e/gate-decisions?experiment=${keys.B}&limit=1000`)).body.items;
-    const job = log.flatMap((d) => d.answer.reanchor?.jobs ?? []).find((j) => j.seed === rep.seed && j.experiment === keys.B) ?? jobs.find((j) => j.seed === rep.seed);
-    expect(job, 'a job id for the reproduction').toBeDefined();
-    const same = { runner: rep.runner, seed: rep.seed, value: rep.value, durationS: rep.durationS ?? 0, logTail: 'again' };
+    const job = bJobs.find((j) => j.seed === rep.seed && j.experiment === keys.B);
+    expect(job, 'the job of the reproduction').toBeDefined();
+    const same = {
+      runner: rep.runner,
+      seed: rep.seed,
+      value: rep.value,
+      durationS: rep.durationS ?? 0,
+      logTail: 'again',
+    };
     const again = await api<{ duplicate: boolean }>('POST', `/v1/jobs/${job!.id}/complete`, same);
     expect(again.status).toBe(200);
     expect(again.body.duplicate).toBe(true);
-    const other = await api<{ duplicate: boolean }>('POST', `/v1/jobs/${job!.id}/complete`, { ...same, value: 0.5 });
+    const other = await api<{ duplicate: boolean }>('POST', `/v1/jobs/${job!.id}/complete`, {
+      ...same,
+      value: 0.5,
+    });
     expect(other.body.duplicate).toBe(true);
     const after = await experiment(keys.B);
     expect(after.reproductions).toEqual(before.reproductions);
@@ -253,11 +348,20 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
   }, 60_000);
 
   it('a runner SIGKILLed mid-job loses nothing: the job is re-leased and completed exactly once', async () => {
-    const g = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.D, threshold: 0.99 });
+    const g = await api<Gate>('POST', '/v1/projects/e2e/gate', {
+      experiment: keys.D,
+      threshold: 0.99,
+    });
     expect(g.body.decision).toBe('reanchor');
     expect(g.body.reanchor.jobs.map((j) => j.seed).sort()).toEqual([1, 2, 3]);
     const holderFile = join(slowDir, 'd-once', 'holder');
-    const [holder, pid] = (await until('the slow job to start', () => existsSync(holderFile) && readFileSync(holderFile, 'utf8').trim(), 30_000)).split(' ');
+    const [holder, pid] = (
+      await until(
+        'the slow job to start',
+        () => existsSync(holderFile) && readFileSync(holderFile, 'utf8').trim(),
+        30_000,
+      )
+    ).split(' ');
     const victim = procs.find((p) => p.name === holder)!;
     const survivor = procs.find((p) => p.name !== holder && p.name.startsWith('r'))!;
     orphans.push(Number(pid));
@@ -283,20 +387,35 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     const seed1 = d.reproductions.find((r) => r.seed === 1)!;
     expect(seed1.runner).toBe(survivor.name);
     expect(seed1.value).toBeCloseTo(0.97 + noise(1), 6);
-    expect(survivor.out.some((l) => /event=job\.reported .*seed=1 /.test(l) && l.includes(`experiment=${keys.D}`))).toBe(true);
+    expect(
+      survivor.out.some(
+        (l) => /event=job\.reported .*seed=1 /.test(l) && l.includes(`experiment=${keys.D}`),
+      ),
+    ).toBe(true);
 
     // A runner started on the same work dir removes the dead runner's worktree.
     const left = readdirSync(workDir).filter((n) => n.startsWith('ecv-job-'));
     expect(left.length).toBeGreaterThan(0);
     const r3 = startRunner('r3');
-    await until('r3 to clean up', () => r3.out.some((l) => l.includes('event=worktree.cleanup')), 30_000);
-    expect(readdirSync(workDir).filter((n) => n.startsWith('ecv-job-') && left.includes(n))).toEqual([]);
+    await until(
+      'r3 to clean up',
+      () => r3.out.some((l) => l.includes('event=worktree.cleanup')),
+      30_000,
+    );
+    expect(
+      readdirSync(workDir).filter((n) => n.startsWith('ecv-job-') && left.includes(n)),
+    ).toEqual([]);
   }, 120_000);
 
   it('SIGTERM lets the running job finish and report, then the runner exits 0', async () => {
-    const runners = procs.filter((p) => p.name.startsWith('r') && p.child.exitCode === null && p.child.signalCode === null);
+    const runners = procs.filter(
+      (p) => p.name.startsWith('r') && p.child.exitCode === null && p.child.signalCode === null,
+    );
     expect(runners).toHaveLength(2);
-    const g = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.E, threshold: 0.99 });
+    const g = await api<Gate>('POST', '/v1/projects/e2e/gate', {
+      experiment: keys.E,
+      threshold: 0.99,
+    });
     expect(g.body.reanchor.jobs).toHaveLength(3);
     const [file, name] = await until(
       'a runner to start a job of E',
@@ -309,10 +428,20 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     const seed = Number(file.slice(2));
     const stopping = runners.find((p) => p.name === name)!;
     stopping.child.kill('SIGTERM');
-    expect(await Promise.race([stopping.exited, new Promise((r) => setTimeout(() => r('timeout'), 20_000))])).toBe(0);
-    const reported = stopping.out.findIndex((l) => /event=job\.reported/.test(l) && l.includes(`experiment=${keys.E}`) && l.includes(`seed=${seed} `));
+    expect(
+      await Promise.race([
+        stopping.exited,
+        new Promise((r) => setTimeout(() => r('timeout'), 20_000)),
+      ]),
+    ).toBe(0);
+    const reported = stopping.out.findIndex(
+      (l) =>
+        /event=job\.reported/.test(l) &&
+        l.includes(`experiment=${keys.E}`) &&
+        l.includes(`seed=${seed} `),
+    );
     expect(reported, dump()).toBeGreaterThan(-1);
-    expect(stopping.out.findIndex((l) => l.includes('event=runner.stop'))).toBeGreaterThan(reported);
+    expect(stopping.out.findIndex((l) => /event=runner\.stop /.test(l))).toBeGreaterThan(reported);
 
     const e = await until(
       'three reproductions of E',
@@ -327,10 +456,16 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
 
     // --once with nothing to do exits 0 after one long-poll.
     const once = startRunner('once', ['--once', '--wait', '1']);
-    expect(await Promise.race([once.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))])).toBe(0);
-    for (const p of procs.filter((x) => x.child.exitCode === null && x.child.signalCode === null && x.name !== 'service')) {
+    expect(
+      await Promise.race([once.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]),
+    ).toBe(0);
+    for (const p of procs.filter(
+      (x) => x.child.exitCode === null && x.child.signalCode === null && x.name !== 'service',
+    )) {
       p.child.kill('SIGTERM');
-      expect(await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))])).toBe(0);
+      expect(
+        await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]),
+      ).toBe(0);
     }
   }, 120_000);
 });
@@ -339,12 +474,21 @@ interface Experiment {
   key: string;
   compounded: number | null;
   confidence: { value: number; components: Record<string, number> };
-  reproductions: { seed: number; value: number | null; ok: boolean; runner: string; durationS?: number | null }[];
+  reproductions: {
+    seed: number;
+    value: number | null;
+    ok: boolean;
+    runner: string;
+    durationS?: number | null;
+  }[];
 }
 
 interface Gate {
   decision: string;
   compounded: number | null;
   reasons: { code: string }[];
-  reanchor: { candidate: string | null; jobs: { id: string; experiment: string; seed: number; state: string }[] };
+  reanchor: {
+    candidate: string | null;
+    jobs: { id: string; experiment: string; seed: number; state: string }[];
+  };
 }

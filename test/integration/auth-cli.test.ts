@@ -26,12 +26,37 @@ describe.each(ENGINES)('ecv token over HTTP on %s', (engine) => {
   }
 
   it('creates, lists and revokes tokens', async () => {
-    const created = await run('create', '--role', 'loop', '--project', 'alpha', '--project', 'beta', '--label', 'night', '--json', '--url', url, '--token', ADMIN);
+    const created = await run(
+      'create',
+      '--role',
+      'loop',
+      '--project',
+      'alpha',
+      '--project',
+      'beta',
+      '--label',
+      'night',
+      '--json',
+      '--url',
+      url,
+      '--token',
+      ADMIN,
+    );
     expect(created.code, created.err).toBe(0);
     const tok = JSON.parse(created.out);
     expect(tok).toMatchObject({ role: 'loop', projects: ['alpha', 'beta'], label: 'night' });
 
-    const plain = await run('create', '--role', 'reader', '-p', 'alpha', '--url', url, '--token', ADMIN);
+    const plain = await run(
+      'create',
+      '--role',
+      'reader',
+      '-p',
+      'alpha',
+      '--url',
+      url,
+      '--token',
+      ADMIN,
+    );
     expect(plain.out).toMatch(/token \(shown once, store it now\): ecv_/);
 
     const list = await run('list', '--url', url, '--token', ADMIN);
@@ -40,9 +65,13 @@ describe.each(ENGINES)('ecv token over HTTP on %s', (engine) => {
     expect(list.out).not.toContain(tok.token);
 
     expect((await run('revoke', tok.id, '--url', url, '--token', ADMIN)).code).toBe(0);
-    const res = await fetch(`${url}/v1/projects`, { headers: { authorization: `Bearer ${tok.token}` } });
+    const res = await fetch(`${url}/v1/projects`, {
+      headers: { authorization: `Bearer ${tok.token}` },
+    });
     expect(res.status).toBe(401);
-    expect((await run('list', '--json', '--url', url, '--token', ADMIN)).out).toMatch(/"revokedAt": "\d{4}-/);
+    expect((await run('list', '--json', '--url', url, '--token', ADMIN)).out).toMatch(
+      /"revokedAt": "\d{4}-/,
+    );
   });
 
   it('reports problems and usage errors with exit 2', async () => {

@@ -45,7 +45,8 @@ const ACCESS: Record<string, Access> = {
 };
 
 /** HEAD routes are generated from GET ones and share their rule. */
-const ruleOf = (method: string, url: string): Access | undefined => ACCESS[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+const ruleOf = (method: string, url: string): Access | undefined =>
+  ACCESS[`${method === 'HEAD' ? 'GET' : method} ${url}`];
 
 type Caller = 'none' | 'admin' | 'loop' | 'runner' | 'reader' | 'revoked';
 const CALLERS: Caller[] = ['none', 'admin', 'loop', 'runner', 'reader', 'revoked'];
@@ -60,7 +61,12 @@ const GRANTS: Record<Exclude<Caller, 'none' | 'revoked'>, Access[]> = {
 
 type Expect = 'allowed' | 401 | 403 | 404;
 
-function expected(caller: Caller, access: Access, hasProject: boolean, which: 'own' | 'other'): Expect {
+function expected(
+  caller: Caller,
+  access: Access,
+  hasProject: boolean,
+  which: 'own' | 'other',
+): Expect {
   if (access === 'public') return 'allowed';
   if (caller === 'none' || caller === 'revoked') return 401;
   if (!GRANTS[caller].includes(access)) return 403;
@@ -91,7 +97,8 @@ function routerRoutes(app: FastifyInstance): { method: string; url: string }[] {
 function allRoutes(app: FastifyInstance): { method: string; url: string }[] {
   const seen = new Map<string, { method: string; url: string }>();
   for (const r of [...app.routeAccess, ...routerRoutes(app)]) {
-    if (app.hasRoute({ method: r.method as 'GET', url: r.url })) seen.set(`${r.method} ${r.url}`, { method: r.method, url: r.url });
+    if (app.hasRoute({ method: r.method as 'GET', url: r.url }))
+      seen.set(`${r.method} ${r.url}`, { method: r.method, url: r.url });
   }
   return [...seen.values()];
 }
@@ -108,7 +115,12 @@ function requestFor(method: string, url: string, project: string) {
     .replace('*', 'nothing-here');
   const bodies: Record<string, unknown> = {
     'POST /v1/projects': projectBody(project),
-    'POST /v1/projects/:project/experiments': { key: 'm1', status: 'discard', value: 1.5, premises: ['e1'] },
+    'POST /v1/projects/:project/experiments': {
+      key: 'm1',
+      status: 'discard',
+      value: 1.5,
+      premises: ['e1'],
+    },
     'POST /v1/projects/:project/edges': { edges: [{ from: 'e0', to: 'e1' }] },
     'POST /v1/projects/:project/gate': { experiment: 'e1', threshold: 0 },
     'POST /v1/runners/lease': { runner: 'r1', maxJobs: 1, wait: 0 },
@@ -117,8 +129,13 @@ function requestFor(method: string, url: string, project: string) {
     'POST /v1/tokens': { role: 'reader', projects: [project] },
   };
   const key = `${method} ${url}`;
-  if (key === 'POST /v1/projects/:project/results') return { path, payload: TSV, contentType: 'text/tab-separated-values' };
-  return { path, payload: bodies[key] === undefined ? undefined : JSON.stringify(bodies[key]), contentType: 'application/json' };
+  if (key === 'POST /v1/projects/:project/results')
+    return { path, payload: TSV, contentType: 'text/tab-separated-values' };
+  return {
+    path,
+    payload: bodies[key] === undefined ? undefined : JSON.stringify(bodies[key]),
+    contentType: 'application/json',
+  };
 }
 
 describe.each(ENGINES)('access matrix over every route on %s', (engine) => {
@@ -126,32 +143,56 @@ describe.each(ENGINES)('access matrix over every route on %s', (engine) => {
   let db: TestDb;
   const secrets: Partial<Record<Caller, string>> = { admin: ADMIN };
 
-  const call = (method: string, url: string, secret?: string, payload?: string, contentType = 'application/json') =>
+  const call = (
+    method: string,
+    url: string,
+    secret?: string,
+    payload?: string,
+    contentType = 'application/json',
+  ) =>
     app.inject({
       method: method as 'GET',
       url,
-      headers: { ...(secret ? { authorization: `Bearer ${secret}` } : {}), ...(payload !== undefined ? { 'content-type': contentType } : {}) },
+      headers: {
+        ...(secret ? { authorization: `Bearer ${secret}` } : {}),
+        ...(payload !== undefined ? { 'content-type': contentType } : {}),
+      },
       ...(payload !== undefined ? { payload } : {}),
     });
 
   beforeAll(async () => {
     db = await createTestDb(engine);
-    app = await buildApp({ db: db.handle, config: loadConfig({ ECV_AUTH: 'on', ECV_ADMIN_TOKEN: ADMIN }) }, { swaggerUi: true });
+    app = await buildApp(
+      { db: db.handle, config: loadConfig({ ECV_AUTH: 'on', ECV_ADMIN_TOKEN: ADMIN }) },
+      { swaggerUi: true },
+    );
     await app.ready();
     for (const p of ['own', 'other']) {
-      expect((await call('POST', '/v1/projects', ADMIN, JSON.stringify(projectBody(p)))).statusCode).toBe(201);
+      expect(
+        (await call('POST', '/v1/projects', ADMIN, JSON.stringify(projectBody(p)))).statusCode,
+      ).toBe(201);
       const exps = [
         { key: 'e0', status: 'keep', value: 1 },
         { key: 'e1', status: 'keep', value: 0.98, premises: ['e0'] },
       ];
-      expect((await call('POST', `/v1/projects/${p}/experiments`, ADMIN, JSON.stringify(exps))).statusCode).toBe(201);
+      expect(
+        (await call('POST', `/v1/projects/${p}/experiments`, ADMIN, JSON.stringify(exps)))
+          .statusCode,
+      ).toBe(201);
     }
     for (const role of ['loop', 'runner', 'reader'] as const) {
-      const r = await call('POST', '/v1/tokens', ADMIN, JSON.stringify({ role, projects: ['own'], label: `matrix ${role}` }));
+      const r = await call(
+        'POST',
+        '/v1/tokens',
+        ADMIN,
+        JSON.stringify({ role, projects: ['own'], label: `matrix ${role}` }),
+      );
       expect(r.statusCode).toBe(201);
       secrets[role] = r.json().token;
     }
-    const rev = (await call('POST', '/v1/tokens', ADMIN, JSON.stringify({ role: 'loop', projects: ['own'] }))).json();
+    const rev = (
+      await call('POST', '/v1/tokens', ADMIN, JSON.stringify({ role: 'loop', projects: ['own'] }))
+    ).json();
     expect((await call('DELETE', `/v1/tokens/${rev.id}`, ADMIN)).statusCode).toBe(204);
     secrets.revoked = rev.token;
   });
@@ -163,18 +204,28 @@ describe.each(ENGINES)('access matrix over every route on %s', (engine) => {
   it('has a rule in this table for every route the router knows, and no stale rules', () => {
     const routes = allRoutes(app);
     expect(routes.length).toBeGreaterThan(20);
-    const missing = routes.filter((r) => ruleOf(r.method, r.url) === undefined).map((r) => `${r.method} ${r.url}`);
+    const missing = routes
+      .filter((r) => ruleOf(r.method, r.url) === undefined)
+      .map((r) => `${r.method} ${r.url}`);
     expect(missing, 'routes without an expected access in this test').toEqual([]);
     const known = new Set(routes.map((r) => `${r.method} ${r.url}`));
     expect(Object.keys(ACCESS).filter((k) => !known.has(k))).toEqual([]);
   });
 
   it('declares on each route the access this table expects', () => {
-    const declared = app.routeAccess.filter((r) => ruleOf(r.method, r.url) !== r.access).map((r) => `${r.method} ${r.url}: ${r.access}`);
+    const declared = app.routeAccess
+      .filter((r) => ruleOf(r.method, r.url) !== r.access)
+      .map((r) => `${r.method} ${r.url}: ${r.access}`);
     expect(declared).toEqual([]);
     // Everything in the OpenAPI document is a routed path with a rule.
-    const paths = Object.keys((app.swagger() as { paths: Record<string, unknown> }).paths).map((p) => p.replace(/\{(\w+)\}/g, ':$1'));
-    for (const p of paths) expect(Object.keys(ACCESS).some((k) => k.endsWith(` ${p}`)), p).toBe(true);
+    const paths = Object.keys((app.swagger() as { paths: Record<string, unknown> }).paths).map(
+      (p) => p.replace(/\{(\w+)\}/g, ':$1'),
+    );
+    for (const p of paths)
+      expect(
+        Object.keys(ACCESS).some((k) => k.endsWith(` ${p}`)),
+        p,
+      ).toBe(true);
   });
 
   it('answers each caller on each route as the table says (own and other project)', async () => {
@@ -192,14 +243,22 @@ describe.each(ENGINES)('access matrix over every route on %s', (engine) => {
           if (got >= 500) failures.push(`${what}: server error ${res.body.slice(0, 200)}`);
           else if (want === 'allowed') {
             if (got === 401 || got === 403 || got === 429) failures.push(what);
-            else if (hasProject && got === 404 && method !== 'HEAD' && res.json().detail === `no project '${which}'`) failures.push(`${what}: scope hid an existing project`);
+            else if (
+              hasProject &&
+              got === 404 &&
+              method !== 'HEAD' &&
+              res.json().detail === `no project '${which}'`
+            )
+              failures.push(`${what}: scope hid an existing project`);
           } else if (got !== want) failures.push(what);
           else if (method !== 'HEAD') {
             const code = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' }[want];
             if (res.json().code !== code) failures.push(`${what}: code ${res.json().code}`);
-            if (want === 404 && res.json().detail !== `no project '${which}'`) failures.push(`${what}: detail ${res.json().detail}`);
+            if (want === 404 && res.json().detail !== `no project '${which}'`)
+              failures.push(`${what}: detail ${res.json().detail}`);
           }
-          if (want === 401 && !String(res.headers['www-authenticate'] ?? '').startsWith('Bearer')) failures.push(`${what}: no WWW-Authenticate`);
+          if (want === 401 && !String(res.headers['www-authenticate'] ?? '').startsWith('Bearer'))
+            failures.push(`${what}: no WWW-Authenticate`);
         }
       }
     }

@@ -45,12 +45,18 @@ describe.each(ENGINES)('rate limits on %s', (engine) => {
   let loop: string;
   beforeAll(async () => {
     t = await buildTestApp(engine, { ECV_AUTH: 'on', ECV_ADMIN_TOKEN: ADMIN, ECV_RATE_LIMIT: '5' });
-    const r = await t.app.inject({ method: 'POST', url: '/v1/tokens', headers: bearer(ADMIN), payload: { role: 'loop', projects: ['*'] } });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: bearer(ADMIN),
+      payload: { role: 'loop', projects: ['*'] },
+    });
     loop = r.json().token;
   });
   afterAll(async () => t?.close());
 
-  const get = (secret?: string, remoteAddress = '10.0.0.1') => t.app.inject({ method: 'GET', url: '/v1/projects', headers: bearer(secret), remoteAddress });
+  const get = (secret?: string, remoteAddress = '10.0.0.1') =>
+    t.app.inject({ method: 'GET', url: '/v1/projects', headers: bearer(secret), remoteAddress });
 
   it('limits each token on its own with 429 rate_limited and Retry-After', async () => {
     for (let i = 0; i < 5; i++) expect((await get(loop)).statusCode).toBe(200);
@@ -65,11 +71,13 @@ describe.each(ENGINES)('rate limits on %s', (engine) => {
     // Admin (used once above) has its own bucket.
     expect((await get(ADMIN)).statusCode).toBe(200);
     // Public routes are never limited (health probes).
-    for (let i = 0; i < 10; i++) expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
   it('limits requests without a valid token per IP (guessing tokens gets 429)', async () => {
-    for (let i = 0; i < 5; i++) expect((await get(`ecv_guess${i}`, '10.0.0.2')).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await get(`ecv_guess${i}`, '10.0.0.2')).statusCode).toBe(401);
     expect((await get('ecv_guess', '10.0.0.2')).statusCode).toBe(429);
     expect((await get(undefined, '10.0.0.2')).statusCode).toBe(429);
     expect((await get(undefined, '10.0.0.3')).statusCode).toBe(401);
@@ -84,8 +92,10 @@ describe('rate limits with auth off', () => {
   afterAll(async () => t?.close());
 
   it('spares loopback (embedded use, in-process CLI) and limits other addresses per IP', async () => {
-    for (let i = 0; i < 10; i++) expect((await t.app.inject({ method: 'GET', url: '/v1/projects' })).statusCode).toBe(200);
-    const remote = () => t.app.inject({ method: 'GET', url: '/v1/projects', remoteAddress: '192.0.2.7' });
+    for (let i = 0; i < 10; i++)
+      expect((await t.app.inject({ method: 'GET', url: '/v1/projects' })).statusCode).toBe(200);
+    const remote = () =>
+      t.app.inject({ method: 'GET', url: '/v1/projects', remoteAddress: '192.0.2.7' });
     for (let i = 0; i < 3; i++) expect((await remote()).statusCode).toBe(200);
     expect((await remote()).statusCode).toBe(429);
   });

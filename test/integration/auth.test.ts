@@ -31,7 +31,12 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
   afterAll(async () => t?.close());
 
   function req(method: string, url: string, secret?: string, payload?: unknown) {
-    return t.app.inject({ method: method as 'GET', url, headers: bearer(secret), ...(payload !== undefined ? { payload: payload as object } : {}) });
+    return t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: bearer(secret),
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
   }
   async function newToken(body: Record<string, unknown>) {
     const r = await req('POST', '/v1/tokens', ADMIN, body);
@@ -49,8 +54,16 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
   }
 
   it('creates tokens shown once and stores only their sha256', async () => {
-    const created = await newToken({ role: 'loop', projects: ['beta', 'alpha', 'alpha'], label: 'nightly loop' });
-    expect(created).toMatchObject({ role: 'loop', projects: ['alpha', 'beta'], label: 'nightly loop' });
+    const created = await newToken({
+      role: 'loop',
+      projects: ['beta', 'alpha', 'alpha'],
+      label: 'nightly loop',
+    });
+    expect(created).toMatchObject({
+      role: 'loop',
+      projects: ['alpha', 'beta'],
+      label: 'nightly loop',
+    });
     expect(created.token).toMatch(/^ecv_[A-Za-z0-9_-]{43}$/);
     expect(created.id).toMatch(/^[0-9a-f]{12}$/);
 
@@ -65,8 +78,20 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(created.token);
     expect(list.body).not.toContain(String(row.hash));
-    expect(list.json().items).toEqual(expect.arrayContaining([expect.objectContaining({ id: created.id, role: 'loop', revokedAt: null })]));
-    for (const item of list.json().items) expect(Object.keys(item).sort()).toEqual(['createdAt', 'id', 'label', 'projects', 'revokedAt', 'role']);
+    expect(list.json().items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: created.id, role: 'loop', revokedAt: null }),
+      ]),
+    );
+    for (const item of list.json().items)
+      expect(Object.keys(item).sort()).toEqual([
+        'createdAt',
+        'id',
+        'label',
+        'projects',
+        'revokedAt',
+        'role',
+      ]);
   });
 
   it('validates token requests', async () => {
@@ -101,33 +126,67 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
     expect(after.json().code).toBe('unauthorized');
     expect(after.headers['www-authenticate']).toContain('invalid_token');
     expect((await req('DELETE', `/v1/tokens/${tok.id}`, ADMIN)).statusCode).toBe(204);
-    expect((await req('DELETE', '/v1/tokens/doesnotexist', ADMIN)).json()).toMatchObject({ status: 404, code: 'not_found' });
-    const listed = (await req('GET', '/v1/tokens?limit=1000', ADMIN)).json().items.find((i: { id: string }) => i.id === tok.id);
+    expect((await req('DELETE', '/v1/tokens/doesnotexist', ADMIN)).json()).toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+    const listed = (await req('GET', '/v1/tokens?limit=1000', ADMIN))
+      .json()
+      .items.find((i: { id: string }) => i.id === tok.id);
     expect(listed.revokedAt).toEqual(expect.any(String));
   });
 
   it('keeps a token for project A out of project B, as if B did not exist', async () => {
     const a = await newToken({ role: 'loop', projects: ['alpha'] });
-    expect((await req('GET', '/v1/projects/alpha/experiments', a.token)).json().items).toHaveLength(2);
-    const urls = ['/v1/projects/beta', '/v1/projects/beta/experiments', '/v1/projects/beta/experiments/s', '/v1/projects/beta/graph', '/v1/projects/beta/gate-decisions', '/v1/projects/beta/experiments/s/gate'];
+    expect((await req('GET', '/v1/projects/alpha/experiments', a.token)).json().items).toHaveLength(
+      2,
+    );
+    const urls = [
+      '/v1/projects/beta',
+      '/v1/projects/beta/experiments',
+      '/v1/projects/beta/experiments/s',
+      '/v1/projects/beta/graph',
+      '/v1/projects/beta/gate-decisions',
+      '/v1/projects/beta/experiments/s/gate',
+    ];
     for (const url of urls) {
       const other = await req('GET', url, a.token);
       const missing = await req('GET', url.replace('beta', 'nosuch'), ADMIN);
       expect(other.statusCode, url).toBe(404);
-      const strip = (b: Record<string, unknown>) => ({ ...b, instance: undefined, detail: String(b.detail).replace(/'(beta|nosuch)'/, "'?'") });
+      const strip = (b: Record<string, unknown>) => ({
+        ...b,
+        instance: undefined,
+        detail: String(b.detail).replace(/'(beta|nosuch)'/, "'?'"),
+      });
       expect(strip(other.json()), url).toEqual(strip(missing.json()));
     }
     const before = await experimentCount('beta');
-    const w = await req('POST', '/v1/projects/beta/experiments', a.token, { key: 'intruder', status: 'keep', value: 0.1, premises: ['s'] });
+    const w = await req('POST', '/v1/projects/beta/experiments', a.token, {
+      key: 'intruder',
+      status: 'keep',
+      value: 0.1,
+      premises: ['s'],
+    });
     expect(w.statusCode).toBe(404);
-    expect((await req('POST', '/v1/projects/beta/edges', a.token, { edges: [{ from: 'r', to: 's' }] })).statusCode).toBe(404);
-    expect((await req('POST', '/v1/projects/beta/gate', a.token, { experiment: 's' })).statusCode).toBe(404);
+    expect(
+      (await req('POST', '/v1/projects/beta/edges', a.token, { edges: [{ from: 'r', to: 's' }] }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await req('POST', '/v1/projects/beta/gate', a.token, { experiment: 's' })).statusCode,
+    ).toBe(404);
     expect(await experimentCount('beta')).toBe(before);
 
-    const names = (await req('GET', '/v1/projects', a.token)).json().items.map((p: { name: string }) => p.name);
+    const names = (await req('GET', '/v1/projects', a.token))
+      .json()
+      .items.map((p: { name: string }) => p.name);
     expect(names).toEqual(['alpha']);
     const all = await newToken({ role: 'reader', projects: ['*'] });
-    expect((await req('GET', '/v1/projects', all.token)).json().items.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['alpha', 'beta']));
+    expect(
+      (await req('GET', '/v1/projects', all.token))
+        .json()
+        .items.map((p: { name: string }) => p.name),
+    ).toEqual(expect.arrayContaining(['alpha', 'beta']));
     expect((await req('GET', '/v1/projects/beta/graph', all.token)).statusCode).toBe(200);
   });
 
@@ -137,10 +196,20 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
     const loop = await newToken({ role: 'loop', projects: ['alpha'] });
     const before = await experimentCount('alpha');
     const cases: [string, string, string, unknown][] = [
-      [runner.token, 'POST', '/v1/projects/alpha/experiments', { key: 'x', status: 'keep', value: 1 }],
+      [
+        runner.token,
+        'POST',
+        '/v1/projects/alpha/experiments',
+        { key: 'x', status: 'keep', value: 1 },
+      ],
       [runner.token, 'GET', '/v1/projects/alpha/experiments', undefined],
       [reader.token, 'POST', '/v1/projects/alpha/gate', { experiment: 's' }],
-      [reader.token, 'POST', '/v1/projects/alpha/experiments', { key: 'x', status: 'keep', value: 1 }],
+      [
+        reader.token,
+        'POST',
+        '/v1/projects/alpha/experiments',
+        { key: 'x', status: 'keep', value: 1 },
+      ],
       [loop.token, 'POST', '/v1/projects', projectBody('gamma')],
       [loop.token, 'GET', '/v1/tokens', undefined],
       [loop.token, 'POST', '/v1/tokens', { role: 'admin' }],
@@ -157,8 +226,13 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
 
   it('records the token id as the gate caller', async () => {
     const loop = await newToken({ role: 'loop', projects: ['alpha'] });
-    expect((await req('POST', '/v1/projects/alpha/gate', loop.token, { experiment: 's', threshold: 0 })).statusCode).toBe(200);
-    const log = (await req('GET', '/v1/projects/alpha/gate-decisions?experiment=s', loop.token)).json().items;
+    expect(
+      (await req('POST', '/v1/projects/alpha/gate', loop.token, { experiment: 's', threshold: 0 }))
+        .statusCode,
+    ).toBe(200);
+    const log = (
+      await req('GET', '/v1/projects/alpha/gate-decisions?experiment=s', loop.token)
+    ).json().items;
     expect(log.map((d: { caller: string }) => d.caller)).toContain(loop.id);
   });
 
@@ -166,13 +240,32 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
     expect((await req('GET', '/healthz')).statusCode).toBe(200);
     expect((await req('GET', '/healthz', 'garbage')).statusCode).toBe(200);
     expect((await req('GET', '/openapi.json')).statusCode).toBe(200);
-    for (const authorization of ['Basic YWRtaW46eA==', 'Bearer', 'Bearer ', `Token ${ADMIN}`, `Bearer ${ADMIN}x`, `Bearer ${ADMIN.slice(1)}`]) {
-      const r = await t.app.inject({ method: 'GET', url: '/v1/projects', headers: { authorization } });
+    for (const authorization of [
+      'Basic YWRtaW46eA==',
+      'Bearer',
+      'Bearer ',
+      `Token ${ADMIN}`,
+      `Bearer ${ADMIN}x`,
+      `Bearer ${ADMIN.slice(1)}`,
+    ]) {
+      const r = await t.app.inject({
+        method: 'GET',
+        url: '/v1/projects',
+        headers: { authorization },
+      });
       expect(r.statusCode, authorization).toBe(401);
       expect(r.headers['www-authenticate']).toMatch(/^Bearer realm="ecv"/);
       expect(r.headers['content-type']).toContain('application/problem+json');
     }
-    expect((await t.app.inject({ method: 'GET', url: '/v1/projects', headers: { authorization: `bearer   ${ADMIN}` } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: '/v1/projects',
+          headers: { authorization: `bearer   ${ADMIN}` },
+        })
+      ).statusCode,
+    ).toBe(200);
   });
 });
 
@@ -183,7 +276,9 @@ describe.each(ENGINES)('admin token bootstrap on %s', (engine) => {
       const config = loadConfig({ ECV_AUTH: 'on' });
       const printed: string[] = [];
       const deps = { db: db.handle, config };
-      const results = await Promise.all([1, 2, 3].map(() => ensureAdminToken(deps, (l) => printed.push(l))));
+      const results = await Promise.all(
+        [1, 2, 3].map(() => ensureAdminToken(deps, (l) => printed.push(l))),
+      );
       const made = results.filter((r) => r !== null);
       expect(made).toHaveLength(1);
       expect(printed).toEqual([`ECV admin token (shown once): ${made[0]!.token}`]);
@@ -193,10 +288,24 @@ describe.each(ENGINES)('admin token bootstrap on %s', (engine) => {
       const app = await buildApp({ db: db.handle, config }, { swaggerUi: false, queue: false });
       await app.ready();
       try {
-        const list = await app.inject({ method: 'GET', url: '/v1/tokens', headers: bearer(made[0]!.token) });
+        const list = await app.inject({
+          method: 'GET',
+          url: '/v1/tokens',
+          headers: bearer(made[0]!.token),
+        });
         expect(list.statusCode).toBe(200);
-        expect(list.json().items).toEqual([expect.objectContaining({ id: made[0]!.id, role: 'admin', revokedAt: null })]);
-        expect((await app.inject({ method: 'DELETE', url: `/v1/tokens/${made[0]!.id}`, headers: bearer(made[0]!.token) })).statusCode).toBe(204);
+        expect(list.json().items).toEqual([
+          expect.objectContaining({ id: made[0]!.id, role: 'admin', revokedAt: null }),
+        ]);
+        expect(
+          (
+            await app.inject({
+              method: 'DELETE',
+              url: `/v1/tokens/${made[0]!.id}`,
+              headers: bearer(made[0]!.token),
+            })
+          ).statusCode,
+        ).toBe(204);
       } finally {
         await app.close();
       }
@@ -205,8 +314,15 @@ describe.each(ENGINES)('admin token bootstrap on %s', (engine) => {
       expect(again?.token).toMatch(/^ecv_/);
       expect(again?.token).not.toBe(made[0]!.token);
 
-      expect(await ensureAdminToken({ db: db.handle, config: loadConfig({ ECV_AUTH: 'on', ECV_ADMIN_TOKEN: ADMIN }) })).toBeNull();
-      expect(await ensureAdminToken({ db: db.handle, config: loadConfig({ ECV_AUTH: 'off' }) })).toBeNull();
+      expect(
+        await ensureAdminToken({
+          db: db.handle,
+          config: loadConfig({ ECV_AUTH: 'on', ECV_ADMIN_TOKEN: ADMIN }),
+        }),
+      ).toBeNull();
+      expect(
+        await ensureAdminToken({ db: db.handle, config: loadConfig({ ECV_AUTH: 'off' }) }),
+      ).toBeNull();
     } finally {
       await db.drop();
     }
@@ -225,23 +341,49 @@ describe('auth plugin, alone', () => {
     await app.register(rateLimitPlugin);
     await app.register(authPlugin);
     app.get('/unruled', async () => ({ ok: true }));
-    app.get('/v1/projects/:project/thing', { config: { access: 'read' } }, async (req) => ({ caller: req.caller, visible: req.visibleProjects ? [...req.visibleProjects] : null }));
+    app.get('/v1/projects/:project/thing', { config: { access: 'read' } }, async (req) => ({
+      caller: req.caller,
+      visible: req.visibleProjects ? [...req.visibleProjects] : null,
+    }));
     await app.ready();
     try {
-      expect(app.routeAccess).toEqual(expect.arrayContaining([{ method: 'GET', url: '/unruled', access: undefined }]));
-      const tokens = await Promise.all((['loop', 'reader', 'runner'] as const).map((role) => createToken({ db: db.handle }, { role, projects: ['*'] })));
+      expect(app.routeAccess).toEqual(
+        expect.arrayContaining([{ method: 'GET', url: '/unruled', access: undefined }]),
+      );
+      const tokens = await Promise.all(
+        (['loop', 'reader', 'runner'] as const).map((role) =>
+          createToken({ db: db.handle }, { role, projects: ['*'] }),
+        ),
+      );
       for (const { token } of tokens) {
         const r = await app.inject({ method: 'GET', url: '/unruled', headers: bearer(token) });
         expect(r.statusCode).toBe(403);
         expect(r.json().code).toBe('forbidden');
       }
       expect((await app.inject({ method: 'GET', url: '/unruled' })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: '/unruled', headers: bearer(ADMIN) })).json()).toEqual({ ok: true });
+      expect(
+        (await app.inject({ method: 'GET', url: '/unruled', headers: bearer(ADMIN) })).json(),
+      ).toEqual({ ok: true });
 
-      const scoped = await createToken({ db: db.handle }, { role: 'reader', projects: ['p1', 'p2'] });
-      const seen = await app.inject({ method: 'GET', url: '/v1/projects/p2/thing', headers: bearer(scoped.token) });
+      const scoped = await createToken(
+        { db: db.handle },
+        { role: 'reader', projects: ['p1', 'p2'] },
+      );
+      const seen = await app.inject({
+        method: 'GET',
+        url: '/v1/projects/p2/thing',
+        headers: bearer(scoped.token),
+      });
       expect(seen.json()).toEqual({ caller: scoped.record.id, visible: ['p1', 'p2'] });
-      expect((await app.inject({ method: 'GET', url: '/v1/projects/p3/thing', headers: bearer(scoped.token) })).statusCode).toBe(404);
+      expect(
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/v1/projects/p3/thing',
+            headers: bearer(scoped.token),
+          })
+        ).statusCode,
+      ).toBe(404);
     } finally {
       await app.close();
       await db.drop();

@@ -28,8 +28,16 @@ const nasty = fc.constantFrom(
   '1e309',
   'NaN',
 );
-const str = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 20 }), nasty);
-const num = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, 1e308, -1e308, 2 ** 53 + 2, 5e-324, -1));
+const str = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ maxLength: 20 }),
+  nasty,
+);
+const num = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.constantFrom(0, -0, 1e308, -1e308, 2 ** 53 + 2, 5e-324, -1),
+);
 const scalar = fc.oneof(str, num, fc.boolean(), fc.constant(null));
 const json = fc.jsonValue({ maxDepth: 5, stringUnit: 'binary' });
 
@@ -53,7 +61,9 @@ class Deep {
     readonly arrays: boolean,
   ) {}
   text() {
-    return this.arrays ? `${'['.repeat(this.depth)}1${']'.repeat(this.depth)}` : `${'{"a":'.repeat(this.depth)}1${'}'.repeat(this.depth)}`;
+    return this.arrays
+      ? `${'['.repeat(this.depth)}1${']'.repeat(this.depth)}`
+      : `${'{"a":'.repeat(this.depth)}1${'}'.repeat(this.depth)}`;
   }
   [fc.toStringMethod]() {
     return `deep(${this.arrays ? 'arrays' : 'objects'} × ${this.depth})`;
@@ -63,11 +73,18 @@ class Deep {
 /** JSON text of a generated body, with Huge and Deep values spliced in as text. */
 function serialize(body: unknown): string {
   const parts: string[] = [];
-  const json = JSON.stringify(body, (_k, v: unknown) => (v instanceof Huge || v instanceof Deep ? `\u0001${parts.push(v.text()) - 1}\u0001` : v)) ?? 'null';
+  const json =
+    JSON.stringify(body, (_k, v: unknown) =>
+      v instanceof Huge || v instanceof Deep ? `\u0001${parts.push(v.text()) - 1}\u0001` : v,
+    ) ?? 'null';
   return json.replace(/"\\u0001(\d+)\\u0001"/g, (_m, i: string) => parts[Number(i)]);
 }
-const huge = fc.tuple(fc.integer({ min: 1_000, max: 200_000 }), fc.constantFrom('x', '\u0000', 'é', '💥', '"')).map(([n, c]) => new Huge(n, c));
-const deep = fc.tuple(fc.integer({ min: 10, max: 10_000 }), fc.boolean()).map(([d, arrays]) => new Deep(d, arrays));
+const huge = fc
+  .tuple(fc.integer({ min: 1_000, max: 200_000 }), fc.constantFrom('x', '\u0000', 'é', '💥', '"'))
+  .map(([n, c]) => new Huge(n, c));
+const deep = fc
+  .tuple(fc.integer({ min: 10, max: 10_000 }), fc.boolean())
+  .map(([d, arrays]) => new Deep(d, arrays));
 
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: scalar },
@@ -80,7 +97,10 @@ type Path = (string | number)[];
 
 function setPath(target: unknown, path: Path, value: unknown, remove: boolean): unknown {
   if (path.length === 0) return remove ? {} : value;
-  const root = (target !== null && typeof target === 'object' ? target : {}) as Record<string | number, unknown>;
+  const root = (target !== null && typeof target === 'object' ? target : {}) as Record<
+    string | number,
+    unknown
+  >;
   let cur = root;
   for (const k of path.slice(0, -1)) {
     if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = typeof k === 'number' ? [] : {};
@@ -95,36 +115,115 @@ function setPath(target: unknown, path: Path, value: unknown, remove: boolean): 
 /** A valid body with one to three fields replaced by junk or removed. */
 function nearValid(template: unknown, paths: Path[]): fc.Arbitrary<unknown> {
   const op = fc.record({ path: fc.constantFrom(...paths), value: junk, remove: fc.boolean() });
-  return fc.array(op, { minLength: 1, maxLength: 3 }).map((ops) => ops.reduce((body, o) => setPath(body, o.path, o.value, o.remove && o.path.length > 0), structuredClone(template)));
+  return fc
+    .array(op, { minLength: 1, maxLength: 3 })
+    .map((ops) =>
+      ops.reduce(
+        (body, o) => setPath(body, o.path, o.value, o.remove && o.path.length > 0),
+        structuredClone(template),
+      ),
+    );
 }
 
 interface Case {
   url: string;
   template: unknown;
   paths: Path[];
+  /** Inputs always tried first: failures found earlier, kept as regressions. */
+  examples?: unknown[];
 }
 
-const EXPERIMENT = { key: 'fz1', status: 'keep', value: 0.9, baseline: 1, premises: ['e1'], replicates: [0.91], code: { diff: '+x', paths: [{ path: 'train.py', added: 1, removed: 0 }] }, description: 'd', hypothesis: 'h', resources: { memoryGb: 1, runtimeS: 2 }, metadata: { seed: 1 } };
+const EXPERIMENT = {
+  key: 'fz1',
+  status: 'keep',
+  value: 0.9,
+  baseline: 1,
+  premises: ['e1'],
+  replicates: [0.91],
+  code: { diff: '+x', paths: [{ path: 'train.py', added: 1, removed: 0 }] },
+  description: 'd',
+  hypothesis: 'h',
+  resources: { memoryGb: 1, runtimeS: 2 },
+  metadata: { seed: 1 },
+};
 
 const CASES: Case[] = [
   {
     url: '/v1/projects',
-    template: projectBody('fz', { threshold: 0.6, protectedPaths: ['eval/**'], reproduction: { command: 'python train.py', replicates: 3, timeBudgetS: 300 } }),
-    paths: [[], ['name'], ['metric'], ['metric', 'name'], ['metric', 'direction'], ['threshold'], ['weights'], ['weights', 'code'], ['sigma0'], ['nu0'], ['minEffect'], ['protectedPaths'], ['protectedPaths', 0], ['reproduction'], ['reproduction', 'replicates'], ['reproduction', 'command'], ['extra']],
+    template: projectBody('fz', {
+      threshold: 0.6,
+      protectedPaths: ['eval/**'],
+      reproduction: { command: 'python train.py', replicates: 3, timeBudgetS: 300 },
+    }),
+    paths: [
+      [],
+      ['name'],
+      ['metric'],
+      ['metric', 'name'],
+      ['metric', 'direction'],
+      ['threshold'],
+      ['weights'],
+      ['weights', 'code'],
+      ['sigma0'],
+      ['nu0'],
+      ['minEffect'],
+      ['protectedPaths'],
+      ['protectedPaths', 0],
+      ['reproduction'],
+      ['reproduction', 'replicates'],
+      ['reproduction', 'command'],
+      ['extra'],
+    ],
   },
   {
     url: '/v1/projects/p/experiments',
     template: EXPERIMENT,
-    paths: [[], ['key'], ['status'], ['value'], ['baseline'], ['premises'], ['premises', 0], ['replicates'], ['replicates', 0], ['code'], ['code', 'diff'], ['code', 'paths', 0], ['code', 'paths', 0, 'added'], ['description'], ['hypothesis'], ['resources', 'memoryGb'], ['metadata'], ['metadata', 'x'], ['metadata', 'seed'], ['extra']],
+    paths: [
+      [],
+      ['key'],
+      ['status'],
+      ['value'],
+      ['baseline'],
+      ['premises'],
+      ['premises', 0],
+      ['replicates'],
+      ['replicates', 0],
+      ['code'],
+      ['code', 'diff'],
+      ['code', 'paths', 0],
+      ['code', 'paths', 0, 'added'],
+      ['description'],
+      ['hypothesis'],
+      ['resources', 'memoryGb'],
+      ['metadata'],
+      ['metadata', 'x'],
+      ['metadata', 'seed'],
+      ['extra'],
+    ],
+    examples: [
+      { ...EXPERIMENT, description: 'a\u0000b' },
+      { ...EXPERIMENT, metadata: { 'k\u0000': 1 } },
+      { ...EXPERIMENT, hypothesis: 'x\ud800y' },
+      { ...EXPERIMENT, metadata: { x: new Deep(5_000, false) } },
+      [{ ...EXPERIMENT, metadata: { x: new Deep(100_000, true) } }],
+    ],
   },
   {
     url: '/v1/projects/p/edges',
     template: { edges: [{ from: 'e0', to: 'e1' }] },
-    paths: [[], ['edges'], ['edges', 0], ['edges', 0, 'from'], ['edges', 0, 'to'], ['edges', 1], ['extra']],
+    paths: [
+      [],
+      ['edges'],
+      ['edges', 0],
+      ['edges', 0, 'from'],
+      ['edges', 0, 'to'],
+      ['edges', 1],
+      ['extra'],
+    ],
   },
   {
     url: '/v1/projects/p/gate',
-    template: { experiment: 'e1', threshold: 0.5 },
+    template: { experiment: 'e1', threshold: 0 },
     paths: [[], ['experiment'], ['threshold'], ['extra']],
   },
 ];
@@ -135,11 +234,19 @@ function inputs(c: Case): fc.Arbitrary<Input> {
   const body = fc.oneof(
     { weight: 3, arbitrary: junk },
     { weight: 5, arbitrary: nearValid(c.template, c.paths) },
-    { weight: 1, arbitrary: fc.array(nearValid(c.template, c.paths), { minLength: 1, maxLength: 5 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(nearValid(c.template, c.paths), { minLength: 1, maxLength: 5 }),
+    },
   );
   return fc.oneof(
     { weight: 9, arbitrary: body.map((b): Input => ({ kind: 'json', body: b })) },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((t): Input => ({ kind: 'raw', text: t })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .string({ unit: 'binary', maxLength: 200 })
+        .map((t): Input => ({ kind: 'raw', text: t })),
+    },
   );
 }
 
@@ -147,12 +254,18 @@ describe.each(ENGINES)('fuzzing write routes on %s', (engine) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await buildTestApp(engine);
-    expect((await t.app.inject({ method: 'POST', url: '/v1/projects', payload: projectBody('p') })).statusCode).toBe(201);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/v1/projects', payload: projectBody('p') }))
+        .statusCode,
+    ).toBe(201);
     const seed = [
       { key: 'e0', status: 'keep', value: 1 },
       { key: 'e1', status: 'keep', value: 0.98, premises: ['e0'] },
     ];
-    expect((await t.app.inject({ method: 'POST', url: '/v1/projects/p/experiments', payload: seed })).statusCode).toBe(201);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/v1/projects/p/experiments', payload: seed }))
+        .statusCode,
+    ).toBe(201);
   });
   afterAll(async () => t?.close());
 
@@ -173,7 +286,12 @@ describe.each(ENGINES)('fuzzing write routes on %s', (engine) => {
       await fc.assert(
         fc.asyncProperty(inputs(c), async (input) => {
           const payload = input.kind === 'json' ? serialize(input.body) : input.text;
-          const res = await t.app.inject({ method: 'POST', url: c.url, headers: { 'content-type': 'application/json' }, payload });
+          const res = await t.app.inject({
+            method: 'POST',
+            url: c.url,
+            headers: { 'content-type': 'application/json' },
+            payload,
+          });
           const what = `${res.statusCode} ${res.body.slice(0, 300)} for ${payload.slice(0, 200)}`;
           expect(res.statusCode, what).toBeLessThan(500);
           expect(res.statusCode, what).toBeGreaterThanOrEqual(200);
@@ -184,8 +302,28 @@ describe.each(ENGINES)('fuzzing write routes on %s', (engine) => {
           }
           state = after;
         }),
-        { numRuns: NUM_RUNS },
+        {
+          numRuns: NUM_RUNS,
+          examples: (c.examples ?? []).map((body): [Input] => [{ kind: 'json', body }]),
+        },
       );
-    });
+    }, 180_000);
   }
+
+  // Found by this fuzzer: graphology keeps adjacency in plain objects, so a node named like an
+  // Object.prototype member ('constructor', 'toString', '__proto__') looks like an existing edge.
+  it('accepts experiment keys that name Object.prototype members', async () => {
+    for (const key of ['constructor', 'toString', '__proto__']) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/projects/p/experiments',
+        payload: { key, status: 'keep', value: 0.97, premises: ['e1'] },
+      });
+      expect(r.statusCode, `${key}: ${r.body}`).toBe(201);
+      expect(
+        (await t.app.inject({ method: 'GET', url: `/v1/projects/p/experiments/${key}` })).json()
+          .premises,
+      ).toEqual(['e1']);
+    }
+  });
 });

@@ -21,4 +21,16 @@ export {
 } from './confidence.js';
 export { codeQuality, parseUnifiedDiff, PENALTIES, type CodeHardGate } from './code-quality.js';
 export { matchesGlob } from './glob.js';
+export {
+  reviewAdjustment,
+  findingPenalty,
+  REVIEW_CATEGORIES,
+  REVIEW_SEVERITIES,
+  REVIEW_RISKS,
+  type CodeReview,
+  type ReviewFinding,
+  type ReviewCategory,
+  type ReviewSeverity,
+  type ReviewRisk,
+} from './review.js';
 export { posterior, fitPiTau, logMarginalLikelihood } from './statistics.js';

@@ -43,12 +43,14 @@ export function canAccessProject(req: FastifyRequest, project: string): boolean 
  * resource's project is known.
  */
 export function assertProjectAccess(req: FastifyRequest, project: string): void {
-  if (!canAccessProject(req, project)) throw new DomainError('not_found', `no project '${project}'`);
+  if (!canAccessProject(req, project))
+    throw new DomainError('not_found', `no project '${project}'`);
 }
 
 // The generated API description and its UI are public; the plugins that serve them declare
 // no access rule of their own.
-const isDocsRoute = (url: string) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
+const isDocsRoute = (url: string) =>
+  url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -74,9 +76,11 @@ export default fp(
     app.decorate('routeAccess', routes);
 
     app.addHook('onRoute', (route) => {
-      if (route.config?.access === undefined && isDocsRoute(route.url)) route.config = { ...route.config, access: 'public' };
+      if (route.config?.access === undefined && isDocsRoute(route.url))
+        route.config = { ...route.config, access: 'public' };
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      for (const method of methods) routes.push({ method, url: route.url, access: route.config?.access });
+      for (const method of methods)
+        routes.push({ method, url: route.url, access: route.config?.access });
     });
     app.addHook('onReady', async () => {
       const open = routes.filter((r) => r.access === undefined).map((r) => `${r.method} ${r.url}`);
@@ -85,7 +89,12 @@ export default fp(
 
     const charge = (key: string) => {
       const wait = app.rateLimit.take(key);
-      if (wait > 0) throw new DomainError('rate_limited', `rate limit of ${config.rateLimitPerMinute} requests per minute exceeded; retry in ${wait} s`, { extra: { retryAfter: wait } });
+      if (wait > 0)
+        throw new DomainError(
+          'rate_limited',
+          `rate limit of ${config.rateLimitPerMinute} requests per minute exceeded; retry in ${wait} s`,
+          { extra: { retryAfter: wait } },
+        );
     };
 
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -100,8 +109,16 @@ export default fp(
       const principal = secret ? await resolveToken(app.deps, secret) : null;
       if (!principal) {
         charge(`ip:${req.ip}`);
-        reply.header('www-authenticate', secret ? 'Bearer realm="ecv", error="invalid_token"' : 'Bearer realm="ecv"');
-        throw new DomainError('unauthorized', secret ? 'the bearer token is unknown or revoked' : 'this route needs `Authorization: Bearer <token>`');
+        reply.header(
+          'www-authenticate',
+          secret ? 'Bearer realm="ecv", error="invalid_token"' : 'Bearer realm="ecv"',
+        );
+        throw new DomainError(
+          'unauthorized',
+          secret
+            ? 'the bearer token is unknown or revoked'
+            : 'this route needs `Authorization: Bearer <token>`',
+        );
       }
       charge(`token:${principal.id}`);
       req.caller = principal.id;
@@ -110,7 +127,12 @@ export default fp(
       // Any valid token may learn that a route does not exist.
       if (req.is404) return;
       if (!roleAllows(principal.role, access)) {
-        throw new DomainError('forbidden', access === undefined ? 'this route is reserved to admin tokens' : `a ${principal.role} token cannot call ${access} routes`);
+        throw new DomainError(
+          'forbidden',
+          access === undefined
+            ? 'this route is reserved to admin tokens'
+            : `a ${principal.role} token cannot call ${access} routes`,
+        );
       }
       const project = (req.params as { project?: unknown } | undefined)?.project;
       if (typeof project === 'string') assertProjectAccess(req, project);

@@ -4,6 +4,7 @@ import { startQueue } from '../../queue/boss.js';
 import { Notifier } from '../../services/notifier.js';
 import { scoresTopic } from '../../services/scheduler.service.js';
 import { sweepDeadJobs, syncExpiredLeases } from '../../services/runner.service.js';
+import { startReviews } from '../../services/review.service.js';
 
 /**
  * Starts pg-boss on the app's database, wires long-poll wake-ups, and sweeps dead jobs
@@ -20,6 +21,8 @@ export default fp(
     };
     deps.queueOptions = deps.config.queue;
     deps.queue = await startQueue(deps.db, deps.config.queue, (err) => app.log.warn({ err: err.message }, 'queue error'));
+    // LLM code review workers (SPEC §9), only when a key is configured.
+    const reviews = deps.config.review.apiKey ? await startReviews(deps) : null;
     let running = false;
     const timer = setInterval(async () => {
       if (running) return;
@@ -37,6 +40,7 @@ export default fp(
     timer.unref();
     app.addHook('onClose', async () => {
       clearInterval(timer);
+      await reviews?.stop();
       await deps.queue?.stop({ graceful: false, wait: true, close: false } as never);
     });
   },

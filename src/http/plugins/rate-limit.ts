@@ -50,7 +50,8 @@ export class TokenBucketLimiter {
   /** Forgets buckets that have refilled completely (idle callers); they would restart full anyway. */
   sweep(): void {
     const t = this.now();
-    for (const [k, b] of this.buckets) if (b.tokens + (t - b.at) * this.rate >= this.perMinute) this.buckets.delete(k);
+    for (const [k, b] of this.buckets)
+      if (b.tokens + (t - b.at) * this.rate >= this.perMinute) this.buckets.delete(k);
   }
 
   get size(): number {

@@ -1,22 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRunnerName, jobEnv, parseGpus, parseLabels, renderCommand, RUNNER_NAME } from '../../../src/runner/command.js';
+import {
+  defaultRunnerName,
+  jobEnv,
+  parseGpus,
+  parseLabels,
+  renderCommand,
+  RUNNER_NAME,
+} from '../../../src/runner/command.js';
 import { formatEvent } from '../../../src/runner/log.js';
 
 describe('renderCommand', () => {
   it('substitutes every {seed} and {commit}', () => {
-    expect(renderCommand('python train.py --seed {seed} --tag {commit}-{seed}', { seed: 7, commit: 'abc123' })).toBe('python train.py --seed 7 --tag abc123-7');
+    expect(
+      renderCommand('python train.py --seed {seed} --tag {commit}-{seed}', {
+        seed: 7,
+        commit: 'abc123',
+      }),
+    ).toBe('python train.py --seed 7 --tag abc123-7');
   });
   it('leaves templates without placeholders and other braces alone', () => {
     expect(renderCommand('./train.sh', { seed: 1, commit: 'c' })).toBe('./train.sh');
-    expect(renderCommand('echo ${HOME} {a,b} {seeds} { seed }', { seed: 1, commit: 'c' })).toBe('echo ${HOME} {a,b} {seeds} { seed }');
+    expect(renderCommand('echo ${HOME} {a,b} {seeds} { seed }', { seed: 1, commit: 'c' })).toBe(
+      'echo ${HOME} {a,b} {seeds} { seed }',
+    );
   });
 });
 
 describe('jobEnv', () => {
-  const job = { jobId: 'j1', project: 'p', experiment: 'e1', seed: 3, commit: 'f'.repeat(40), runner: 'r1', slot: 0 };
+  const job = {
+    jobId: 'j1',
+    project: 'p',
+    experiment: 'e1',
+    seed: 3,
+    commit: 'f'.repeat(40),
+    runner: 'r1',
+    slot: 0,
+  };
   it('sets the ECV_* variables and keeps the rest of the environment', () => {
     const env = jobEnv({ PATH: '/bin', HOME: '/root', UNSET: undefined }, job);
-    expect(env).toMatchObject({ PATH: '/bin', HOME: '/root', ECV_SEED: '3', ECV_COMMIT: 'f'.repeat(40), ECV_JOB_ID: 'j1', ECV_PROJECT: 'p', ECV_EXPERIMENT: 'e1', ECV_RUNNER: 'r1', ECV_SLOT: '0' });
+    expect(env).toMatchObject({
+      PATH: '/bin',
+      HOME: '/root',
+      ECV_SEED: '3',
+      ECV_COMMIT: 'f'.repeat(40),
+      ECV_JOB_ID: 'j1',
+      ECV_PROJECT: 'p',
+      ECV_EXPERIMENT: 'e1',
+      ECV_RUNNER: 'r1',
+      ECV_SLOT: '0',
+    });
     expect('UNSET' in env).toBe(false);
     expect('CUDA_VISIBLE_DEVICES' in env).toBe(false);
   });
@@ -27,7 +59,10 @@ describe('jobEnv', () => {
     expect(env.OPENAI_API_KEY).toBeUndefined();
   });
   it('pins the slot to its GPU and overrides an inherited ECV_SEED', () => {
-    const env = jobEnv({ ECV_SEED: '99', CUDA_VISIBLE_DEVICES: '0,1,2,3' }, { ...job, slot: 2, gpu: '2' });
+    const env = jobEnv(
+      { ECV_SEED: '99', CUDA_VISIBLE_DEVICES: '0,1,2,3' },
+      { ...job, slot: 2, gpu: '2' },
+    );
     expect(env.ECV_SEED).toBe('3');
     expect(env.CUDA_VISIBLE_DEVICES).toBe('2');
   });
@@ -35,7 +70,11 @@ describe('jobEnv', () => {
 
 describe('runner settings', () => {
   it('parses labels', () => {
-    expect(parseLabels('gpu=H100, zone=a,,mem=80GB')).toEqual({ gpu: 'H100', zone: 'a', mem: '80GB' });
+    expect(parseLabels('gpu=H100, zone=a,,mem=80GB')).toEqual({
+      gpu: 'H100',
+      zone: 'a',
+      mem: '80GB',
+    });
     expect(parseLabels(undefined)).toEqual({});
     expect(() => parseLabels('gpu')).toThrow(/key=value/);
     expect(() => parseLabels('=x')).toThrow(/key=value/);
@@ -55,9 +94,25 @@ describe('runner settings', () => {
 
 describe('formatEvent', () => {
   it('writes one logfmt line, quoting what needs it', () => {
-    const line = formatEvent('info', 'job.done', { job: 'j1', seed: 2, value: 0.95, error: undefined, command: 'python train.py --seed 2', none: null }, new Date(0));
-    expect(line).toBe('ts=1970-01-01T00:00:00.000Z level=info event=job.done job=j1 seed=2 value=0.95 command="python train.py --seed 2" none=null');
+    const line = formatEvent(
+      'info',
+      'job.done',
+      {
+        job: 'j1',
+        seed: 2,
+        value: 0.95,
+        error: undefined,
+        command: 'python train.py --seed 2',
+        none: null,
+      },
+      new Date(0),
+    );
+    expect(line).toBe(
+      'ts=1970-01-01T00:00:00.000Z level=info event=job.done job=j1 seed=2 value=0.95 command="python train.py --seed 2" none=null',
+    );
     expect(line).not.toContain('\n');
-    expect(formatEvent('warn', 'x', { error: 'a\nb "c"' }, new Date(0))).toBe('ts=1970-01-01T00:00:00.000Z level=warn event=x error="a\\nb \\"c\\""');
+    expect(formatEvent('warn', 'x', { error: 'a\nb "c"' }, new Date(0))).toBe(
+      'ts=1970-01-01T00:00:00.000Z level=warn event=x error="a\\nb \\"c\\""',
+    );
   });
 });

@@ -3,12 +3,21 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { addWorktree, openWorktrees, removeStaleWorktrees, removeWorktree, resolveCommit, withRepoLock, type Worktrees } from '../../../src/runner/git.js';
+import {
+  addWorktree,
+  openWorktrees,
+  removeStaleWorktrees,
+  removeWorktree,
+  resolveCommit,
+  withRepoLock,
+  type Worktrees,
+} from '../../../src/runner/git.js';
 
 let root: string;
 let repo: string;
 const commits: string[] = [];
-const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+const git = (...args: string[]) =>
+  execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
 
 /** A pid that surely is not running any more. */
 const deadPid = () => spawnSync('true').pid!;
@@ -29,7 +38,10 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const open = (name: string) => openWorktrees(repo, join(root, name));
-const worktreeCount = () => git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length;
+const worktreeCount = () =>
+  git('worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree ')).length;
 
 describe('resolveCommit', () => {
   it('resolves full and short hashes to the full hash', async () => {
@@ -68,9 +80,13 @@ describe('worktrees', () => {
 
   it('is safe with several runners adding and removing at once on one repository', async () => {
     const runners: Worktrees[] = await Promise.all([open('wa'), open('wb'), open('wc')]);
-    const paths = await Promise.all(Array.from({ length: 12 }, (_, i) => addWorktree(runners[i % 3], commits[i % 2], `job-${i}`)));
+    const paths = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => addWorktree(runners[i % 3], commits[i % 2], `job-${i}`)),
+    );
     expect(new Set(paths).size).toBe(12);
-    paths.forEach((p, i) => expect(readFileSync(join(p, 'level.txt'), 'utf8')).toBe(i % 2 ? '0.95\n' : '1.00\n'));
+    paths.forEach((p, i) =>
+      expect(readFileSync(join(p, 'level.txt'), 'utf8')).toBe(i % 2 ? '0.95\n' : '1.00\n'),
+    );
     expect(worktreeCount()).toBe(13);
     await Promise.all(paths.map((p, i) => removeWorktree(runners[i % 3], p)));
     expect(worktreeCount()).toBe(1);
@@ -81,7 +97,10 @@ describe('worktrees', () => {
     const w = await open('w2');
     const dead = await addWorktree(w, commits[0], 'job-dead');
     const live = await addWorktree(w, commits[1], 'job-live');
-    writeFileSync(join(dirname(dead), 'owner.json'), JSON.stringify({ host: hostname(), pid: deadPid(), job: 'job-dead' }));
+    writeFileSync(
+      join(dirname(dead), 'owner.json'),
+      JSON.stringify({ host: hostname(), pid: deadPid(), job: 'job-dead' }),
+    );
     expect(await removeStaleWorktrees(w)).toEqual([dead]);
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
@@ -109,13 +128,19 @@ describe('withRepoLock', () => {
 
   it('takes over a lock whose owner on this host is gone', async () => {
     const w = await open('w4');
-    writeFileSync(join(w.gitDir, 'ecv-runner.lock'), JSON.stringify({ host: hostname(), pid: deadPid() }));
+    writeFileSync(
+      join(w.gitDir, 'ecv-runner.lock'),
+      JSON.stringify({ host: hostname(), pid: deadPid() }),
+    );
     expect(await withRepoLock(w.gitDir, async () => 'ran', 2000)).toBe('ran');
   });
 
   it('waits for a live holder, then gives up at its deadline', async () => {
     const w = await open('w5');
-    writeFileSync(join(w.gitDir, 'ecv-runner.lock'), JSON.stringify({ host: hostname(), pid: process.pid }));
+    writeFileSync(
+      join(w.gitDir, 'ecv-runner.lock'),
+      JSON.stringify({ host: hostname(), pid: process.pid }),
+    );
     await expect(withRepoLock(w.gitDir, async () => 'ran', 300)).rejects.toThrow(/timed out/);
     rmSync(join(w.gitDir, 'ecv-runner.lock'));
   });

@@ -14,7 +14,9 @@ describe('parseMetric', () => {
   });
 
   it('anchors per line (multiline), not only at the start of the output', () => {
-    expect(parseMetric('noise val_bpb: 5\n  val_bpb: 6\nval_bpb: 0.5', DEFAULT)).toEqual({ value: 0.5 });
+    expect(parseMetric('noise val_bpb: 5\n  val_bpb: 6\nval_bpb: 0.5', DEFAULT)).toEqual({
+      value: 0.5,
+    });
   });
 
   it('handles CRLF output, scientific notation and negative values', () => {
@@ -35,12 +37,18 @@ describe('parseMetric', () => {
   });
 
   it('a non-finite last match is an error even when an earlier match was finite', () => {
-    expect(parseMetric('val_bpb: 0.9\nval_bpb: nan\n', DEFAULT)).toEqual({ error: expect.stringMatching(/not a finite/) });
+    expect(parseMetric('val_bpb: 0.9\nval_bpb: nan\n', DEFAULT)).toEqual({
+      error: expect.stringMatching(/not a finite/),
+    });
   });
 
   it('reports an invalid pattern and a pattern without a capture group', () => {
-    expect(parseMetric('x', '(')).toEqual({ error: expect.stringMatching(/invalid metric pattern/) });
-    expect(parseMetric('val_bpb: 1', '^val_bpb')).toEqual({ error: expect.stringMatching(/no capture group/) });
+    expect(parseMetric('x', '(')).toEqual({
+      error: expect.stringMatching(/invalid metric pattern/),
+    });
+    expect(parseMetric('val_bpb: 1', '^val_bpb')).toEqual({
+      error: expect.stringMatching(/no capture group/),
+    });
   });
 
   it('does not loop on a pattern that matches the empty string', () => {
@@ -54,8 +62,12 @@ describe('verdictOf', () => {
     expect(verdictOf(ok, DEFAULT, 300)).toEqual({ value: 0.98 });
   });
   it('fails a timeout or a crash even when a metric was printed first', () => {
-    expect(verdictOf({ ...ok, timedOut: true, exitCode: null, signal: 'SIGTERM' }, DEFAULT, 300)).toEqual({ error: expect.stringMatching(/time budget of 300s/) });
+    expect(
+      verdictOf({ ...ok, timedOut: true, exitCode: null, signal: 'SIGTERM' }, DEFAULT, 300),
+    ).toEqual({ error: expect.stringMatching(/time budget of 300s/) });
     expect(verdictOf({ ...ok, exitCode: 1 }, DEFAULT, 300)).toEqual({ error: 'exit code 1' });
-    expect(verdictOf({ ...ok, exitCode: null, signal: 'SIGSEGV' }, DEFAULT, 300)).toEqual({ error: 'killed by SIGSEGV' });
+    expect(verdictOf({ ...ok, exitCode: null, signal: 'SIGSEGV' }, DEFAULT, 300)).toEqual({
+      error: 'killed by SIGSEGV',
+    });
   });
 });

@@ -33,7 +33,8 @@ function liveMembers(pgid: number): number[] {
 
 async function groupGone(pgid: number, ms = 3000): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (liveMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (liveMembers(pgid).length > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   return liveMembers(pgid).length === 0;
 }
 
@@ -41,7 +42,12 @@ const pidsIn = (text: string) => [...text.matchAll(/^pid=(\d+)$/gm)].map((m) => 
 
 describe('runCommand', () => {
   it('runs a shell command with the given cwd and env, combining stdout and stderr', async () => {
-    const r = await runCommand({ ...base, env: { ...base.env, ECV_SEED: '5' }, command: 'pwd; echo "seed $ECV_SEED"; echo oops >&2; exit 3', budgetMs: 10_000 });
+    const r = await runCommand({
+      ...base,
+      env: { ...base.env, ECV_SEED: '5' },
+      command: 'pwd; echo "seed $ECV_SEED"; echo oops >&2; exit 3',
+      budgetMs: 10_000,
+    });
     expect(r.exitCode).toBe(3);
     expect(r.timedOut).toBe(false);
     expect(r.output.text()).toContain(`${tmpdir()}\nseed 5\n`);
@@ -50,7 +56,11 @@ describe('runCommand', () => {
 
   it('kills the whole process group when the time budget ends', async () => {
     const started = Date.now();
-    const r = await runCommand({ ...base, command: 'sleep 100 & echo "pid=$!"; sleep 100 & echo "pid=$!"; echo "pid=$$"; wait', budgetMs: 1000 });
+    const r = await runCommand({
+      ...base,
+      command: 'sleep 100 & echo "pid=$!"; sleep 100 & echo "pid=$!"; echo "pid=$$"; wait',
+      budgetMs: 1000,
+    });
     expect(r.timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);
     const pids = pidsIn(r.output.text());
@@ -79,7 +89,12 @@ describe('runCommand', () => {
 
   it('escalates to SIGKILL when the group ignores SIGTERM', async () => {
     const started = Date.now();
-    const r = await runCommand({ ...base, command: 'trap "" TERM; echo "pid=$$"; sh -c \'trap "" TERM; echo "pid=$$"; sleep 100\' & wait; sleep 100', budgetMs: 500 });
+    const r = await runCommand({
+      ...base,
+      command:
+        'trap "" TERM; echo "pid=$$"; sh -c \'trap "" TERM; echo "pid=$$"; sleep 100\' & wait; sleep 100',
+      budgetMs: 500,
+    });
     expect(r.timedOut).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900); // budget + grace
     expect(Date.now() - started).toBeLessThan(5000);
@@ -87,7 +102,11 @@ describe('runCommand', () => {
   });
 
   it('ends helpers the command leaves running in its group after a normal exit', async () => {
-    const r = await runCommand({ ...base, command: 'sleep 100 & echo "pid=$!"; echo "val_bpb: 1"; exit 0', budgetMs: 30_000 });
+    const r = await runCommand({
+      ...base,
+      command: 'sleep 100 & echo "pid=$!"; echo "val_bpb: 1"; exit 0',
+      budgetMs: 30_000,
+    });
     expect(r.exitCode).toBe(0);
     expect(r.timedOut).toBe(false);
     expect(await gone(pidsIn(r.output.text()))).toBe(true);
@@ -96,14 +115,21 @@ describe('runCommand', () => {
   it('kills the group when aborted (lease lost, hard stop)', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
-    const r = await runCommand({ ...base, command: 'echo "pid=$$"; sleep 100', budgetMs: 30_000, signal: ac.signal });
+    const r = await runCommand({
+      ...base,
+      command: 'echo "pid=$$"; sleep 100',
+      budgetMs: 30_000,
+      signal: ac.signal,
+    });
     expect(r.aborted).toBe(true);
     expect(r.timedOut).toBe(false);
     expect(await gone(pidsIn(r.output.text()))).toBe(true);
   });
 
   it('rejects when the command cannot be started', async () => {
-    await expect(runCommand({ ...base, cwd: '/nonexistent/dir', command: 'true', budgetMs: 1000 })).rejects.toThrow();
+    await expect(
+      runCommand({ ...base, cwd: '/nonexistent/dir', command: 'true', budgetMs: 1000 }),
+    ).rejects.toThrow();
   });
 });
 

@@ -1,5 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { createToken, listTokenRecords, revokeTokenById, type TokenInput, type TokenRecord } from '../../../services/tokens.service.js';
+import {
+  createToken,
+  listTokenRecords,
+  revokeTokenById,
+  type TokenInput,
+  type TokenRecord,
+} from '../../../services/tokens.service.js';
 import { problems, ref } from '../../schemas.js';
 
 const idParams = {
@@ -49,17 +55,29 @@ export default async function tokenRoutes(app: FastifyInstance) {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'string', maxLength: 64 } },
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            after: { type: 'string', maxLength: 64 },
+          },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: ref('Token') }, next: { type: ['string', 'null'] } } },
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: ref('Token') },
+              next: { type: ['string', 'null'] },
+            },
+          },
           ...problems(400, 401, 403, 429),
         },
       },
     },
     async (req) => {
       const rows = await listTokenRecords(app.deps, req.query.limit, req.query.after);
-      return { items: rows.map(tokenOut), next: rows.length === req.query.limit ? rows[rows.length - 1].id : null };
+      return {
+        items: rows.map(tokenOut),
+        next: rows.length === req.query.limit ? rows[rows.length - 1].id : null,
+      };
     },
   );
 
@@ -72,7 +90,10 @@ export default async function tokenRoutes(app: FastifyInstance) {
         operationId: 'revokeToken',
         summary: 'Revoke a token (idempotent); it answers 401 from then on',
         params: idParams,
-        response: { 204: { description: 'Revoked', type: 'null' }, ...problems(401, 403, 404, 429) },
+        response: {
+          204: { description: 'Revoked', type: 'null' },
+          ...problems(401, 403, 404, 429),
+        },
       },
     },
     async (req, reply) => {

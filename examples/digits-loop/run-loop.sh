@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Runs the digits research loop end to end on this machine:
+#   a fresh experiment repository (branch autoresearch/digits) from template/, `ecv init`,
+#   the ECV service (`ecv serve`, embedded PGlite under OUT/ecv-data) on a free port,
+#   RUNNERS `ecv runner` processes reproducing the re-anchoring jobs of that repository,
+#   loop.py for N experiments (ingest + gate after every keep), then collect.py (waits for the
+#   scheduled reproductions, dumps final.json). Everything stops on exit.
+#
+# usage: run-loop.sh [-n N] [-o OUT] [-r RUNNERS] [-m shadow|obey] [-s PROPOSER_SEED] [-t THRESHOLD]
+#   N        experiments including the baseline (default 200)
+#   OUT      output directory (default: a new /tmp/digits-loop.XXXXXX); must not exist or be empty
+#   RUNNERS  ecv runner processes (default 2)
+# env: PYTHON   a python3 with numpy and scikit-learn (default: the first of python3,
+#               /usr/bin/python3 that imports sklearn; Debian's python3-sklearn lives in
+#               /usr/lib/python3/dist-packages, which a pyenv python3 on PATH does not see)
+#      ECV      the ecv command (default: node <this checkout>/bin/ecv.js)
+# exit: 0 done; 1 the loop or the collection failed; 2 usage or set-up error.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+N=200 OUT="" RUNNERS=2 MODE=shadow PSEED=1 THRESHOLD=""
+while getopts "n:o:r:m:s:t:h" opt; do
+  case $opt in
+    n) N=$OPTARG ;; o) OUT=$OPTARG ;; r) RUNNERS=$OPTARG ;; m) MODE=$OPTARG ;; s) PSEED=$OPTARG ;; t) THRESHOLD=$OPTARG ;;
+    h) sed -n '2,17p' "$0"; exit 0 ;;
+    *) sed -n '9,17p' "$0" >&2; exit 2 ;;
+  esac
+done
+
+find_python() {
+  local c
+  for c in ${PYTHON:-} python3 /usr/bin/python3; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import numpy, sklearn' >/dev/null 2>&1; then
+      command -v "$c"; return 0
+    fi
+  done
+  return 1
+}
+PYTHON="$(find_python)" || { echo "run-loop: no python3 with numpy and scikit-learn (apt-get install -y python3-sklearn)" >&2; exit 2; }
+export PYTHON
+ECV="${ECV:-node $ROOT/bin/ecv.js}"
+
+OUT="${OUT:-$(mktemp -d /tmp/digits-loop.XXXXXX)}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+[ -z "$(ls -A "$OUT")" ] || { echo "run-loop: $OUT is not empty" >&2; exit 2; }
+REPO="$OUT/repo"
+export DIGITS_CACHE_DIR="$OUT/cache"
+# Keep every numeric library on one thread: the loop, the runners and the service share the CPUs.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+log() { printf '%s run-loop: %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$OUT/driver.log"; }
+
+PIDS=()
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "out=$OUT n=$N runners=$RUNNERS mode=$MODE python=$PYTHON"
+
+# 1. The experiment repository.
+mkdir -p "$REPO"
+cp "$HERE/template/train.py" "$HERE/template/prepare.py" "$HERE/template/program.md" "$HERE/template/.gitignore" "$REPO/"
+git -C "$REPO" init -q -b autoresearch/digits
+git -C "$REPO" config user.email loop@ecv.local
+git -C "$REPO" config user.name "digits loop"
+(cd "$REPO" && $ECV init --project digits --metric val_accuracy --direction maximize \
+  --command '${PYTHON:-python3} train.py' --replicates 3 --time-budget 120 --protect prepare.py \
+  ${THRESHOLD:+--threshold "$THRESHOLD"}) >>"$OUT/driver.log"
+# Two commits, as in a real project: the fixed harness first, then the baseline the loop starts
+# from. (A baseline commit that itself adds prepare.py would be hard-gated `protected_path`.)
+mv "$REPO/train.py" "$OUT/train.py.baseline"
+git -C "$REPO" add -A
+git -C "$REPO" commit -q -m "project: fixed split and evaluation (prepare.py), program.md, ecv.json"
+mv "$OUT/train.py.baseline" "$REPO/train.py"
+git -C "$REPO" add train.py
+git -C "$REPO" commit -q -m "baseline: MLP 32 tanh, sgd momentum, 8 epochs"
+(cd "$REPO" && "$PYTHON" prepare.py) 2>>"$OUT/driver.log"   # the data cache, once
+
+# 2. The service on a free port.
+PORT="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+URL="http://127.0.0.1:$PORT"
+PORT=$PORT HOST=127.0.0.1 ECV_DATA_DIR="$OUT/ecv-data" ECV_AUTH=off LOG_LEVEL=warn \
+  $ECV serve >"$OUT/service.log" 2>&1 &
+PIDS+=($!)
+for i in $(seq 1 120); do
+  if "$PYTHON" -c "import urllib.request,sys; urllib.request.urlopen('$URL/readyz', timeout=2)" 2>/dev/null; then break; fi
+  kill -0 "${PIDS[0]}" 2>/dev/null || { echo "run-loop: the service died:" >&2; tail -20 "$OUT/service.log" >&2; exit 2; }
+  [ "$i" = 120 ] && { echo "run-loop: the service did not get ready at $URL" >&2; exit 2; }
+  sleep 0.5
+done
+log "service ready at $URL"
+
+# 3. Runners reproducing this repository's re-anchoring jobs.
+for r in $(seq 1 "$RUNNERS"); do
+  $ECV runner --url "$URL" --repo "$REPO" --name "digits-runner-$r" --work-dir "$OUT/worktrees-$r" \
+    --labels cpu=1 --wait 10 >"$OUT/runner-$r.log" 2>&1 &
+  PIDS+=($!)
+done
+log "$RUNNERS runner(s) started"
+
+# 4. The loop.
+T0=$(date +%s)
+if ! "$PYTHON" "$HERE/loop.py" --repo "$REPO" --n "$N" --ecv "$ECV" --url "$URL" --python "$PYTHON" \
+  --seed "$PSEED" --mode "$MODE" --log-dir "$OUT" | tee "$OUT/loop.log"; then
+  log "loop.py failed"; exit 1
+fi
+T1=$(date +%s)
+log "loop done in $((T1 - T0)) s"
+
+# 5. Wait for the reproductions, dump what ECV knows.
+touch "$OUT/gates.jsonl"
+COLLECT_RC=0
+"$PYTHON" "$HERE/collect.py" --url "$URL" --project digits --gates "$OUT/gates.jsonl" --out "$OUT/final.json" || COLLECT_RC=$?
+T2=$(date +%s)
+cp "$REPO/results.tsv" "$OUT/results.tsv"
+cat >"$OUT/meta.json" <<EOF
+{"n": $N, "runners": $RUNNERS, "mode": "$MODE", "proposerSeed": $PSEED, "url": "$URL",
+ "python": "$PYTHON", "loopSeconds": $((T1 - T0)), "drainSeconds": $((T2 - T1)),
+ "repo": "$REPO", "branch": "autoresearch/digits", "host": "$(hostname)", "cpus": $(nproc)}
+EOF
+log "collected in $((T2 - T1)) s (exit $COLLECT_RC); results in $OUT"
+[ "$COLLECT_RC" = 0 ] || exit 1

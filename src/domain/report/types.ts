@@ -1,0 +1,153 @@
+/**
+ * The audit report model (SPEC §10): plain data built from the premise graph, reproductions
+ * and the gate log. The JSON form of the report is exactly this model (schemas/report.json);
+ * the HTML and Markdown renderers read nothing else.
+ */
+import type { Direction, ExperimentStatus } from '../types.js';
+
+/** One experiment as the report sees it: scores and structure, no text (cheap to load for all). */
+export interface ReportNode {
+  key: string;
+  seq: number;
+  status: ExperimentStatus;
+  value: number | null;
+  /** Confidence C (null: not scored yet). */
+  confidence: number | null;
+  /** Compounded confidence K (null: not scored yet). */
+  compounded: number | null;
+  anchored: boolean;
+  /** Own hard gate code (crash, discard, protected_path, …) or null. */
+  hardGate: string | null;
+  /** Key of a hard-gated ancestor this experiment inherits its gate from, or null. */
+  inheritedGate: string | null;
+  /** Premise keys, first premise first. */
+  premises: string[];
+}
+
+/** Reproductions of one experiment, aggregated. */
+export interface ReproductionStat {
+  key: string;
+  /** Finished runs, failed ones included. */
+  runs: number;
+  failed: number;
+  /** Mean, min and max of the runs that produced a value (null when none did). */
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface ReproductionRow {
+  experiment: string;
+  seed: number;
+  value: number | null;
+  ok: boolean;
+  runner: string | null;
+  durationS: number | null;
+  error: string | null;
+  createdAt: string;
+}
+
+export interface GateDecisionRow {
+  id: number;
+  experiment: string;
+  decision: string;
+  compounded: number | null;
+  threshold: number | null;
+  caller: string | null;
+  /** The first reason's message, if any. */
+  reason: string | null;
+  createdAt: string;
+}
+
+/** Project-wide reproduction totals. */
+export interface ReproductionTotals {
+  runs: number;
+  failed: number;
+  experiments: number;
+  /** Sum of reproduction durations, seconds. */
+  durationS: number;
+}
+
+export interface ChainStep {
+  step: number;
+  key: string;
+  seq: number;
+  value: number | null;
+  reproduced: { runs: number; failed: number; mean: number | null; min: number | null; max: number | null } | null;
+  confidence: number | null;
+  compounded: number | null;
+  anchored: boolean;
+  gated: boolean;
+  description: string | null;
+}
+
+export interface DagNode {
+  key: string;
+  seq: number;
+  status: ExperimentStatus;
+  value: number | null;
+  confidence: number | null;
+  compounded: number | null;
+  anchored: boolean;
+  /** Keeps only: K < threshold, or hard-gated (own or inherited). */
+  gated: boolean;
+  hardGate: string | null;
+  /** Index on the main chain, or null when off it. */
+  chainStep: number | null;
+  /** Premises that are drawn too, first premise first. */
+  premises: string[];
+  description: string | null;
+}
+
+export interface ContaminationPath {
+  /** The gated premise where contamination starts. */
+  source: string;
+  status: ExperimentStatus;
+  compounded: number | null;
+  /** Why it is gated: `below_threshold`, a hard gate code, or `premise_hard_gated`. */
+  reason: string;
+  /** Kept experiments built on it, directly or transitively. */
+  affected: number;
+  /** Keys from the source to its latest kept descendant (ends kept when longer than the cap). */
+  path: string[];
+  /** Full length of that path; `path` holds its first and last keys when longer. */
+  pathLength: number;
+}
+
+export type StatusCounts = Record<ExperimentStatus, number>;
+
+export interface ReportModel {
+  version: 1;
+  generatedAt: string;
+  project: { name: string; metric: { name: string; direction: Direction }; threshold: number };
+  summary: {
+    experiments: number;
+    byStatus: StatusCounts;
+    /** Keeps with K < threshold or a hard gate (own or inherited). */
+    gated: number;
+    anchored: number;
+    reproductions: number;
+    reproductionsFailed: number;
+    reproducedExperiments: number;
+    gpuMinutes: number;
+    chainLength: number;
+    head: string | null;
+    headCompounded: number | null;
+  };
+  mainChain: { length: number; elided: number; steps: ChainStep[] };
+  dag: {
+    total: number;
+    drawn: number;
+    maxNodes: number;
+    elided: number;
+    elidedByStatus: StatusCounts;
+    nodes: DagNode[];
+    /** Undrawn discards/crashes/unknowns tried directly on a drawn node: shown as "+n". */
+    hiddenLeaves: { key: string; count: number }[];
+  };
+  contamination: { total: number; paths: ContaminationPath[] };
+  gateDecisions: { total: number; items: GateDecisionRow[] };
+  reproductions: { total: number; items: ReproductionRow[] };
+}
+
+export const emptyCounts = (): StatusCounts => ({ keep: 0, discard: 0, crash: 0, unknown: 0 });

@@ -119,17 +119,18 @@ export async function runEcvLoop(
   const levels = truth.register(project, regime, loopSeed);
   const post = (body: unknown) => call(app, 'POST', `/v1/projects/${project}/experiments`, body);
 
-  const gateKeep = async (key: string): Promise<{ accepted: boolean; first: number }> => {
+  const gateKeep = async (key: string): Promise<{ accepted: boolean; first: number; rounds: number }> => {
     let first: number | null = null;
-    for (let round = 0; round < 10; round++) {
+    // The gate makes at most `rounds` rounds per candidate; the cap only guards the benchmark.
+    for (let round = 0; round < 20; round++) {
       const a = await call<GateAnswer>(app, 'POST', `/v1/projects/${project}/gate`, { experiment: key });
       first ??= a.confidence?.value ?? 0;
-      if (a.decision !== 'reanchor') return { accepted: a.decision === 'accept', first };
+      if (a.decision !== 'reanchor') return { accepted: a.decision === 'accept', first, rounds: round };
       const ids = a.reanchor.jobs.filter((j) => j.state === 'queued' || j.state === 'active').map((j) => j.id);
-      if (ids.length === 0) return { accepted: false, first };
+      if (ids.length === 0) return { accepted: false, first, rounds: round };
       await runners.runRound(project, ids);
     }
-    return { accepted: false, first: first ?? 0 };
+    throw new Error(`gate of ${project}/${key} still answers reanchor after 20 rounds`);
   };
 
   // The baseline run is the root: a level, not an improvement.
@@ -156,14 +157,15 @@ export async function runEcvLoop(
     const d = head.recorded - value;
     const status = d > 0 ? 'keep' : 'discard';
     await post({ key, status, value, baseline: head.recorded, premises: [head.key], code });
-    let accepted = false;
-    let first: number | undefined;
+    const o: ProposalOutcome = { index: i, key, status, effect: p.effect, observedDelta: d, accepted: false, score: 0 };
     if (status === 'keep') {
       const g = await gateKeep(key);
-      accepted = g.accepted;
-      first = g.first;
+      o.accepted = g.accepted;
+      o.firstScore = g.first;
+      o.gateRounds = g.rounds;
     }
-    outcomes.push({ index: i, key, status, effect: p.effect, observedDelta: d, accepted, score: 0, ...(first !== undefined ? { firstScore: first } : {}) });
+    outcomes.push(o);
+    const accepted = o.accepted;
     if (accepted) {
       head = { key, trueLevel, recorded: value };
       chainLength++;
@@ -173,12 +175,14 @@ export async function runEcvLoop(
 
   // Final scores (C and S) as stored, after every reproduction of the loop.
   const pid = (await db.db.selectFrom('projects').select('id').where('name', '=', project).executeTakeFirstOrThrow()).id;
-  const rows = await db.db.selectFrom('experiments').select(['key', 'score']).where('project_id', '=', pid).execute();
-  const scores = new Map(rows.map((r) => [r.key, r.score as unknown as { value: number; components: { statistics: number } } | null]));
+  const rows = await db.db.selectFrom('experiments').select(['key', 'score', 'anchored']).where('project_id', '=', pid).execute();
+  const byKey = new Map(rows.map((r) => [r.key, r]));
   for (const o of outcomes) {
-    const s = scores.get(o.key);
+    const row = byKey.get(o.key);
+    const s = row?.score as unknown as { value: number; components: { statistics: number } } | null | undefined;
     o.score = s?.value ?? 0;
     if (s) o.statistics = s.components.statistics;
+    if (o.status === 'keep') o.anchored = row?.anchored ?? false;
   }
   const reps = await db.db.selectFrom('reproductions').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', pid).executeTakeFirstOrThrow();
   return {

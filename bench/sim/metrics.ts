@@ -28,6 +28,8 @@ export interface MethodSummary {
   gainSigma: number;
   /** Mean number of false premises left on the final chain. */
   falseInChain: number;
+  /** ECV: accepted keeps by how the gate got there (no reproduction / after re-anchoring), with their false share. */
+  paths?: { direct: number; directFalse: number; reanchored: number; reanchoredFalse: number; anchoredAccepted: number };
   /** ECV: calibration of S over every non-crash proposal, and over keeps. */
   calibration?: { all: { bins: ReliabilityBin[]; ece: number }; keeps: { bins: ReliabilityBin[]; ece: number } };
 }
@@ -59,6 +61,17 @@ export function summarize(loops: LoopResult[], sigma: number): MethodSummary {
     reproductionsPerExperiment: loops.reduce((n, l) => n + l.reproductions, 0) / Math.max(1, loops.reduce((n, l) => n + l.outcomes.length + 1, 0)),
     gainSigma: mean(loops.map((l) => l.trueGainSigma)),
     falseInChain: mean(loops.map((l) => l.falseInChain)),
+    ...(keeps.some((o) => o.gateRounds !== undefined)
+      ? {
+          paths: {
+            direct: accepted.filter((o) => o.gateRounds === 0).length,
+            directFalse: share(accepted.filter((o) => o.gateRounds === 0), (o) => !real(o)),
+            reanchored: accepted.filter((o) => (o.gateRounds ?? 0) > 0).length,
+            reanchoredFalse: share(accepted.filter((o) => (o.gateRounds ?? 0) > 0), (o) => !real(o)),
+            anchoredAccepted: share(accepted, (o) => o.anchored === true),
+          },
+        }
+      : {}),
     ...(withS.length
       ? {
           calibration: {

@@ -41,6 +41,9 @@ GRIDS = {
     "BATCH_SIZE": [32, 64, 128, 256],
     "MOMENTUM": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98],
     "INIT_SCALE": [0.5, 0.7, 1.0, 1.4, 2.0],
+    "DROPOUT": [0.0, 0.1, 0.2, 0.3, 0.5],
+    "INPUT_NOISE": [0.0, 0.02, 0.05, 0.1, 0.2],
+    "LABEL_SMOOTHING": [0.0, 0.05, 0.1, 0.2],
 }
 CHOICES = {
     "ACTIVATION": ["relu", "leaky_relu", "tanh", "gelu"],
@@ -51,6 +54,7 @@ LR_FACTORS = [0.5, 0.7, 1.4, 2.0]
 KNOB_WEIGHTS = {
     "LEARNING_RATE": 3, "WIDTH": 2, "DEPTH": 1, "WEIGHT_DECAY": 2, "EPOCHS": 2,
     "BATCH_SIZE": 1, "MOMENTUM": 1, "INIT_SCALE": 1, "ACTIVATION": 1, "LR_SCHEDULE": 1,
+    "DROPOUT": 1, "INPUT_NOISE": 1, "LABEL_SMOOTHING": 1,
 }
 
 

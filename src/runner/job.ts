@@ -151,7 +151,9 @@ export async function runJob(
       deadlineMs: Date.now() + ctx.completeRetryMs,
       signal: ctx.hardStop,
     });
-    if (out.kind === 'lost') return end('lost', { detail: out.detail });
+    if (out.kind === 'lost') {
+      return end('lost', { detail: out.detail, note: 'report refused: the lease had expired' });
+    }
     ctx.log('info', 'job.reported', {
       ...ids,
       duplicate: out.kind === 'duplicate',
@@ -180,14 +182,14 @@ export async function runJob(
     if (kind === 'lost')
       ctx.log('warn', 'job.lost', {
         ...ids,
-        ...extra,
         note: 'lease lost: process killed, job not completed',
+        ...extra,
       });
     else
       ctx.log('warn', 'job.dropped', {
         ...ids,
-        ...extra,
         note: 'runner stopping: process killed, job not completed; the lease will expire',
+        ...extra,
       });
     return kind;
   }

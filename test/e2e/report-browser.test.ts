@@ -36,14 +36,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
     const addr = app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
 
-    // (a) The Karpathy autoresearch H100 log, lineage by the loop's keep-chain rule, with three
-    // keeps re-anchored by simulated runners (seed spread ≈ 0.002 bpb) and a few gate calls.
+    // (a) The Karpathy autoresearch H100 log, lineage by the loop's keep-chain rule, with five
+    // keeps reproduced by simulated runners (seed spread ≈ 0.002 bpb) and a few gate calls.
     await post('/v1/projects', { name: 'karpathy-h100', metric: { name: 'val_bpb', direction: 'minimize' } });
     const real = realLogExperiments();
     await post('/v1/projects/karpathy-h100/experiments', real);
     const keeps = real.filter((e) => e.status === 'keep');
     const noise = rng(11);
-    for (const k of [keeps[1], keeps[2], keeps[8]]) {
+    for (const k of [keeps[1], keeps[2], keeps[4], keeps[6], keeps[8]]) {
       await addReproductions(
         db.handle,
         'karpathy-h100',
@@ -58,7 +58,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
     const syn = syntheticExperiments(500);
     await post('/v1/projects/synthetic-500/experiments', syn);
     const synKeeps = syn.filter((e) => e.status === 'keep' && !e.description?.startsWith('branch'));
-    for (const [i, k] of [synKeeps[3], synKeeps[10], synKeeps[20], synKeeps[40]].entries()) {
+    for (const [i, k] of [synKeeps[3], synKeeps[10], synKeeps[20], synKeeps[28], synKeeps[40], synKeeps[50]].entries()) {
       await addReproductions(
         db.handle,
         'synthetic-500',
@@ -113,7 +113,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
     expect(foreign).toEqual([]);
     expect(requests).toHaveLength(1); // the page itself: no scripts, styles, fonts or images fetched
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
-    await page.screenshot({ path: new URL(screenshot, IMG_DIR).pathname, clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 1500) } });
+    await page.screenshot({ path: new URL(screenshot, IMG_DIR).pathname, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 1500) } });
     await page.close();
     return { model, drawn };
   }
@@ -122,7 +122,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
     const { model, drawn } = await expectRendered('karpathy-h100', 'report-real.png');
     expect(model.summary.experiments).toBe(realLogExperiments().length);
     expect(drawn).toBe(model.summary.experiments); // small enough to draw everything
-    expect(model.summary.reproductions).toBe(9);
+    expect(model.summary.reproductions).toBe(15);
   });
 
   it('renders a synthetic 500-experiment loop', async () => {

@@ -74,7 +74,8 @@ export function syntheticExperiments(n: number, seed = 7): ExperimentInput[] {
     if (u < 0.06) {
       out.push({ key, status: 'crash', value: null, premises: [head], description: `${idea} (OOM)` });
     } else if (u < 0.2) {
-      best -= 0.001 + r() * 0.003;
+      // Diminishing returns: early keeps gain more than late ones.
+      best -= 0.0003 + r() * 0.006 * Math.exp(-i / 120);
       out.push({ key, status: 'keep', value: best + noise * 0.2, premises: [head], description: idea });
       head = key;
     } else if (u < 0.25 && i > 20) {
@@ -91,7 +92,7 @@ export function syntheticExperiments(n: number, seed = 7): ExperimentInput[] {
     }
   }
   // The latest keep must be the main-chain head: end on a chain keep.
-  best -= 0.002;
+  best -= 0.0005;
   out.push({ key: `s${String(n - 1).padStart(4, '0')}`, status: 'keep', value: best, premises: [head], description: 'final tune' });
   return out;
 }

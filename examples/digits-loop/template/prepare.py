@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 SPLIT_SEED = 20240611
-TRAIN_SIZE = 1000  # the rest (797) is the validation set
+TRAIN_SIZE = 500  # the rest (1,297) is the validation set
 CACHE_VERSION = 1
 
 

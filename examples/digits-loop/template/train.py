@@ -30,6 +30,9 @@ MOMENTUM = 0.9
 ACTIVATION = "tanh"
 INIT_SCALE = 1.0
 LR_SCHEDULE = "constant"
+DROPOUT = 0.0
+INPUT_NOISE = 0.0
+LABEL_SMOOTHING = 0.0
 # --- end of hyperparameters ---
 
 SEED = int(os.environ.get("ECV_SEED", "0"))
@@ -70,38 +73,52 @@ def init_params(rng, sizes):
     return params
 
 
-def forward(params, x):
-    """Returns logits and the per-layer (input, pre-activation) cache."""
+def forward(params, x, rng=None):
+    """Returns logits and the per-layer (input, pre-activation, dropout mask) cache. With `rng`
+    (training), hidden units are dropped with probability DROPOUT (inverted dropout)."""
     cache = []
     h = x
     for w, b in params[:-1]:
         z = h @ w + b
         cache.append((h, z))
         h = act(ACTIVATION, z)
+        if rng is not None and DROPOUT > 0:
+            mask = (rng.random(h.shape) >= DROPOUT) / (1.0 - DROPOUT)
+            h = h * mask
+            cache[-1] = (cache[-1][0], z, mask)
     w, b = params[-1]
     cache.append((h, None))
     return h @ w + b, cache
 
 
-def loss_and_grads(params, x, y):
-    logits, cache = forward(params, x)
+def loss_and_grads(params, x, y, rng):
+    logits, cache = forward(params, x, rng)
     logits = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
     p /= p.sum(axis=1, keepdims=True)
     n = len(y)
-    loss = -np.mean(np.log(p[np.arange(n), y] + 1e-12))
-    d = p
-    d[np.arange(n), y] -= 1.0
-    d /= n
+    target = np.full((n, 10), LABEL_SMOOTHING / 10.0)
+    target[np.arange(n), y] += 1.0 - LABEL_SMOOTHING
+    loss = -np.mean(np.sum(target * np.log(p + 1e-12), axis=1))
+    d = (p - target) / n
     grads = [None] * len(params)
     for i in range(len(params) - 1, -1, -1):
-        h, _ = cache[i]
+        h = cache[i][0]
         w, _b = params[i]
         grads[i] = [h.T @ d + WEIGHT_DECAY * w, d.sum(axis=0)]
         if i > 0:
-            _, z_prev = cache[i - 1]
-            d = (d @ w.T) * act_grad(ACTIVATION, z_prev)
+            prev = cache[i - 1]
+            d = (d @ w.T) * act_grad(ACTIVATION, prev[1])
+            if len(prev) == 3:
+                d = d * prev[2]
     return loss, grads
+
+
+def augment(rng, x):
+    """Training-time augmentation: Gaussian pixel noise of sd INPUT_NOISE."""
+    if INPUT_NOISE > 0:
+        x = x + rng.normal(0.0, INPUT_NOISE, size=x.shape)
+    return x
 
 
 def lr_at(step, total):
@@ -128,7 +145,7 @@ def main():
         order = rng.permutation(len(y_train))
         for s in range(steps_per_epoch):
             idx = order[s * BATCH_SIZE : (s + 1) * BATCH_SIZE]
-            loss, grads = loss_and_grads(params, x_train[idx], y_train[idx])
+            loss, grads = loss_and_grads(params, augment(rng, x_train[idx]), y_train[idx], rng)
             if not np.isfinite(loss):
                 print("FAIL: loss diverged at step %d" % step)
                 sys.exit(1)

@@ -2,9 +2,10 @@
  * Contamination paths (SPEC §10): gated premises that kept experiments were built on anyway.
  * Only where contamination *starts* is listed — once a premise is gated, everything built on
  * it is too (K only shrinks along a chain until an anchor), so listing every gated keep would
- * repeat the same chain over and over.
+ * repeat the same chain over and over. A region ends where the gate passes again (a
+ * reproduced anchor vouches for its whole cumulative state); what follows is a new region.
  */
-import { descendants, type PremiseGraph } from '../cascade/index.js';
+import type { PremiseGraph } from '../cascade/index.js';
 import type { ContaminationPath, ReportNode } from './types.js';
 
 /** A keep that fails the gate: K below threshold, or hard-gated (own or inherited). */
@@ -50,14 +51,23 @@ export function contaminationPaths(
     .filter((n) => contaminating(n.key) && !n.premises.some((p) => byKey.has(p) && contaminating(p)))
     .sort((a, b) => a.seq - b.seq);
   const examined = sources.slice(0, opts.maxSources ?? 200);
-  const paths = examined.map((src) => pathFrom(graph, byKey, src, opts.maxPathKeys));
+  const paths = examined.map((src) => pathFrom(graph, byKey, src, gatedPremise, opts.maxPathKeys));
   paths.sort((a, b) => b.affected - a.affected || byKey.get(a.source)!.seq - byKey.get(b.source)!.seq);
   return { total: sources.length, paths: paths.slice(0, opts.maxPaths) };
 }
 
-function pathFrom(graph: PremiseGraph, byKey: Map<string, ReportNode>, src: ReportNode, maxKeys: number): ContaminationPath {
-  const below = descendants(graph, [src.key]);
-  below.delete(src.key);
+function pathFrom(graph: PremiseGraph, byKey: Map<string, ReportNode>, src: ReportNode, gated: (n: ReportNode) => boolean, maxKeys: number): ContaminationPath {
+  // The region: what is built on the source, transitively, through gated experiments only.
+  const below = new Set<string>();
+  const stack = [src.key];
+  while (stack.length > 0) {
+    const v = stack.pop() as string;
+    for (const c of graph.outNeighbors(v)) {
+      if (below.has(c) || c === src.key || !gated(byKey.get(c)!)) continue;
+      below.add(c);
+      stack.push(c);
+    }
+  }
   let latest: ReportNode | null = null;
   let affected = 0;
   for (const k of below) {

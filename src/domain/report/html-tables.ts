@@ -46,7 +46,7 @@ export function contaminationList(m: ReportModel): string {
   const items = c.paths.map((p) => {
     const keys = p.path.map(code);
     if (p.pathLength > p.path.length) keys.splice(Math.floor(p.path.length / 2), 0, `<span class="dim">… ${fmtInt(p.pathLength - p.path.length)} more …</span>`);
-    return `<li><div>${code(p.source)} <span class="dim">(${e(p.status)}, K ${fmtP(p.compounded)})</span> is gated — ${e(reasonText(p.reason, m.project.threshold))} — yet <b>${fmtInt(p.affected)}</b> kept experiment${p.affected === 1 ? ' was' : 's were'} built on it:</div><div class="path">${keys.join('<span class="arrow">→</span>')}</div></li>`;
+    return `<li><div>${code(p.source)} <span class="dim">(${e(p.status)}, K ${fmtP(p.compounded)})</span> is gated (${e(reasonText(p.reason, m.project.threshold))}), yet <b>${fmtInt(p.affected)}</b> kept experiment${p.affected === 1 ? ' was' : 's were'} built on it before the gate passed again:</div><div class="path">${keys.join(' <span class="arrow">→</span> ')}</div></li>`;
   });
   const more = c.total > c.paths.length ? `<p class="note">${fmtInt(c.total - c.paths.length)} more sources not listed.</p>` : '';
   return `<ol class="contam">${items.join('')}</ol>${more}`;

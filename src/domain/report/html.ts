@@ -51,8 +51,8 @@ details summary{cursor:pointer;font-weight:600;margin:10px 0 6px}
 footer{color:var(--dim);font-size:12px;text-align:center;margin-top:18px}
 `;
 
-function card(value: string, label: string, cls = ''): string {
-  return `<div class="card ${cls}"><div class="v">${value}</div><div class="l">${label}</div></div>`;
+function card(value: string, label: string, cls = '', hint = ''): string {
+  return `<div class="card ${cls}"${hint ? ` title="${hint}"` : ''}><div class="v">${value}</div><div class="l">${label}</div></div>`;
 }
 
 /** The report page. Pure: same model, same bytes. */
@@ -80,7 +80,7 @@ export function renderHtml(m: ReportModel): string {
 <p class="headline">${headline}</p></header>
 <div class="cards">
 ${card(fmtInt(s.experiments), 'experiments')}${card(fmtInt(s.byStatus.keep), 'keep', 'keep')}${card(fmtInt(s.byStatus.discard), 'discard')}${card(fmtInt(s.byStatus.crash), 'crash', 'crash')}${card(fmtInt(s.byStatus.unknown), 'unknown')}
-${card(fmtInt(s.gated), `gated keeps (K &lt; ${thr} or hard gate)`, 'gated')}${card(fmtInt(s.anchored), 'anchored', 'anchor')}${card(fmtInt(s.reproductions), `reproductions${s.reproductionsFailed ? ` (${fmtInt(s.reproductionsFailed)} failed)` : ''}`)}${card(fmtMin(s.gpuMinutes), 'GPU minutes')}
+${card(fmtInt(s.gated), 'gated keeps', 'gated', `K &lt; ${thr} or hard gate`)}${card(fmtInt(s.anchored), 'anchored', 'anchor')}${card(fmtInt(s.reproductions), `reproductions${s.reproductionsFailed ? ` (${fmtInt(s.reproductionsFailed)} failed)` : ''}`)}${card(fmtMin(s.gpuMinutes), 'GPU minutes')}
 </div>
 <section id="dag-section"><h2>Premise graph</h2>
 <p class="note">Main chain left to right (step numbers below); discards and crashes are the small marks under the premise they were tried on; other kept branches run on lanes above. Hover for key, description, C and K.</p>

@@ -3,8 +3,10 @@ import { CompiledQuery, type Transaction } from 'kysely';
 import type { DbHandle } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 
-/** Re-anchoring reproductions wait here; runners lease from it over HTTP. */
+/** Re-anchoring reproductions wait in one queue per project, so a runner token scoped to some
+ * projects only ever fetches their jobs (SPEC §12). */
 export const REANCHOR_QUEUE = 'ecv-reanchor';
+export const queueFor = (projectId: number) => `${REANCHOR_QUEUE}-p${projectId}`;
 /** Jobs whose leases expired more than `retryLimit` times land here and count as failed runs. */
 export const DEAD_QUEUE = 'ecv-reanchor-dead';
 
@@ -42,8 +44,24 @@ export async function startQueue(db: DbHandle, opts: QueueOptions, onError?: (e:
   boss.on('error', (e) => onError?.(e as Error));
   await boss.start();
   await ensureQueue(boss, DEAD_QUEUE, { retryLimit: 0, expireInSeconds: 3600 });
-  await ensureQueue(boss, REANCHOR_QUEUE, { retryLimit: opts.retryLimit, retryDelay: 0, expireInSeconds: opts.leaseSeconds, deadLetter: DEAD_QUEUE });
   return boss;
+}
+
+const known = new WeakMap<PgBoss, Set<string>>();
+
+/**
+ * Makes the project's re-anchoring queue (lease = expiry, bounded retries, then the dead-letter
+ * queue). Call outside a transaction: on PGlite the queue shares the one connection.
+ */
+export async function ensureProjectQueue(boss: PgBoss, projectId: number, opts: QueueOptions): Promise<string> {
+  const name = queueFor(projectId);
+  const seen = known.get(boss) ?? new Set<string>();
+  known.set(boss, seen);
+  if (!seen.has(name)) {
+    await ensureQueue(boss, name, { retryLimit: opts.retryLimit, retryDelay: 0, expireInSeconds: opts.leaseSeconds, deadLetter: DEAD_QUEUE });
+    seen.add(name);
+  }
+  return name;
 }
 
 async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<void> {

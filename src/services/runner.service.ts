@@ -3,7 +3,7 @@ import { metricPatternOf } from '../domain/project.js';
 import type { ProjectConfig } from '../domain/types.js';
 import { lockProject } from '../db/projects.repository.js';
 import { bossJobState, extendBossLease, extendLease, finishJob, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
-import { DEAD_QUEUE, REANCHOR_QUEUE, trxExecutor } from '../queue/boss.js';
+import { DEAD_QUEUE, REANCHOR_QUEUE, queueFor, trxExecutor } from '../queue/boss.js';
 import { rescore } from './scoring.service.js';
 import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
 import type { Deps } from './deps.js';
@@ -71,18 +71,28 @@ async function specOf(deps: Deps, job: JobRecord, leaseExpiresAt: Date): Promise
  * Leases up to maxJobs jobs (SPEC §6), long-polling up to `wait` seconds. The pg-boss fetch and
  * ECV's lease record commit together; `holder` is the caller's identity (token id).
  */
-export async function lease(deps: Deps, input: LeaseInput, holder: string, signal?: AbortSignal): Promise<JobSpec[]> {
+export async function lease(deps: Deps, input: LeaseInput, holder: string, signal?: AbortSignal, visible: Set<string> | null = null): Promise<JobSpec[]> {
   const { boss, opts } = queueOf(deps);
   const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
+  const want = input.maxJobs ?? 1;
   for (;;) {
-    const leased = await deps.db.db.transaction().execute(async (trx) => {
-      const rows = (await boss.fetch(REANCHOR_QUEUE, { batchSize: input.maxJobs ?? 1, db: trxExecutor(trx) } as never)) as unknown as { id: string }[];
+    // Projects with waiting work (that this caller may see), most urgent first.
+    const projects = await sql<{ project_id: number }>`
+      SELECT j.project_id FROM jobs j JOIN projects p ON p.id = j.project_id
+      WHERE j.state IN ('queued', 'active')
+        ${visible ? sql`AND p.name IN (SELECT jsonb_array_elements_text(${JSON.stringify([...visible])}::jsonb))` : sql``}
+      GROUP BY j.project_id ORDER BY max(j.priority) DESC, min(j.created_at)`.execute(deps.db.db);
+    const leased = projects.rows.length === 0 ? [] : await deps.db.db.transaction().execute(async (trx) => {
       const out: { job: JobRecord; expires: Date }[] = [];
-      for (const r of rows ?? []) {
-        const job = await lockJob(trx, r.id);
-        if (!job) continue; // not an ECV job (should not happen); leave it to expire
-        const expires = await markLeased(trx, job.id, input.runner, holder, opts.leaseSeconds);
-        out.push({ job, expires });
+      for (const { project_id } of projects.rows) {
+        if (out.length >= want) break;
+        const rows = (await boss.fetch(queueFor(project_id), { batchSize: want - out.length, db: trxExecutor(trx) } as never)) as unknown as { id: string }[];
+        for (const r of rows ?? []) {
+          const job = await lockJob(trx, r.id);
+          if (!job) continue; // not an ECV job (should not happen); leave it to expire
+          const expires = await markLeased(trx, job.id, input.runner, holder, opts.leaseSeconds);
+          out.push({ job, expires });
+        }
       }
       return out;
     });
@@ -96,7 +106,7 @@ export async function lease(deps: Deps, input: LeaseInput, holder: string, signa
 async function heldJob(deps: Deps, trx: Parameters<typeof lockJob>[0], id: string, runner: string, holder: string): Promise<JobRecord> {
   const job = await lockJob(trx, id);
   if (!job) throw new DomainError('not_found', `no job '${id}'`);
-  const state = await bossJobState(trx, REANCHOR_QUEUE, id);
+  const state = await bossJobState(trx, queueFor(job.projectId), id);
   if (job.state !== 'active' || state !== 'active' || job.runner !== runner || job.leaseHolder !== holder) {
     throw new DomainError('conflict', `job '${id}' is not leased to runner '${runner}' (its lease expired or another runner holds it)`);
   }
@@ -107,8 +117,8 @@ async function heldJob(deps: Deps, trx: Parameters<typeof lockJob>[0], id: strin
 export async function heartbeat(deps: Deps, id: string, runner: string, holder: string): Promise<{ leaseExpiresAt: string }> {
   const { opts } = queueOf(deps);
   return deps.db.db.transaction().execute(async (trx) => {
-    await heldJob(deps, trx, id, runner, holder);
-    if (!(await extendBossLease(trx, REANCHOR_QUEUE, id, opts.leaseSeconds))) {
+    const job = await heldJob(deps, trx, id, runner, holder);
+    if (!(await extendBossLease(trx, queueFor(job.projectId), id, opts.leaseSeconds))) {
       throw new DomainError('conflict', `job '${id}' lease already expired`);
     }
     return { leaseExpiresAt: (await extendLease(trx, id, opts.leaseSeconds)).toISOString() };
@@ -157,7 +167,7 @@ export async function complete(deps: Deps, id: string, input: CompleteInput, hol
       })
       .execute();
     await finishJob(trx, id, ok ? 'completed' : 'failed');
-    await boss.complete(REANCHOR_QUEUE, id, {}, { db: trxExecutor(trx) } as never);
+    await boss.complete(queueFor(job.projectId), id, {}, { db: trxExecutor(trx) } as never);
     await rescore(trx, project!, [job.experimentId]);
     return { duplicate: false, projectId: job.projectId, value: ok ? value : null, ok };
   });
@@ -209,5 +219,5 @@ export async function syncExpiredLeases(deps: Deps): Promise<void> {
   await sql`
     UPDATE jobs j SET state = 'queued', lease_holder = NULL, lease_expires_at = NULL
     FROM pgboss.job b
-    WHERE j.state = 'active' AND b.name = ${REANCHOR_QUEUE} AND b.id = j.id::uuid AND b.state::text IN ('retry', 'created')`.execute(deps.db.db);
+    WHERE j.state = 'active' AND b.name = ${REANCHOR_QUEUE}::text || '-p' || j.project_id::text AND b.id = j.id::uuid AND b.state::text IN ('retry', 'created')`.execute(deps.db.db);
 }

@@ -4,7 +4,7 @@ import type { Reason } from '../domain/types.js';
 import type { ExperimentRecord } from '../db/experiments.repository.js';
 import { lockProject, type ProjectRecord } from '../db/projects.repository.js';
 import { descendantCount, gpuMinutesCommitted, insertJob, jobsOfExperiment, type JobRecord } from '../db/jobs.repository.js';
-import { REANCHOR_QUEUE, trxExecutor } from '../queue/boss.js';
+import { ensureProjectQueue, trxExecutor } from '../queue/boss.js';
 import type { Deps } from './deps.js';
 import type { GateJob, ReanchorPlan } from './gate.service.js';
 
@@ -26,6 +26,7 @@ export async function scheduleReanchor(deps: Deps, project: ProjectRecord, plan:
   const boss = deps.queue;
   if (!boss) throw new DomainError('unavailable', 'the job queue is not running');
   const policy = project.config.reproduction;
+  const queue = await ensureProjectQueue(boss, project.id, deps.queueOptions ?? deps.config.queue);
   const out = await deps.db.db.transaction().execute(async (trx) => {
     const locked = await lockProject(trx, project.config.name);
     if (!locked) throw new DomainError('not_found', `no project '${project.config.name}'`);
@@ -57,7 +58,7 @@ export async function scheduleReanchor(deps: Deps, project: ProjectRecord, plan:
       while (used.has(seed)) seed++;
       const id = randomUUID();
       if (await insertJob(trx, { id, projectId: project.id, experimentId: cand.id, seed, round, priority, timeBudgetS: policy.timeBudgetS })) {
-        await boss.send(REANCHOR_QUEUE, { jobId: id, projectId: project.id, experimentId: cand.id, seed }, { id, priority, singletonKey: `${cand.id}:${seed}`, db: trxExecutor(trx) } as never);
+        await boss.send(queue, { jobId: id, projectId: project.id, experimentId: cand.id, seed }, { id, priority, singletonKey: `${cand.id}:${seed}`, db: trxExecutor(trx) } as never);
         created.push({ id, experiment: cand.key, seed, state: 'queued' });
       }
       used.add(seed);

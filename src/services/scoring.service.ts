@@ -21,8 +21,12 @@ import { cascadeSubgraph, childIds, descendantIds } from '../db/graph.repository
 
 type Trx = Transaction<Database>;
 
-/** Observations grow this much (experiments + reproductions) before statistics are refit. */
-const REFRESH_MIN = 10;
+/**
+ * Observations (experiments + reproductions) grow by max(REFRESH_MIN, 10%) before statistics are
+ * refit: every write in a small project (where one reproduction group changes σ̂ a lot), in
+ * batches of 10% in a large one (amortised O(1) per write).
+ */
+const REFRESH_MIN = 1;
 const REFRESH_FRACTION = 0.1;
 
 function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {

@@ -4,10 +4,17 @@ import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
 
 describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) => {
   let t: TestApp;
+  // A long lease for the happy path (no expiry under a loaded CI machine); a 2 s one for expiry.
+  let slow: TestApp;
+  let fast: TestApp;
   beforeAll(async () => {
-    t = await buildTestApp(engine, { ECV_LEASE_S: '2', ECV_LEASE_RETRIES: '1', ECV_QUEUE_MAINTENANCE_S: '1' });
+    [slow, fast] = await Promise.all([
+      buildTestApp(engine, { ECV_LEASE_S: '120', ECV_LEASE_RETRIES: '1', ECV_QUEUE_MAINTENANCE_S: '1' }),
+      buildTestApp(engine, { ECV_LEASE_S: '2', ECV_LEASE_RETRIES: '1', ECV_QUEUE_MAINTENANCE_S: '1' }),
+    ]);
+    t = slow;
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => Promise.all([slow?.close(), fast?.close()]));
 
   const post = (url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as object });
   const get = async (url: string) => (await t.app.inject({ method: 'GET', url })).json();
@@ -57,6 +64,7 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
   });
 
   it('re-queues an expired lease and, past the retries, records a failed reproduction', async () => {
+    t = fast;
     await setup('exp');
     const g = (await post('/v1/projects/exp/gate', { experiment: 'step', threshold: 0.99 })).json();
     expect(g.reanchor.jobs).toHaveLength(3);

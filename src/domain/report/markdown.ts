@@ -47,7 +47,8 @@ export function renderMarkdown(m: ReportModel, opts: MarkdownOptions = {}): stri
     if (gated.length === 0) {
       L.push(`Every main-chain step passes the gate (K ≥ ${thr}).`);
     } else {
-      L.push(`${fmtInt(gated.length)} of ${fmtInt(steps.length)} shown steps fail the gate (K < ${thr} or a hard gate); the first is step ${gated[0].step} ${mdKey(gated[0].key)}.`, '');
+      const of = m.mainChain.elided ? `the last ${fmtInt(steps.length)} steps` : `${fmtInt(steps.length)} steps`;
+      L.push(`${fmtInt(gated.length)} of ${of} fail the gate (K < ${thr} or a hard gate); the first is step ${gated[0].step} ${mdKey(gated[0].key)}.`, '');
       L.push('| step | experiment | claimed | reproduced | C | K | description |', '|---:|---|---:|---:|---:|---:|---|');
       const row = (x: ChainStep) => {
         const r = x.reproduced;
@@ -70,7 +71,8 @@ export function renderMarkdown(m: ReportModel, opts: MarkdownOptions = {}): stri
     for (const p of c.paths.slice(0, opts.contaminationRows ?? 5)) {
       const path =
         p.pathLength <= 4 ? p.path.map(mdKey).join(' → ') : `${mdKey(p.path[0])} → ${mdKey(p.path[1])} → … → ${mdKey(p.path[p.path.length - 1])} (${fmtInt(p.pathLength)} steps)`;
-      L.push(`- ${mdKey(p.source)} (${escapeMd(reasonText(p.reason, thr))}, K ${fmtP(p.compounded)}): ${fmtInt(p.affected)} kept built on it — ${path}`);
+      const why = p.reason === 'below_threshold' ? `K ${fmtP(p.compounded)} < ${thr}` : `${escapeMd(reasonText(p.reason, thr))}, K ${fmtP(p.compounded)}`;
+      L.push(`- ${mdKey(p.source)} (${why}): ${fmtInt(p.affected)} kept built on it — ${path}`);
     }
     const rest = c.total - Math.min(c.paths.length, opts.contaminationRows ?? 5);
     if (rest > 0) L.push(`- … and ${fmtInt(rest)} more`);

@@ -21,8 +21,8 @@ export default async function runnerRoutes(app: FastifyInstance) {
       // Stop polling when the client goes away.
       const ac = new AbortController();
       req.raw.once('close', () => ac.abort());
-      const jobs = await lease(app.deps, req.body, req.caller, ac.signal);
-      return { jobs: jobs.filter((j) => !req.visibleProjects || req.visibleProjects.has(j.project)) };
+      // Scoped tokens fetch only from their projects' queues: never another project's job.
+      return { jobs: await lease(app.deps, req.body, req.caller, ac.signal, req.visibleProjects) };
     },
   );
 

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'examples/**', 'docs/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'examples/**', 'docs/**', 'tmp/**', 'tmp-*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { ecv, tempRepo } from '../helpers/cli.js';
+import { api, startService } from '../helpers/service.js';
 
 const header = 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\n';
 
@@ -67,5 +68,27 @@ describe('ecv CLI with real git repositories (embedded database)', () => {
     expect(existsSync(data)).toBe(true);
     expect((await ecv(['gate'], { cwd: dir, env })).code).toBe(2);
     expect((await ecv(['bogus'], { cwd: dir, env })).code).toBe(2);
+  });
+
+  it('gate talks to a running service with --url', { timeout: 180_000 }, async () => {
+    const svc = await startService({ ECV_DATA_DIR: mkdtempSync(join(tmpdir(), 'ecv-svc-')) });
+    try {
+      expect((await api(svc.url, 'POST', '/v1/projects', { name: 'remote', metric: { name: 'val_bpb', direction: 'minimize' } })).status).toBe(201);
+      await api(svc.url, 'POST', '/v1/projects/remote/experiments', [
+        { key: 'r0', status: 'keep', value: 1.0 },
+        { key: 'r1', status: 'keep', value: 0.9, premises: ['r0'] },
+        { key: 'r2', status: 'crash', value: null, premises: ['r1'] },
+      ]);
+      const ok = await ecv(['gate', 'r1', '--project', 'remote', '--threshold', '0', '--url', svc.url]);
+      expect(ok.code, ok.stderr).toBe(0);
+      const crash = await ecv(['gate', 'r2', '--project', 'remote', '--json'], { env: { ECV_URL: svc.url } });
+      expect(crash.code).toBe(1);
+      expect(JSON.parse(crash.stdout).reasons[0].code).toBe('hard_gate_crash');
+      const down = await ecv(['gate', 'r1', '--project', 'remote', '--url', 'http://127.0.0.1:9']);
+      expect(down.code).toBe(2);
+      expect(down.stderr).toContain('cannot reach');
+    } finally {
+      await svc.stop();
+    }
   });
 });

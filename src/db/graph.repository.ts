@@ -3,14 +3,23 @@ import type { Executor } from './projects.repository.js';
 
 const idList = (ids: Iterable<number>) => JSON.stringify([...ids]);
 
+/*
+ * RECURSIVE_STEP: the recursive walks below find each new node's parents or children with a
+ * correlated ARRAY(SELECT …) subquery (an index lookup per node) instead of a join. Joined, the
+ * planner sized the work table at its default guess and chose hash or merge joins that scan
+ * `edges` or `experiments` once per recursion step: O(depth × table), 2–4 s for one
+ * reproduction in a 10,000-node project (docs/benchmarks.md, Findings).
+ */
+
 /** The given ids plus every experiment built on them, transitively. */
 export async function descendantIds(db: Executor, ids: number[]): Promise<number[]> {
   if (ids.length === 0) return [];
+  // Each step looks up the children of each new node by index (see RECURSIVE_STEP above).
   const res = await sql<{ id: number }>`
     WITH RECURSIVE d(id) AS (
       SELECT (jsonb_array_elements_text(${idList(ids)}::jsonb))::int
       UNION
-      SELECT ed.child_id FROM edges ed JOIN d ON ed.parent_id = d.id
+      SELECT unnest(ARRAY(SELECT ed.child_id FROM edges ed WHERE ed.parent_id = d.id)) FROM d
     ) SELECT id FROM d`.execute(db);
   return res.rows.map((r) => r.id);
 }
@@ -39,14 +48,13 @@ export interface SubgraphNode {
  */
 export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promise<SubgraphNode[]> {
   if (targetIds.length === 0) return [];
+  // Per-node index lookups (RECURSIVE_STEP); a missing id yields NULL and is not expanded.
   const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; premises: string[] | null }>`
     WITH RECURSIVE anc(id) AS (
       SELECT (jsonb_array_elements_text(${idList(targetIds)}::jsonb))::int
       UNION
-      SELECT ed.parent_id FROM edges ed
-        JOIN anc ON ed.child_id = anc.id
-        JOIN experiments x ON x.id = anc.id
-      WHERE NOT x.anchored
+      SELECT unnest(ARRAY(SELECT ed.parent_id FROM edges ed WHERE ed.child_id = anc.id)) FROM anc
+      WHERE NOT (SELECT x.anchored FROM experiments x WHERE x.id = anc.id)
     )
     SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate,
       (SELECT json_agg(p.key ORDER BY ed.position, p.seq) FROM edges ed JOIN experiments p ON p.id = ed.parent_id

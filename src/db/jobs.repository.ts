@@ -96,7 +96,12 @@ export async function gpuMinutesCommitted(db: Executor, projectId: number): Prom
 /** How many experiments are built on this one (downstream work waiting on it). */
 export async function descendantCount(db: Executor, experimentId: number): Promise<number> {
   const r = await sql<{ n: number }>`
-    WITH RECURSIVE d(id) AS (SELECT ${experimentId}::int UNION SELECT ed.child_id FROM edges ed JOIN d ON ed.parent_id = d.id)
+    WITH RECURSIVE d(id) AS (
+      SELECT ${experimentId}::int
+      UNION
+      -- An index lookup per node, not a join (see RECURSIVE_STEP in graph.repository.ts).
+      SELECT unnest(ARRAY(SELECT ed.child_id FROM edges ed WHERE ed.parent_id = d.id)) FROM d
+    )
     SELECT count(*)::int - 1 AS n FROM d`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
 }

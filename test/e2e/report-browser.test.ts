@@ -70,7 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     mkdirSync(IMG_DIR, { recursive: true });
-  });
+  }, 240_000); // seeding scores ~650 experiments and 33 reproductions; slow on a loaded machine
 
   afterAll(async () => {
     await browser?.close();

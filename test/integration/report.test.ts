@@ -142,7 +142,7 @@ describe('ecv report', () => {
   });
   afterAll(async () => t?.close());
 
-  it('writes HTML to --out against a service (--url), picking the format from the extension', async () => {
+  it('writes HTML to --out against a service (--url), picking the format from the extension', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ecv-report-'));
     const out = join(dir, 'report.html');
     const r = await ecv(['report', '--project', 'cli', '--url', base, '--out', out]);
@@ -158,7 +158,8 @@ describe('ecv report', () => {
     expect((await ecv(['report', '-p', 'cli', '--format', 'pdf', '--url', base])).code).toBe(2);
   });
 
-  it('works in-process on the embedded database', async () => {
+  // Each in-process run starts the embedded database (and its queue) from scratch: slow.
+  it('works in-process on the embedded database', { timeout: 240_000 }, async () => {
     const data = mkdtempSync(join(tmpdir(), 'ecv-data-'));
     const tsv = join(data, 'results.tsv');
     writeFileSync(tsv, 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\na1\t1.0\t40\tkeep\tbaseline\na2\t0.99\t40\tkeep\tlower lr\na3\t0.995\t40\tdiscard\twider\n');

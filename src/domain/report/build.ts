@@ -3,7 +3,7 @@
  * `planReport` (structure of every experiment → main chain, selection, contamination, and the
  * keys whose descriptions are needed), then `assembleReport` (plan + loaded details → model).
  */
-import { buildPremiseGraph, mainChain, type PremiseGraph } from '../cascade/index.js';
+import { buildPremiseGraph, mainChain } from '../cascade/index.js';
 import type { Direction } from '../types.js';
 import { contaminationPaths, isGatedKeep } from './contamination.js';
 import { selectNodes } from './select.js';
@@ -35,7 +35,8 @@ export interface ReportPlan {
   maxNodes: number;
   nodes: ReportNode[];
   byKey: Map<string, ReportNode>;
-  graph: PremiseGraph;
+  /** Experiments built directly on each key (from premise lists). */
+  children: Map<string, string[]>;
   /** The whole main chain, root first. */
   chain: string[];
   /** Its drawn suffix. */
@@ -61,14 +62,23 @@ export function planReport(input: ReportNode[], opts: PlanOptions): ReportPlan {
       hardGate: n.hardGate,
     })),
   );
+  const children = new Map<string, string[]>();
+  for (const n of nodes) {
+    for (const p of new Set(n.premises)) {
+      if (!byKey.has(p)) continue;
+      const list = children.get(p);
+      if (list) list.push(n.key);
+      else children.set(p, [n.key]);
+    }
+  }
   let head: ReportNode | undefined;
   for (const n of nodes) if (n.status === 'keep') head = n;
   const chain = head ? mainChain(graph, head.key) : [];
   const sel = selectNodes(nodes, byKey, chain, maxNodes);
-  const contamination = contaminationPaths(graph, byKey, { threshold: opts.threshold, maxPaths: opts.maxPaths ?? 50, maxPathKeys: 40 });
+  const contamination = contaminationPaths(byKey, children, { threshold: opts.threshold, maxPaths: opts.maxPaths ?? 50, maxPathKeys: 40 });
   const detail = new Set<string>(sel.drawn);
   for (const p of contamination.paths) for (const k of p.path) detail.add(k);
-  return { threshold: opts.threshold, maxNodes, nodes, byKey, graph, chain, chainDrawn: sel.chain, drawn: sel.drawn, contamination, detailKeys: [...detail] };
+  return { threshold: opts.threshold, maxNodes, nodes, byKey, children, chain, chainDrawn: sel.chain, drawn: sel.drawn, contamination, detailKeys: [...detail] };
 }
 
 export interface ReportDetails {
@@ -121,7 +131,7 @@ export function assembleReport(plan: ReportPlan, d: ReportDetails): ReportModel 
     if (!plan.drawn.has(n.key)) {
       elidedByStatus[n.status]++;
       const host = n.premises[0];
-      if (n.status !== 'keep' && host !== undefined && plan.drawn.has(host) && plan.graph.outDegree(n.key) === 0) {
+      if (n.status !== 'keep' && host !== undefined && plan.drawn.has(host) && !plan.children.has(n.key)) {
         hidden.set(host, (hidden.get(host) ?? 0) + 1);
       }
       continue;

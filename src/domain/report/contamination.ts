@@ -4,8 +4,8 @@
  * it is too (K only shrinks along a chain until an anchor), so listing every gated keep would
  * repeat the same chain over and over. A region ends where the gate passes again (a
  * reproduced anchor vouches for its whole cumulative state); what follows is a new region.
+ * Walks `children` built from premise lists (plain Maps: keys such as `constructor` are safe).
  */
-import type { PremiseGraph } from '../cascade/index.js';
 import type { ContaminationPath, ReportNode } from './types.js';
 
 /** A keep that fails the gate: K below threshold, or hard-gated (own or inherited). */
@@ -38,31 +38,31 @@ export interface ContaminationOptions {
  * For each: how many kept experiments stand on it, and the path to the latest of them.
  */
 export function contaminationPaths(
-  graph: PremiseGraph,
   byKey: Map<string, ReportNode>,
+  children: Map<string, string[]>,
   opts: ContaminationOptions,
 ): { total: number; paths: ContaminationPath[] } {
   const gatedPremise = (n: ReportNode) => n.status !== 'keep' || isGatedKeep(n, opts.threshold);
   const contaminating = (key: string): boolean => {
     const n = byKey.get(key)!;
-    return gatedPremise(n) && graph.outNeighbors(key).some((c) => byKey.get(c)!.status === 'keep');
+    return gatedPremise(n) && (children.get(key) ?? []).some((c) => byKey.get(c)!.status === 'keep');
   };
   const sources = [...byKey.values()]
     .filter((n) => contaminating(n.key) && !n.premises.some((p) => byKey.has(p) && contaminating(p)))
     .sort((a, b) => a.seq - b.seq);
   const examined = sources.slice(0, opts.maxSources ?? 200);
-  const paths = examined.map((src) => pathFrom(graph, byKey, src, gatedPremise, opts.maxPathKeys));
+  const paths = examined.map((src) => pathFrom(byKey, children, src, gatedPremise, opts.maxPathKeys));
   paths.sort((a, b) => b.affected - a.affected || byKey.get(a.source)!.seq - byKey.get(b.source)!.seq);
   return { total: sources.length, paths: paths.slice(0, opts.maxPaths) };
 }
 
-function pathFrom(graph: PremiseGraph, byKey: Map<string, ReportNode>, src: ReportNode, gated: (n: ReportNode) => boolean, maxKeys: number): ContaminationPath {
+function pathFrom(byKey: Map<string, ReportNode>, children: Map<string, string[]>, src: ReportNode, gated: (n: ReportNode) => boolean, maxKeys: number): ContaminationPath {
   // The region: what is built on the source, transitively, through gated experiments only.
   const below = new Set<string>();
   const stack = [src.key];
   while (stack.length > 0) {
     const v = stack.pop() as string;
-    for (const c of graph.outNeighbors(v)) {
+    for (const c of children.get(v) ?? []) {
       if (below.has(c) || c === src.key || !gated(byKey.get(c)!)) continue;
       below.add(c);
       stack.push(c);

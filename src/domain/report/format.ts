@@ -83,13 +83,3 @@ export function kColour(k: number | null, threshold: number): string {
   const c = a.map((v, i) => Math.round(v + (b[i] - v) * f));
   return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
-
-/** Colour stops for a legend gradient matching `kColour`. */
-export function kStops(threshold: number): { offset: number; colour: string }[] {
-  const thr = Math.min(0.99, Math.max(0.01, threshold));
-  return [
-    { offset: 0, colour: kColour(0, thr) },
-    { offset: thr, colour: kColour(thr, thr) },
-    { offset: 1, colour: kColour(1, thr) },
-  ];
-}

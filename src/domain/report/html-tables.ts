@@ -40,6 +40,7 @@ export function reasonText(reason: string, thr: number): string {
   return REASON_TEXT[reason]?.(thr) ?? `hard gate ${reason}`;
 }
 
+/** Where contamination starts, each with its path (abbreviated in the middle when long). */
 export function contaminationList(m: ReportModel): string {
   const c = m.contamination;
   if (c.paths.length === 0) return '<p class="ok">No contamination: nothing kept was built on a gated premise.</p>';
@@ -52,6 +53,7 @@ export function contaminationList(m: ReportModel): string {
   return `<ol class="contam">${items.join('')}</ol>${more}`;
 }
 
+/** The most recent gate calls, newest first. */
 export function gateTable(m: ReportModel): string {
   const g = m.gateDecisions;
   if (g.items.length === 0) return '<p class="note">No gate calls recorded yet.</p>';
@@ -63,6 +65,7 @@ export function gateTable(m: ReportModel): string {
   return `${note}<div class="scroll"><table><thead><tr><th>when (UTC)</th><th>experiment</th><th>decision</th><th class="r">K</th><th class="r">threshold</th><th>caller</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
+/** The most recent reproductions, newest first. */
 export function reproductionTable(m: ReportModel): string {
   const r = m.reproductions;
   if (r.items.length === 0) return '<p class="note">No reproductions yet.</p>';

@@ -44,7 +44,14 @@ const PAD_TOP = 14;
 export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Map()): DagLayout {
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const children = new Map<string, DagNode[]>();
-  for (const n of nodes) for (const p of n.premises) if (p !== n.key) children.set(p, [...(children.get(p) ?? []), n]);
+  for (const n of nodes) {
+    for (const p of n.premises) {
+      if (p === n.key) continue;
+      const list = children.get(p);
+      if (list) list.push(n);
+      else children.set(p, [n]);
+    }
+  }
   const chain = nodes.filter((n) => n.chainStep !== null).sort((a, b) => a.chainStep! - b.chainStep!);
   const firstStep = chain[0]?.chainStep ?? 0;
   const dx = chain.length <= 40 ? 34 : chain.length <= 100 ? 26 : 20;
@@ -106,8 +113,15 @@ export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Ma
 
   // Folded leaves per host, oldest first.
   const leaves = new Map<string, DagNode[]>();
-  for (const n of nodes) if (isLeaf(n)) leaves.set(host(n)!.key, [...(leaves.get(host(n)!.key) ?? []), n]);
-  const rowsUnder = (key: string) => Math.ceil((leaves.get(key)?.length ?? 0) / perRow) + (hidden.get(key) ? 2 : 0);
+  for (const n of nodes) {
+    if (!isLeaf(n)) continue;
+    const list = leaves.get(host(n)!.key);
+    if (list) list.push(n);
+    else leaves.set(host(n)!.key, [n]);
+  }
+  // "+n" labels are staggered on two lines when columns are too narrow for them side by side.
+  const stagger = dx < 30;
+  const rowsUnder = (key: string) => Math.ceil((leaves.get(key)?.length ?? 0) / perRow) + (hidden.get(key) ? (stagger ? 4 : 2) : 0);
   const laneRows = lanes.map(() => 0);
   for (const n of branch) laneRows[laneOf.get(n.key)!] = Math.max(laneRows[laneOf.get(n.key)!], rowsUnder(n.key));
   const laneH = laneRows.map((rows) => 2 * r + 16 + rows * MARK);
@@ -145,7 +159,8 @@ export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Ma
     const hp = pos.get(hk);
     if (!hp) continue;
     const rows = Math.ceil((leaves.get(hk)?.length ?? 0) / perRow);
-    more.push({ x: hp.x, y: hp.y + r + 6 + rows * MARK + 8, count });
+    const shift = stagger && col.get(hk)! % 2 === 1 ? 10 : 0;
+    more.push({ x: hp.x, y: hp.y + r + 6 + rows * MARK + 8 + shift, count });
   }
 
   const edges: DagLayout['edges'] = [];

@@ -30,7 +30,7 @@ describe('DAG layout', () => {
       }
     }
     nodes.push(node('merge', seq++, { premises: ['bk3_3', 'bk6_3'] }));
-    nodes.push(node('head', seq++, { premises: ['k57'] }));
+    nodes.push(node('head', seq, { premises: ['k57'] }));
     const L = layoutDag(model(nodes).dag.nodes);
     const branch = L.nodes.filter((p) => p.kind === 'branch');
     expect(branch.length).toBe(18); // 16 branch keeps, the merge, and k59 (the old head, now off the chain)
@@ -47,7 +47,7 @@ describe('contamination paths', () => {
   const thr = 0.6;
   const paths = (nodes: ReturnType<typeof node>[]) => {
     const plan = planReport(nodes, { threshold: thr });
-    return contaminationPaths(plan.graph, plan.byKey, { threshold: thr, maxPaths: 10, maxPathKeys: 40 });
+    return contaminationPaths(plan.byKey, plan.children, { threshold: thr, maxPaths: 10, maxPathKeys: 40 });
   };
 
   it('lists where contamination starts and the path to the latest kept experiment on it', () => {
@@ -90,7 +90,7 @@ describe('contamination paths', () => {
   it('shortens very long paths to their ends', () => {
     const nodes = [node('r', 0), ...Array.from({ length: 100 }, (_, i) => node(`n${i}`, i + 1, { premises: [i === 0 ? 'r' : `n${i - 1}`], compounded: 0.5 }))];
     const plan = planReport(nodes, { threshold: thr });
-    const c = contaminationPaths(plan.graph, plan.byKey, { threshold: thr, maxPaths: 5, maxPathKeys: 10 });
+    const c = contaminationPaths(plan.byKey, plan.children, { threshold: thr, maxPaths: 5, maxPathKeys: 10 });
     expect(c.paths[0].pathLength).toBe(100);
     expect(c.paths[0].path).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n95', 'n96', 'n97', 'n98', 'n99']);
   });

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Scores flat keep and ECV against the many-seed truth of a finished loop.
 
-    analyze.py OUT
+    analyze.py OUT [OUT ...] [--pool FILE.md]
 
 Reads OUT/results.tsv, OUT/gates.jsonl (the loop's gate calls), OUT/final.json (collect.py)
 and OUT/truth.json (evaluate.py); writes OUT/summary.json, OUT/summary.md and OUT/chain.svg.
+With several loops, also the pooled counts (to FILE.md and FILE.json with --pool).
 Standard library only.
 
 Definitions (docs/validation.md):
@@ -20,6 +21,7 @@ Definitions (docs/validation.md):
   accepted.
 """
 
+import html
 import json
 import math
 import os
@@ -74,6 +76,9 @@ def analyze(out):
     vals = truth["values"]
     exps = {e["key"]: e for e in final["experiments"]}
     keeps = [r for r in rows if r["status"] == "keep"]
+    meta_path = os.path.join(out, "meta.json")
+    meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    ecv_mode_obey = meta.get("mode") == "obey"
     # Seed noise: pooled within-commit sd over the keeps' evaluation runs.
     ss = df = 0
     for r in keeps:
@@ -101,7 +106,11 @@ def analyze(out):
             "premises": e.get("premises"),
         }
         if j > 0:
-            p = keeps[j - 1]
+            # The premise is the previous keep (flat keep's chain); in obey mode, where rejected
+            # keeps were reset, it is ECV's git-lineage premise (the commit's parent keep).
+            by_commit = {k["commit"]: k for k in keeps[:j]}
+            ecv_premise = (e.get("premises") or [None])[0]
+            p = by_commit[ecv_premise] if ecv_mode_obey and ecv_premise in by_commit else keeps[j - 1]
             item["premise"] = p["commit"]
             item["claimedDelta"] = r["value"] - p["value"]
             t = paired(vals.get(r["commit"], []), vals.get(p["commit"], []))
@@ -111,6 +120,9 @@ def analyze(out):
             item["premiseMatchesEcv"] = item["premise"] in (e.get("premises") or [])
         chain.append(item)
 
+    threshold = final["project"].get("threshold", 0.6)
+    for c in chain:
+        c["hardGate"] = (exps.get(c["commit"], {}) or {}).get("hardGate")
     scored = [c for c in chain if "real" in c]
     n_real = sum(c["real"] for c in scored)
     n_big = sum(c["big"] for c in scored)
@@ -119,6 +131,8 @@ def analyze(out):
         "ecvAtTime": lambda c: c["atTime"] == "accept",
         "ecvAtEnd": lambda c: c["atEnd"] == "accept",
         "ecvSettled": lambda c: c["settled"] == "accept",
+        # Diagnostic, not a gate: the experiment's own C (settled) at the threshold, no compounding.
+        "ownC": lambda c: c["C"] is not None and c["C"] >= threshold and not c.get("hardGate"),
     }
     table = {}
     for name, acc in methods.items():
@@ -148,7 +162,8 @@ def analyze(out):
         elif r["status"] == "discard" and last_keep and vals.get(r["commit"]):
             t = paired(vals[r["commit"]], vals.get(last_keep["commit"], []))
             if t:
-                discard_eval.append({"commit": r["commit"], "trueDelta": t["delta"], "se": t["se"], "n": t["n"], "real": t["delta"] > t["se"], "desc": r["desc"]})
+                discard_eval.append({"commit": r["commit"], "trueDelta": t["delta"], "se": t["se"], "n": t["n"], "real": t["delta"] > t["se"],
+                                     "clearlyReal": t["delta"] > 2 * t["se"], "big": t["delta"] > 2 * t["se"] and t["delta"] >= sigma, "desc": r["desc"]})
 
     reps = [x for e in final["experiments"] for x in e.get("reproductions", [])]
     rep_by_exp = sum(1 for e in final["experiments"] if e.get("reproductions"))
@@ -177,6 +192,7 @@ def analyze(out):
         "root": {"commit": chain[0]["commit"], "trueMean": chain[0]["trueMean"], "claimed": chain[0]["claimed"]} if chain else None,
         "head": {"commit": chain[-1]["commit"], "trueMean": chain[-1]["trueMean"], "claimed": chain[-1]["claimed"]} if chain else None,
         "discards": {"evaluated": len(discard_eval), "real": sum(d["real"] for d in discard_eval),
+                     "clearlyReal": sum(d["clearlyReal"] for d in discard_eval), "bigClearlyReal": sum(d["big"] for d in discard_eval),
                      "seeds": min((d["n"] for d in discard_eval), default=0)},
         "chain": chain,
         "discardTruth": discard_eval,
@@ -195,9 +211,9 @@ def pct(x):
 def markdown(s):
     m = s["methods"]
     L = []
-    L.append("| | flat keep | ECV at the time | ECV at the end | ECV settled |")
-    L.append("|---|---|---|---|---|")
-    keys = ["flat", "ecvAtTime", "ecvAtEnd", "ecvSettled"]
+    L.append("| | flat keep | ECV at the time | ECV at the end | ECV settled | own C ≥ threshold (diagnostic) |")
+    L.append("|---|---|---|---|---|---|")
+    keys = ["flat", "ecvAtTime", "ecvAtEnd", "ecvSettled", "ownC"]
     L.append("| keeps accepted (of %d) | %s |" % (s["scoredKeeps"], " | ".join(str(m[k]["accepted"]) for k in keys)))
     L.append("| of them real (Δ > SE) | %s |" % " | ".join(str(m[k]["realAccepted"]) for k in keys))
     L.append("| of them not real | %s |" % " | ".join(str(m[k]["falseAccepted"]) for k in keys))
@@ -220,16 +236,21 @@ def markdown(s):
     return "\n".join(L) + "\n"
 
 
+def esc(text):
+    return html.escape(str(text), quote=True)
+
+
 COLORS = {"accept": "#1a9850", "reanchor": "#f39c12", "reject": "#d73027", None: "#999999", "error": "#555555"}
 
 
 def svg(s):
     """The main chain: claimed (seed 0) vs 20-seed mean ± 2 SE, ECV's reproductions, decisions."""
     ch = s["chain"]
-    W, H, L, R, T, B = 1000, 560, 70, 20, 40, 150
+    W, H, L, R, T, B = 1000, 560, 130, 20, 40, 150
     n = len(ch)
     ys = [c["claimed"] for c in ch] + [c["trueMean"] for c in ch if c["trueMean"] is not None]
     ys += [v for c in ch for v in c["reproductions"] if v is not None]
+    ys += [c["trueMean"] + k * 2 * c["trueSd"] / math.sqrt(c["seeds"]) for c in ch if c["trueSd"] is not None for k in (-1, 1)]
     lo, hi = min(ys), max(ys)
     pad = (hi - lo) * 0.06 or 0.01
     lo, hi = lo - pad, hi + pad
@@ -249,7 +270,7 @@ def svg(s):
         o.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%.3f</text>' % (L, W - R, Y(v), Y(v), L - 6, Y(v) + 4, v))
         v += step
     o.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333"/>' % (L, W - R, H - B, H - B))
-    o.append('<text transform="translate(16,%d) rotate(-90)" text-anchor="middle">val_accuracy</text>' % ((T + H - B) / 2))
+    o.append('<text transform="translate(%d,%d) rotate(-90)" text-anchor="middle">val_accuracy</text>' % (L - 56, (T + H - B) / 2))
     # lines
     o.append('<polyline fill="none" stroke="#4575b4" stroke-width="1.5" points="%s"/>' % " ".join("%.1f,%.1f" % (X(j), Y(c["claimed"])) for j, c in enumerate(ch)))
     o.append('<polyline fill="none" stroke="#222" stroke-width="1.5" stroke-dasharray="4 3" points="%s"/>' % " ".join("%.1f,%.1f" % (X(j), Y(c["trueMean"])) for j, c in enumerate(ch) if c["trueMean"] is not None))
@@ -263,7 +284,7 @@ def svg(s):
             if rv is not None:
                 o.append('<circle cx="%.1f" cy="%.1f" r="2" fill="%s" opacity="0.7"/>' % (x + 5, Y(rv), "#8e44ad"))
         col = COLORS.get(c["settled"], "#999")
-        o.append('<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="#4575b4" stroke-width="1.5"><title>%s %s: claimed %.4f, ECV %s (at the time %s)</title></circle>' % (x, Y(c["claimed"]), col, c["commit"], c["desc"], c["claimed"], c["settled"], c["atTime"]))
+        o.append('<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="#4575b4" stroke-width="1.5"><title>%s %s: claimed %.4f, ECV %s (at the time %s)</title></circle>' % (x, Y(c["claimed"]), col, c["commit"], esc(c["desc"]), c["claimed"], c["settled"], c["atTime"]))
         # strips under the axis: truth, ECV at the time, ECV settled
         if "real" in c:
             t = "#1a9850" if c["real"] else ("#d73027" if c["harmful"] else "#bbbbbb")
@@ -273,10 +294,10 @@ def svg(s):
         if n <= 60 or j % 5 == 0:
             o.append('<text x="%.1f" y="%d" text-anchor="middle" font-size="9">%d</text>' % (x, H - B + 14, j))
     o.append('<text x="%d" y="%d" text-anchor="middle">keep number on the main chain (0 = baseline)</text>' % ((L + W - R) / 2, H - B + 30))
-    for k, (label, y) in enumerate([("truth (20 seeds)", H - B + 50), ("ECV at the time", H - B + 68), ("ECV settled", H - B + 86)]):
-        o.append('<text x="%d" y="%d" text-anchor="end" font-size="10">%s</text>' % (L - 6, y, label))
+    for k, (label, y) in enumerate([("truth (%d seeds)" % s["evalSeeds"], H - B + 50), ("ECV at the time", H - B + 68), ("ECV settled", H - B + 86)]):
+        o.append('<text x="%d" y="%d" text-anchor="end" font-size="10">%s</text>' % (L - 6, y, esc(label)))
     ly = H - 40
-    items = [("circle", "#4575b4", "claimed (loop's seed-0 run); fill = ECV settled decision"), ("rect", "#222", "20-seed mean ± 2 SE"),
+    items = [("circle", "#4575b4", "claimed (loop's seed-0 run); fill = ECV settled decision"), ("rect", "#222", "%d-seed mean ± 2 SE" % s["evalSeeds"]),
              ("dot", "#8e44ad", "ECV reproductions (seeds 1-3)")]
     x0 = L
     for kind, col, label in items:
@@ -286,21 +307,96 @@ def svg(s):
             o.append('<rect x="%d" y="%d" width="6" height="6" fill="%s"/>' % (x0 - 3, ly - 3, col))
         else:
             o.append('<circle cx="%d" cy="%d" r="2.5" fill="%s"/>' % (x0, ly, col))
-        o.append('<text x="%d" y="%d">%s</text>' % (x0 + 10, ly + 4, label))
+        o.append('<text x="%d" y="%d">%s</text>' % (x0 + 10, ly + 4, esc(label)))
         x0 += 60 + 6 * len(label)
     ly += 20
     x0 = L
     for col, label in [("#1a9850", "accept / real (Δ > SE)"), ("#f39c12", "reanchor"), ("#d73027", "reject / harmful (Δ < −SE)"), ("#bbbbbb", "not real")]:
-        o.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>' % (x0, ly - 5, col, x0 + 14, ly + 4, label))
+        o.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>' % (x0, ly - 5, col, x0 + 14, ly + 4, esc(label)))
         x0 += 40 + 6 * len(label)
     o.append("</svg>")
     return "\n".join(o) + "\n"
 
 
+def pooled(summaries):
+    """Sums the per-loop counts (each loop judged against its own truth) into one table."""
+    keys = ["flat", "ecvAtTime", "ecvAtEnd", "ecvSettled", "ownC"]
+    tot = {k: {"accepted": 0, "realAccepted": 0, "falseAccepted": 0, "harmfulAccepted": 0, "bigAccepted": 0} for k in keys}
+    base = {"experiments": 0, "keeps": 0, "scoredKeeps": 0, "realKeeps": 0, "bigKeeps": 0, "harmfulKeeps": 0,
+            "reproductions": 0, "runnerSeconds": 0.0, "discardsEvaluated": 0, "discardsReal": 0,
+            "discardsClearlyReal": 0, "discardsBig": 0, "clearlyRealKeeps": 0}
+    for s in summaries:
+        for k in ("experiments", "keeps", "scoredKeeps", "realKeeps", "bigKeeps", "harmfulKeeps"):
+            base[k] += s[k]
+        base["reproductions"] += s["reproductions"]["total"]
+        base["runnerSeconds"] += s["reproductions"]["runnerSeconds"]
+        base["discardsEvaluated"] += s["discards"]["evaluated"]
+        base["discardsReal"] += s["discards"]["real"]
+        base["discardsClearlyReal"] += s["discards"]["clearlyReal"]
+        base["discardsBig"] += s["discards"]["bigClearlyReal"]
+        base["clearlyRealKeeps"] += s["clearlyRealKeeps"]
+        for k in keys:
+            for f in ("accepted", "realAccepted", "falseAccepted", "harmfulAccepted"):
+                tot[k][f] += s["methods"][k][f]
+            tot[k]["bigAccepted"] += round((s["methods"][k]["bigKept"] or 0) * s["bigKeeps"])
+    for k in keys:
+        t = tot[k]
+        t["contamination"] = t["falseAccepted"] / t["accepted"] if t["accepted"] else None
+        t["realKept"] = t["realAccepted"] / base["realKeeps"] if base["realKeeps"] else None
+        t["lostReal"] = base["realKeeps"] - t["realAccepted"]
+        t["bigKept"] = t["bigAccepted"] / base["bigKeeps"] if base["bigKeeps"] else None
+    base["methods"] = tot
+    base["perExperiment"] = base["reproductions"] / base["experiments"] if base["experiments"] else None
+    return base
+
+
+def pooled_markdown(p):
+    m = p["methods"]
+    keys = ["flat", "ecvAtTime", "ecvAtEnd", "ecvSettled", "ownC"]
+    L = ["| pooled over loops | flat keep | ECV at the time | ECV at the end | ECV settled | own C ≥ threshold (diagnostic) |",
+         "|---|---|---|---|---|---|",
+         "| keeps accepted (of %d) | %s |" % (p["scoredKeeps"], " | ".join(str(m[k]["accepted"]) for k in keys)),
+         "| of them real (Δ > SE) | %s |" % " | ".join(str(m[k]["realAccepted"]) for k in keys),
+         "| of them not real | %s |" % " | ".join(str(m[k]["falseAccepted"]) for k in keys),
+         "| of them harmful (Δ < −SE) | %s |" % " | ".join(str(m[k]["harmfulAccepted"]) for k in keys),
+         "| contamination | %s |" % " | ".join(pct(m[k]["contamination"]) for k in keys),
+         "| real keeps accepted (of %d) | %s |" % (p["realKeeps"], " | ".join(pct(m[k]["realKept"]) for k in keys)),
+         "| real keeps lost | %s |" % " | ".join(str(m[k]["lostReal"]) for k in keys),
+         "| ≥ 1σ keeps accepted (of %d) | %s |" % (p["bigKeeps"], " | ".join(pct(m[k]["bigKept"]) for k in keys))]
+    return "\n".join(L) + "\n"
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: analyze.py OUT")
-    out = os.path.abspath(sys.argv[1])
+    args = sys.argv[1:]
+    pool_out = None
+    if "--pool" in args:
+        i = args.index("--pool")
+        pool_out = args[i + 1]
+        del args[i : i + 2]
+    if not args:
+        sys.exit("usage: analyze.py OUT [OUT ...] [--pool FILE.md]")
+    summaries = []
+    for out in args:
+        out = os.path.abspath(out)
+        print("== %s" % out)
+        summaries.append(analyze_one(out))
+    if len(summaries) > 1 or pool_out:
+        p = pooled(summaries)
+        text = pooled_markdown(p)
+        print(text)
+        print("pooled: %d experiments, %d keeps (%d scored, %d real, %d clearly real, %d ≥1σ), %d reproductions (%.2f per experiment, %.0f runner-s), "
+              "discards evaluated %d (Δ > SE %d, Δ > 2 SE %d, of them ≥ 1σ %d)" % (
+            p["experiments"], p["keeps"], p["scoredKeeps"], p["realKeeps"], p["clearlyRealKeeps"], p["bigKeeps"], p["reproductions"], p["perExperiment"] or 0,
+            p["runnerSeconds"], p["discardsEvaluated"], p["discardsReal"], p["discardsClearlyReal"], p["discardsBig"]))
+        if pool_out:
+            with open(pool_out, "w") as f:
+                f.write(text)
+            with open(os.path.splitext(pool_out)[0] + ".json", "w") as f:
+                json.dump(p, f, indent=1)
+    return 0
+
+
+def analyze_one(out):
     s = analyze(out)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(s, f, indent=1)
@@ -311,7 +407,7 @@ def main():
     m = s["methods"]
     print("experiments %d %s; keeps %d (%d scored): real %d, ≥1σ %d, harmful %d; σ_seed %.4f" % (
         s["experiments"], s["statuses"], s["keeps"], s["scoredKeeps"], s["realKeeps"], s["bigKeeps"], s["harmfulKeeps"], s["sigmaSeed"]))
-    for k in ("flat", "ecvAtTime", "ecvAtEnd", "ecvSettled"):
+    for k in ("flat", "ecvAtTime", "ecvAtEnd", "ecvSettled", "ownC"):
         t = m[k]
         print("%-11s accepted %3d  real %3d  false %3d  contamination %s  real kept %s  lost %d  ≥1σ kept %s" % (
             k, t["accepted"], t["realAccepted"], t["falseAccepted"], pct(t["contamination"]), pct(t["realKept"]), t["lostReal"], pct(t["bigKept"])))
@@ -320,7 +416,7 @@ def main():
         r["total"], r["atEndOfLoop"] or 0, r["failed"], r["perExperiment"] or 0, r["runnerSeconds"], s["anchors"],
         {k: (round(v, 3) if v is not None else None) for k, v in s["auroc"].items()}))
     print("wrote %s/summary.md, summary.json, chain.svg" % out)
-    return 0
+    return s
 
 
 if __name__ == "__main__":

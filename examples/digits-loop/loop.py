@@ -231,7 +231,9 @@ def main():
             desc = "; ".join("%s %s -> %s" % (k, fmt(hp[k]), fmt(v)) for k, v in edits.items())
             with open(train_path, "w") as f:
                 f.write(apply_edits(text, edits))
-            git(repo, "commit", "-q", "-am", desc)
+            # The experiment number keeps every commit distinct: an edit retried within the same
+            # second would otherwise recreate the very commit (same tree, parent, message, time).
+            git(repo, "commit", "-q", "-am", "exp %d: %s" % (i, desc))
             edited = True
         commit = git(repo, "rev-parse", "--short=7", "HEAD")
         value, mem_gb, _log = run_train(repo, a.python, a.timeout)

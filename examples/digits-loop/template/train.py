@@ -36,6 +36,7 @@ LABEL_SMOOTHING = 0.0
 # --- end of hyperparameters ---
 
 SEED = int(os.environ.get("ECV_SEED", "0"))
+np.seterr(over="ignore", invalid="ignore")  # a diverging run ends as a crash below, quietly
 
 
 def act(name, z):

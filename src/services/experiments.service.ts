@@ -13,7 +13,7 @@ import {
   reproductionsOf,
   type EdgeRow,
 } from '../db/experiments.repository.js';
-import { descendantIds, edgesAmong } from '../db/graph.repository.js';
+import { childIds, descendantIds, edgesAmong } from '../db/graph.repository.js';
 import { stableHash } from './hash.js';
 import { rescore } from './scoring.service.js';
 import { enqueueReviews } from './review.service.js';
@@ -26,6 +26,8 @@ type Trx = Transaction<Database>;
 export interface UpsertResult {
   created: number;
   unchanged: number;
+  /** Keeps re-marked discard/crash by the loop after a revert. */
+  amended?: number;
   items: { key: string; created: boolean }[];
 }
 
@@ -92,12 +94,17 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     const stored = await findKeys(trx, project.id, [...allKeys]);
 
     const fresh: { input: ExperimentInput; hash: string; index: number }[] = [];
+    const amended: { id: number; status: ExperimentStatus; hash: string }[] = [];
     const items: UpsertResult['items'] = [];
     for (const b of batch.values()) {
       const s = stored.get(b.input.key);
       if (s) {
         if (s.contentHash !== b.hash) {
-          errors.push({ pointer: `/${b.index}`, message: `experiment '${b.input.key}' already exists with different content` });
+          // The one change a loop makes to its own log: a keep it reverted (git reset) is
+          // re-marked discard/crash. Allowed while nothing is built on it; anything else conflicts.
+          const revert = s.status === 'keep' && (b.input.status === 'discard' || b.input.status === 'crash') && stableHash({ ...b.input, status: s.status }) === s.contentHash;
+          if (revert && (await childIds(trx, [s.id])).length === 0) amended.push({ id: s.id, status: b.input.status, hash: b.hash });
+          else errors.push({ pointer: `/${b.index}`, message: `experiment '${b.input.key}' already exists with different content${revert ? ' (it cannot be re-marked: other experiments are built on it)' : ''}` });
         }
         items.push({ key: b.input.key, created: false });
       } else {
@@ -123,7 +130,13 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     if (cycle) {
       throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
     }
-    if (fresh.length === 0) return { created: 0, unchanged: items.length, items };
+    for (const a of amended) {
+      await trx.updateTable('experiments').set({ status: a.status, content_hash: a.hash, updated_at: new Date() }).where('id', '=', a.id).execute();
+    }
+    if (fresh.length === 0) {
+      if (amended.length > 0) await rescore(trx, project, amended.map((a) => a.id));
+      return { created: 0, unchanged: items.length - amended.length, ...(amended.length ? { amended: amended.length } : {}), items };
+    }
 
     const seq0 = await reserveSeq(trx, project.id, fresh.length);
     const ids = await insertExperiments(
@@ -137,10 +150,10 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
       (b.input.premises ?? []).forEach((p, position) => edgeRows.push({ parentId: idOf(p), childId: idOf(b.input.key), position }));
     }
     await insertEdges(trx, project.id, edgeRows);
-    await rescore(trx, project, [...ids.values()]);
+    await rescore(trx, project, [...ids.values(), ...amended.map((a) => a.id)]);
     // LLM review (SPEC §9) runs later, off the request path; the job commits with the data.
     await enqueueReviews(deps, trx, fresh.map((b) => ({ id: idOf(b.input.key), input: b.input })));
-    return { created: fresh.length, unchanged: items.length - fresh.length, items };
+    return { created: fresh.length, unchanged: items.length - fresh.length - amended.length, ...(amended.length ? { amended: amended.length } : {}), items };
   };
   if (trxIn) {
     const project = await lockProject(trxIn, projectName);

@@ -134,6 +134,24 @@ describe.each(ENGINES)('API foundation on %s', (engine) => {
     expect(graph.edges).toEqual([{ from: 'r', to: 's' }]);
   });
 
+  it('lets a loop re-mark a reverted keep as discard, but not one that others build on', async () => {
+    await post('/v1/projects', projectBody('amend'));
+    await post('/v1/projects/amend/experiments', [
+      { key: 'm0', status: 'keep', value: 1 },
+      { key: 'm1', status: 'keep', value: 0.9, premises: ['m0'], description: 'lucky' },
+    ]);
+    const r = await post('/v1/projects/amend/experiments', { key: 'm1', status: 'discard', value: 0.9, premises: ['m0'], description: 'lucky' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ created: 0, amended: 1 });
+    expect((await get('/v1/projects/amend/experiments/m1')).json()).toMatchObject({ status: 'discard', hardGate: 'discard' });
+    const again = await post('/v1/projects/amend/experiments', { key: 'm1', status: 'discard', value: 0.9, premises: ['m0'], description: 'lucky' });
+    expect(again.json()).toMatchObject({ created: 0, unchanged: 1 });
+    const built = await post('/v1/projects/amend/experiments', { key: 'm0', status: 'discard', value: 1 });
+    expect(built.statusCode).toBe(409);
+    const other = await post('/v1/projects/amend/experiments', { key: 'm1', status: 'discard', value: 0.8, premises: ['m0'], description: 'lucky' });
+    expect(other.statusCode).toBe(409);
+  });
+
   it('adds edges idempotently and updates the premises', async () => {
     await post('/v1/projects', projectBody('edg'));
     await post('/v1/projects/edg/experiments', [

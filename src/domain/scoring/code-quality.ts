@@ -119,6 +119,13 @@ export function codeQuality(
       message: 'The run crashed: no result to trust (Q = 0, hard gate).',
     });
   }
+  // A root (no premise, no baseline) is the code the loop starts from: its commit creates the
+  // protected files and everything else, so it is neither hard-gated nor penalised for them.
+  const isRoot = e.premiseKey === null && e.baseline === null;
+  if (isRoot && hardGate === null && (diff.trim() !== '' || listed.length > 0)) {
+    reasons.push({ code: 'root_baseline', message: 'Root: the starting code of the loop, not a change to judge (Q = 1).' });
+    return { q: 1, hardGate: null, reasons };
+  }
   const protectedHits = paths.filter((p) => project.protectedPaths.some((g) => matchesGlob(p, g)));
   if (protectedHits.length > 0) {
     hardGate ??= 'protected_path';

@@ -5,7 +5,10 @@ import {
   parseUnifiedDiff,
   PENALTIES,
 } from '../../../src/domain/scoring/index.js';
-import { makeExperiment as ex, makeProject } from './fixtures.js';
+import { makeExperiment, makeProject } from './fixtures.js';
+
+/** Code quality judges changes: these experiments build on a premise (roots are the baseline). */
+const ex: typeof makeExperiment = (key, over = {}) => makeExperiment(key, { premiseKey: 'premise', ...over });
 
 describe('matchesGlob', () => {
   it.each([
@@ -192,5 +195,16 @@ describe('codeQuality', () => {
     const r = codeQuality(project, ex('x', { code: { diff: d } }));
     expect(r.q).toBeCloseTo(1 - 0.25 - 0.15 - 0.2 - 0.1, 12);
     expect(r.q).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('roots', () => {
+  it('treats the root as the starting code: protected files it creates are no hard gate', () => {
+    const root = makeExperiment('root', { code: { paths: [{ path: 'prepare.py', added: 40, removed: 0 }] } });
+    const r = codeQuality(makeProject({ protectedPaths: ['prepare.py'] }), root);
+    expect(r).toMatchObject({ q: 1, hardGate: null });
+    expect(r.reasons.map((x) => x.code)).toEqual(['root_baseline']);
+    const child = ex('child', { code: { paths: [{ path: 'prepare.py', added: 1, removed: 1 }] } });
+    expect(codeQuality(makeProject({ protectedPaths: ['prepare.py'] }), child).hardGate).toBe('protected_path');
   });
 });

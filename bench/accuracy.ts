@@ -1,4 +1,4 @@
-import { buildBenchApp } from './lib/app.js';
+import { buildBenchApp, retried } from './lib/app.js';
 import { createBenchDb, postgresAvailable } from './lib/db.js';
 import type { Progress } from './lib/progress.js';
 import { realLogShape, simulatedShape, type LogShape } from './sim/calibration.js';
@@ -25,6 +25,8 @@ export interface AccuracyResult {
   /** Per regime: ECV under each setup, then the baselines. */
   results: { regime: string; methods: MethodSummary[] }[];
   shape: { real: LogShape | null; simulated: LogShape };
+  /** 503 answers the simulated clients retried, by problem detail. */
+  retries: Record<string, number>;
 }
 
 /** Runs `fn` over `items` with at most `n` in flight. */
@@ -87,11 +89,11 @@ export async function benchAccuracy(opts: { quick: boolean; progress: Progress }
   // How the karpathy regime compares with the real log it is calibrated on (200 flat loops).
   const k = REGIMES.find((r) => r.id === 'karpathy')!;
   const flat = Array.from({ length: 200 }, (_, s) => runBaselineLoop(k, 1000 + s, proposalStream(k, 1000 + s, 126), BASELINES[0]));
-  let real: LogShape | null = null;
+  let real: LogShape | null;
   try {
     real = realLogShape(KARPATHY_LOG.pathname, k.sigma);
   } catch {
-    real = null;
+    real = null; // the shared data set is not there: the comparison row says so
   }
   return {
     engine,
@@ -102,5 +104,6 @@ export async function benchAccuracy(opts: { quick: boolean; progress: Progress }
     setups: SETUPS,
     results,
     shape: { real, simulated: simulatedShape(flat, k.sigma) },
+    retries: Object.fromEntries(retried),
   };
 }

@@ -10,6 +10,7 @@ import type { LoadResult } from './lib/load.js';
 import type { MemoryWatch } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
 import { independentRuns } from './lib/projects.js';
+import { measureReproduction, type PropagationRow } from './lib/propagate.js';
 import { quantile } from './lib/stats.js';
 import { Rng } from './sim/prng.js';
 
@@ -22,6 +23,8 @@ export interface GateResult {
   durationS: number;
   poolSize: number;
   rows: { id: string; label: string; decision: string; result: LoadResult }[];
+  /** Reproductions landing in this project of shallow cascades (reported with propagation). */
+  propagation: PropagationRow[];
   /** Sequential latency (ms) of the reanchor-path gate, PostgreSQL JIT on vs off. */
   jit: { calls: number; onP50: number; offP50: number; onMax: number; offMax: number } | null;
 }
@@ -73,6 +76,21 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
     }
     const loadSeconds = (Date.now() - t0) / 1000;
 
+    // Propagation in a big project of shallow cascades, before any job is queued by the gate.
+    opts.mem.enter('gate: reproductions');
+    const propagation: PropagationRow[] = [];
+    const lastRun = data[data.length - 1];
+    const lastKeeps = lastRun.filter((e) => e.status === 'keep');
+    for (const [position, e] of [
+      ['a run baseline', lastRun[0]],
+      ['a middle keep of a run', lastKeeps[Math.floor(lastKeeps.length / 2)]],
+      ['last experiment of a run (leaf)', lastRun[lastRun.length - 1]],
+    ] as const) {
+      const r = await measureReproduction(app, db.handle, project, position, e.key, (seed) => (e.value ?? 0.99) + 0.0005 * Math.sin(seed));
+      propagation.push(r);
+      opts.progress.tick(`reproduction at ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`);
+    }
+
     const roots = all.filter((e) => !e.premises).map((e) => e.key);
     const keeps = all.filter((e) => e.premises && e.status === 'keep').map((e) => e.key);
     const discards = all.filter((e) => e.status === 'discard').map((e) => e.key);
@@ -83,6 +101,7 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
     const workloads: { id: string; label: string; method: 'GET' | 'POST'; requests: { path: string; body?: string }[]; expect: string }[] = [
       { id: 'pk', label: 'floor: GET one row by primary key', method: 'GET', requests: shuffled(ids, 1).slice(0, n).map((id) => ({ path: `/bench/pk/${id}` })), expect: '—' },
       { id: 'accept', label: 'POST gate, roots (K ≥ threshold)', method: 'POST', requests: shuffled(roots, 2).map((k) => ({ path: gatePath, body: body(k) })), expect: 'accept' },
+      { id: 'accept-noinsert', label: 'what-if: the same decision without the audit INSERT (bench-only route)', method: 'GET', requests: shuffled(roots, 2).map((k) => ({ path: `/bench/decide/${project}/${k}` })), expect: 'accept' },
       { id: 'reject', label: 'POST gate, discards (hard gate)', method: 'POST', requests: shuffled(discards, 3).slice(0, n).map((k) => ({ path: gatePath, body: body(k) })), expect: 'reject' },
       { id: 'keep-get', label: 'GET read-only gate, keeps (K < threshold: plans re-anchoring)', method: 'GET', requests: shuffled(keeps, 4).slice(0, n).map((k) => ({ path: `/v1/projects/${project}/experiments/${k}/gate` })), expect: 'reanchor' },
       { id: 'keep', label: 'POST gate, keeps (K < threshold: schedules 3 reproductions)', method: 'POST', requests: shuffled(keeps, 5).slice(0, n).map((k) => ({ path: gatePath, body: body(k) })), expect: 'reanchor' },
@@ -140,6 +159,7 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
       durationS,
       poolSize,
       rows,
+      propagation,
       jit,
     };
   } finally {

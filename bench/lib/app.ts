@@ -2,11 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/connection.js';
+import { getExperimentByKey } from '../../src/db/experiments.repository.js';
+import { findProject } from '../../src/db/projects.repository.js';
+import { decide } from '../../src/services/gate.service.js';
 
 /**
  * The real service app, in process, on the given database: auth off (loopback), no rate limit
  * in the way, queue running (re-anchoring needs it). With `pkRoute`, registers the benchmark's
- * floor: GET /bench/pk/:id answers one primary-key SELECT through the same pool.
+ * floor, GET /bench/pk/:id (one primary-key SELECT through the same pool), and
+ * GET /bench/decide/:project/:key: the gate's decision without its audit INSERT (what-if only).
  */
 export async function buildBenchApp(handle: DbHandle, opts: { pkRoute?: boolean } = {}): Promise<FastifyInstance> {
   const config = loadConfig({ ECV_AUTH: 'off', ECV_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
@@ -29,14 +33,34 @@ export async function buildBenchApp(handle: DbHandle, opts: { pkRoute?: boolean 
         return row;
       },
     );
+    app.get<{ Params: { project: string; key: string } }>('/bench/decide/:project/:key', { config: { access: 'public' } }, async (req, reply) => {
+      const project = await findProject(handle.db, req.params.project);
+      const x = project ? await getExperimentByKey(handle.db, project.id, req.params.key) : null;
+      if (!project || !x) return reply.code(404).send({ decision: null });
+      return (await decide(handle.db, project, x, project.config.threshold)).answer;
+    });
   }
   await app.ready();
   return app;
 }
 
-/** app.inject with a JSON body; throws with the problem detail on a non-2xx answer. */
+/** 503 answers retried by `call`, by problem detail (the service asks clients to retry them). */
+export const retried = new Map<string, number>();
+
+/**
+ * app.inject with a JSON body, as a well-behaved client: a 503 is retried (up to 8 times, short
+ * back-off) and counted in `retried`; any other non-2xx answer throws with the problem detail.
+ */
 export async function call<T>(app: FastifyInstance, method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> {
-  const res = await app.inject({ method, url, ...(body !== undefined ? { payload: body as object } : {}) });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body.slice(0, 500)}`);
-  return res.json() as T;
+  for (let attempt = 0; ; attempt++) {
+    const res = await app.inject({ method, url, ...(body !== undefined ? { payload: body as object } : {}) });
+    if (res.statusCode === 503 && attempt < 8) {
+      const detail = (res.json() as { detail?: string }).detail ?? 'unavailable';
+      retried.set(detail, (retried.get(detail) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      continue;
+    }
+    if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body.slice(0, 500)}`);
+    return res.json() as T;
+  }
 }

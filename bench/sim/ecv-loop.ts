@@ -36,7 +36,8 @@ export class Truth {
 
 interface GateAnswer {
   decision: 'accept' | 'reject' | 'reanchor';
-  confidence: { value: number } | null;
+  confidence: { value: number; components: NonNullable<ProposalOutcome['firstGate']>['components'] } | null;
+  compounded: number | null;
   reanchor: { jobs: { id: string; state: string }[] };
 }
 
@@ -119,15 +120,19 @@ export async function runEcvLoop(
   const levels = truth.register(project, regime, loopSeed);
   const post = (body: unknown) => call(app, 'POST', `/v1/projects/${project}/experiments`, body);
 
-  const gateKeep = async (key: string): Promise<{ accepted: boolean; first: number; rounds: number }> => {
+  const gateKeep = async (key: string): Promise<{ accepted: boolean; first: number; rounds: number; firstGate?: ProposalOutcome['firstGate'] }> => {
     let first: number | null = null;
+    let firstGate: ProposalOutcome['firstGate'];
     // The gate makes at most `rounds` rounds per candidate; the cap only guards the benchmark.
     for (let round = 0; round < 20; round++) {
       const a = await call<GateAnswer>(app, 'POST', `/v1/projects/${project}/gate`, { experiment: key });
-      first ??= a.confidence?.value ?? 0;
-      if (a.decision !== 'reanchor') return { accepted: a.decision === 'accept', first, rounds: round };
+      if (first === null) {
+        first = a.confidence?.value ?? 0;
+        if (a.confidence) firstGate = { components: a.confidence.components, compounded: a.compounded ?? 0 };
+      }
+      if (a.decision !== 'reanchor') return { accepted: a.decision === 'accept', first, rounds: round, firstGate };
       const ids = a.reanchor.jobs.filter((j) => j.state === 'queued' || j.state === 'active').map((j) => j.id);
-      if (ids.length === 0) return { accepted: false, first, rounds: round };
+      if (ids.length === 0) return { accepted: false, first, rounds: round, firstGate };
       await runners.runRound(project, ids);
     }
     throw new Error(`gate of ${project}/${key} still answers reanchor after 20 rounds`);
@@ -163,6 +168,7 @@ export async function runEcvLoop(
       o.accepted = g.accepted;
       o.firstScore = g.first;
       o.gateRounds = g.rounds;
+      if (g.firstGate) o.firstGate = g.firstGate;
     }
     outcomes.push(o);
     const accepted = o.accepted;

@@ -19,6 +19,8 @@ export interface ProposalOutcome {
   firstScore?: number;
   /** ECV only: S, the posterior probability that the improvement is real (final). */
   statistics?: number;
+  /** ECV only: the first gate answer's components of C and its K. */
+  firstGate?: { components: { reproduction: number; statistics: number; effect: number; code: number }; compounded: number };
   /** ECV only: re-anchoring rounds the gate ran before its final decision on this keep. */
   gateRounds?: number;
   /** ECV only: the experiment is an anchor at the end of the loop. */

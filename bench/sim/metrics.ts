@@ -1,5 +1,5 @@
 import { auroc, mean, reliability, share, type ReliabilityBin } from '../lib/stats.js';
-import type { LoopResult } from './loop.js';
+import type { LoopResult, ProposalOutcome } from './loop.js';
 
 /** Per-method, per-regime results over all loops (keeps pooled across loops). */
 export interface MethodSummary {
@@ -29,9 +29,42 @@ export interface MethodSummary {
   /** Mean number of false premises left on the final chain. */
   falseInChain: number;
   /** ECV: accepted keeps by how the gate got there (no reproduction / after re-anchoring), with their false share. */
-  paths?: { direct: number; directFalse: number; reanchored: number; reanchoredFalse: number; anchoredAccepted: number };
+  paths?: {
+    direct: number;
+    directFalse: number;
+    reanchored: number;
+    reanchoredFalse: number;
+    anchoredAccepted: number;
+    /** Mean components of C and K at the first gate of the keeps accepted without reproduction, false ones and real ones. */
+    directComponents: { false: Components | null; real: Components | null };
+    /** Keeps per experiment, and re-anchoring rounds per keep. */
+    keepsPerExperiment: number;
+    roundsPerKeep: number;
+  };
   /** ECV: calibration of S over every non-crash proposal, and over keeps. */
   calibration?: { all: { bins: ReliabilityBin[]; ece: number }; keeps: { bins: ReliabilityBin[]; ece: number } };
+}
+
+interface Components {
+  n: number;
+  reproduction: number;
+  statistics: number;
+  effect: number;
+  c: number;
+  k: number;
+}
+
+function meanComponents(os: ProposalOutcome[]): Components | null {
+  const g = os.filter((o) => o.firstGate);
+  if (g.length === 0) return null;
+  return {
+    n: g.length,
+    reproduction: mean(g.map((o) => o.firstGate!.components.reproduction)),
+    statistics: mean(g.map((o) => o.firstGate!.components.statistics)),
+    effect: mean(g.map((o) => o.firstGate!.components.effect)),
+    c: mean(g.map((o) => o.firstScore ?? NaN)),
+    k: mean(g.map((o) => o.firstGate!.compounded)),
+  };
 }
 
 export function summarize(loops: LoopResult[], sigma: number): MethodSummary {
@@ -69,6 +102,12 @@ export function summarize(loops: LoopResult[], sigma: number): MethodSummary {
             reanchored: accepted.filter((o) => (o.gateRounds ?? 0) > 0).length,
             reanchoredFalse: share(accepted.filter((o) => (o.gateRounds ?? 0) > 0), (o) => !real(o)),
             anchoredAccepted: share(accepted, (o) => o.anchored === true),
+            directComponents: {
+              false: meanComponents(accepted.filter((o) => o.gateRounds === 0 && !real(o))),
+              real: meanComponents(accepted.filter((o) => o.gateRounds === 0 && real(o))),
+            },
+            keepsPerExperiment: keeps.length / Math.max(1, loops.reduce((x, l) => x + l.outcomes.length + 1, 0)),
+            roundsPerKeep: mean(keeps.map((o) => o.gateRounds ?? 0)),
           },
         }
       : {}),

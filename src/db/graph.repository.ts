@@ -48,7 +48,8 @@ export interface SubgraphNode {
  */
 export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promise<SubgraphNode[]> {
   if (targetIds.length === 0) return [];
-  // Per-node index lookups (RECURSIVE_STEP); a missing id yields NULL and is not expanded.
+  // Per-node index lookups (RECURSIVE_STEP); a missing id yields NULL and is not expanded. The
+  // rows are then fetched by primary key (= ANY), not joined: a join hashed the whole table.
   const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; premises: string[] | null }>`
     WITH RECURSIVE anc(id) AS (
       SELECT (jsonb_array_elements_text(${idList(targetIds)}::jsonb))::int
@@ -59,7 +60,7 @@ export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promis
     SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate,
       (SELECT json_agg(p.key ORDER BY ed.position, p.seq) FROM edges ed JOIN experiments p ON p.id = ed.parent_id
         WHERE ed.child_id = x.id) AS premises
-    FROM anc JOIN experiments x ON x.id = anc.id`.execute(db);
+    FROM experiments x WHERE x.id = ANY(ARRAY(SELECT id FROM anc))`.execute(db);
   const keys = new Set(res.rows.map((r) => r.key));
   return res.rows.map((r) => ({
     id: r.id,

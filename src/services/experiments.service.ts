@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { DomainError, type ErrorDetail } from '../domain/errors.js';
+import { isReservedKey } from '../domain/keys.js';
 import type { ExperimentInput, ExperimentStatus } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { lockProject, reserveSeq, type ProjectRecord } from '../db/projects.repository.js';
@@ -79,6 +80,13 @@ function findCycleIn(edges: { from: string; to: string }[]): string[] | null {
 export async function upsertExperiments(deps: Deps, projectName: string, inputs: ExperimentInput[], trxIn?: Trx): Promise<UpsertResult> {
   const work = async (trx: Trx, project: ProjectRecord): Promise<UpsertResult> => {
     const errors: ErrorDetail[] = [];
+    inputs.forEach((input, index) => {
+      if (isReservedKey(input.key)) errors.push({ pointer: `/${index}/key`, message: `'${input.key}' is reserved (an Object.prototype member); use another key` });
+      (input.premises ?? []).forEach((p, j) => {
+        if (isReservedKey(p)) errors.push({ pointer: `/${index}/premises/${j}`, message: `'${p}' is reserved (an Object.prototype member)` });
+      });
+    });
+    if (errors.length) throw new DomainError('validation_failed', 'reserved experiment keys', { errors });
     const batch = new Map<string, { input: ExperimentInput; hash: string; index: number }>();
     inputs.forEach((input, index) => {
       const hash = stableHash(input);
@@ -169,6 +177,8 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
  */
 export async function addEdges(deps: Deps, projectName: string, edges: { from: string; to: string }[]): Promise<{ added: number; unchanged: number }> {
   return inProjectTx(deps, projectName, async (trx, project) => {
+    const reserved = edges.flatMap((e, i) => [e.from, e.to].filter(isReservedKey).map((k) => ({ pointer: `/edges/${i}`, message: `'${k}' is reserved (an Object.prototype member)` })));
+    if (reserved.length) throw new DomainError('validation_failed', 'reserved experiment keys', { errors: reserved });
     const keys = [...new Set(edges.flatMap((e) => [e.from, e.to]))];
     const stored = await findKeys(trx, project.id, keys);
     const unknown: ErrorDetail[] = [];

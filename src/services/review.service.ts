@@ -104,7 +104,7 @@ export function makeReviewHandler(deps: Deps, reviewer: Reviewer) {
     const { experiment: e, project } = target;
     const diff = e.code!.diff!;
     const diffHash = diffHashOf(diff);
-    const base = { model: reviewer.model, diffHash, reviewedAt: new Date().toISOString() };
+    const base = { model: reviewer.model, diffHash };
     let doc: Record<string, unknown>;
     let outcome: ReviewOutcome;
     try {
@@ -154,7 +154,7 @@ export function makeReviewHandler(deps: Deps, reviewer: Reviewer) {
     const projectId = await deps.db.db.transaction().execute(async (trx) => {
       const p = await lockProject(trx, target.projectName);
       if (!p) return null; // project deleted meanwhile
-      await setExperimentReview(trx, [e.id], doc);
+      await setExperimentReview(trx, [e.id], { ...doc, reviewedAt: new Date().toISOString() });
       await rescore(trx, p, [e.id]);
       return p.id;
     });

@@ -36,6 +36,7 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/projects/:project/gate': 'write',
   'GET /v1/projects/:project/gate-decisions': 'read',
   'POST /v1/projects/:project/results': 'write',
+  'GET /v1/projects/:project/report': 'read',
   'POST /v1/runners/lease': 'runner',
   'POST /v1/jobs/:id/heartbeat': 'runner',
   'POST /v1/jobs/:id/complete': 'runner',

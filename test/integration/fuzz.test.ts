@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
+import { findJsonHazard } from '../../src/http/plugins/json-guard.js';
 
 /**
  * Fuzzing the write routes with hostile JSON: random values, near-valid bodies with one to
@@ -312,18 +313,39 @@ describe.each(ENGINES)('fuzzing write routes on %s', (engine) => {
 
   // Found by this fuzzer: graphology keeps adjacency in plain objects, so a node named like an
   // Object.prototype member ('constructor', 'toString', '__proto__') looks like an existing edge.
-  it('accepts experiment keys that name Object.prototype members', async () => {
+  it('refuses experiment keys that name Object.prototype members with a 400, not a 500', async () => {
     for (const key of ['constructor', 'toString', '__proto__']) {
       const r = await t.app.inject({
         method: 'POST',
         url: '/v1/projects/p/experiments',
         payload: { key, status: 'keep', value: 0.97, premises: ['e1'] },
       });
-      expect(r.statusCode, `${key}: ${r.body}`).toBe(201);
-      expect(
-        (await t.app.inject({ method: 'GET', url: `/v1/projects/p/experiments/${key}` })).json()
-          .premises,
-      ).toEqual(['e1']);
+      expect(r.statusCode, `${key}: ${r.body}`).toBe(400);
+      expect(r.json()).toMatchObject({ code: 'validation_failed', errors: [{ pointer: '/0/key' }] });
     }
+  });
+});
+
+describe('JSON body guard', () => {
+  it('points at NULs, unpaired surrogates and deep nesting', () => {
+    expect(findJsonHazard({ a: [{ 'x/y': 'ok', b: 'a\u0000' }] })).toEqual({
+      pointer: '/a/0/b',
+      message: expect.stringContaining('NUL'),
+    });
+    expect(findJsonHazard({ 'x/y': ['\udc00'] })?.pointer).toBe('/x~1y/0');
+    expect(findJsonHazard({ ['k\u0000']: 1 })?.message).toContain('key');
+    expect(findJsonHazard(JSON.parse(`${'['.repeat(65)}${']'.repeat(65)}`))?.message).toContain(
+      '64 levels',
+    );
+    expect(findJsonHazard(JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`))).toBeNull();
+    expect(
+      findJsonHazard({ ok: '💥 paired surrogates are fine', n: [1, null, true, { m: 'é' }] }),
+    ).toBeNull();
+  });
+
+  it('leaves bodies that are not parsed JSON alone (results.tsv arrives as a Buffer)', () => {
+    const t0 = Date.now();
+    expect(findJsonHazard(Buffer.alloc(50 * 1024 * 1024, 0))).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(50);
   });
 });

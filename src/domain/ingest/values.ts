@@ -1,3 +1,4 @@
+import { isReservedKey } from '../keys.js';
 /**
  * Cell-level readers for results tables: metric numbers, placeholders and experiment keys.
  */
@@ -67,8 +68,9 @@ const KEY_MAX = 128;
 
 /** Replaces every run of characters outside the key alphabet with `_` and bounds the length. */
 export function sanitizeKey(raw: string): string {
-  const s = raw.replace(/[^A-Za-z0-9._~:@/+-]+/g, '_');
-  return s.slice(0, KEY_MAX);
+  const s = raw.replace(/[^A-Za-z0-9._~:@/+-]+/g, '_').slice(0, KEY_MAX);
+  // Object.prototype member names are reserved keys (src/domain/keys.ts).
+  return isReservedKey(s) ? `${s.slice(0, KEY_MAX - 1)}_` : s;
 }
 
 /**

@@ -10,32 +10,57 @@ const escapePointer = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
 const wellFormed = (s: string) =>
   !s.includes('\u0000') && (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
+interface Frame {
+  value: unknown;
+  depth: number;
+  parent: Frame | null;
+  key: string;
+}
+
+/** JSON pointer of a frame, built only when a hazard is reported. */
+function pointerOf(f: Frame): string {
+  const parts: string[] = [];
+  for (let cur: Frame | null = f; cur?.parent; cur = cur.parent) parts.push(escapePointer(cur.key));
+  return parts.length ? `/${parts.reverse().join('/')}` : '/';
+}
+
+/** What JSON.parse produces: arrays and plain objects (not Buffers or other parsed bodies). */
+const isJsonContainer = (v: object) => {
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
 /**
  * Where a parsed JSON body breaks what storage and hashing can take, or null: nesting deeper
  * than `maxDepth` (recursive JSON handling would overflow the stack), or a string or key
  * holding NUL or a lone UTF-16 surrogate (PostgreSQL text and jsonb reject both). Iterative,
- * so a hostile body cannot overflow the stack here either.
+ * so a hostile body cannot overflow the stack here either. Values other than JSON.parse
+ * output (a Buffer from a text/binary parser) are not inspected.
  */
 export function findJsonHazard(
   body: unknown,
   maxDepth = MAX_JSON_DEPTH,
 ): { pointer: string; message: string } | null {
-  const stack: [unknown, string, number][] = [[body, '', 0]];
+  const stack: Frame[] = [{ value: body, depth: 0, parent: null, key: '' }];
   while (stack.length) {
-    const [v, pointer, depth] = stack.pop()!;
+    const f = stack.pop()!;
+    const v = f.value;
     if (typeof v === 'string') {
       if (!wellFormed(v))
-        return { pointer: pointer || '/', message: 'string holds NUL or an unpaired surrogate' };
-    } else if (v !== null && typeof v === 'object') {
-      if (depth >= maxDepth)
-        return { pointer: pointer || '/', message: `nested deeper than ${maxDepth} levels` };
+        return { pointer: pointerOf(f), message: 'string holds NUL or an unpaired surrogate' };
+    } else if (v !== null && typeof v === 'object' && isJsonContainer(v)) {
+      if (f.depth >= maxDepth)
+        return { pointer: pointerOf(f), message: `nested deeper than ${maxDepth} levels` };
+      const depth = f.depth + 1;
       if (Array.isArray(v))
-        for (let i = 0; i < v.length; i++) stack.push([v[i], `${pointer}/${i}`, depth + 1]);
+        for (let i = 0; i < v.length; i++)
+          stack.push({ value: v[i], depth, parent: f, key: String(i) });
       else
-        for (const [k, x] of Object.entries(v)) {
-          if (!wellFormed(k))
-            return { pointer: pointer || '/', message: 'key holds NUL or an unpaired surrogate' };
-          stack.push([x, `${pointer}/${escapePointer(k)}`, depth + 1]);
+        for (const key of Object.keys(v)) {
+          if (!wellFormed(key))
+            return { pointer: pointerOf(f), message: 'key holds NUL or an unpaired surrogate' };
+          stack.push({ value: (v as Record<string, unknown>)[key], depth, parent: f, key });
         }
     }
   }
@@ -46,7 +71,7 @@ export function findJsonHazard(
 export default fp(
   async function jsonGuard(app: FastifyInstance) {
     app.addHook('preValidation', async (req) => {
-      if (req.body === null || typeof req.body !== 'object') return;
+      if (req.body === null || typeof req.body !== 'object' || !isJsonContainer(req.body)) return;
       const hazard = findJsonHazard(req.body);
       if (hazard)
         throw new DomainError('validation_failed', 'request body cannot be stored as sent', {

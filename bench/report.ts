@@ -1,0 +1,213 @@
+import type { AccuracyResult } from './accuracy.js';
+import type { GateResult } from './gate.js';
+import type { IngestResult } from './ingest.js';
+import type { Machine } from './lib/machine.js';
+import { f, n, pct, table, yes } from './lib/markdown.js';
+import type { PropagationRow } from './lib/propagate.js';
+import type { PropagationResult } from './propagation.js';
+import { ecvOf, renderAccuracy } from './report-accuracy.js';
+import { renderFindings } from './report-findings.js';
+
+export interface SectionOutcome {
+  section: string;
+  error?: string;
+  result?: unknown;
+  seconds?: number;
+  memory?: { phases: Record<string, number>; maxRssMiB: number };
+  load?: number[];
+}
+
+export interface ReportInput {
+  machine: Machine;
+  quick: boolean;
+  minutes: number;
+  outcomes: SectionOutcome[];
+  loadEnd: number[];
+}
+
+export interface Results {
+  accuracy?: AccuracyResult;
+  gate?: GateResult;
+  ingest?: IngestResult;
+  propagation?: PropagationResult;
+}
+
+export function resultsOf(outcomes: SectionOutcome[]): Results {
+  const get = <T>(s: string) => outcomes.find((o) => o.section === s && !o.error)?.result as T | undefined;
+  return { accuracy: get('accuracy'), gate: get('gate'), ingest: get('ingest'), propagation: get('propagation') };
+}
+
+function machineTable(m: Machine, input: ReportInput): string {
+  const loads = input.outcomes.filter((o) => o.load).map((o) => `${o.section} ${o.load!.map((x) => x.toFixed(1)).join('→')}`);
+  return table(
+    ['', ''],
+    [
+      ['date', m.date],
+      ['CPU', `${m.cpu}, ${m.cores} cores`],
+      ['memory', `${f(m.memoryGiB, 1)} GiB`],
+      ['Node.js', m.node],
+      ['OS', m.os],
+      ['PostgreSQL', m.postgres ?? 'not reachable (PGlite only)'],
+      ['service', `commit ${m.commit}${m.dirtySrc ? ` with ${m.dirtySrc} uncommitted file(s) under src/ and sql/ (the working tree was measured)` : ''}`],
+      ['1-min load average', `start ${m.loadStart[0].toFixed(1)}; per section (start→end): ${loads.join(', ')}; end ${input.loadEnd[0].toFixed(1)}`],
+      ['run', `${input.quick ? 'quick (smoke) run' : 'full run'}, ${f(input.minutes, 1)} min`],
+    ],
+    ['l', 'l'],
+  );
+}
+
+function gateRatio(g: GateResult, id: string): number {
+  const floor = g.rows.find((r) => r.id === 'pk')?.result.requestsPerSecond ?? NaN;
+  return (g.rows.find((r) => r.id === id)?.result.requestsPerSecond ?? NaN) / floor;
+}
+
+function targets(r: Results): string {
+  const rows: string[][] = [];
+  if (r.accuracy) {
+    for (const setup of r.accuracy.setups) {
+      const k = ecvOf(r.accuracy, 'karpathy', setup.id);
+      if (!k) continue;
+      const tag = `\`karpathy\`, ${setup.label}`;
+      rows.push([`AUROC of C, real vs false keeps (${tag})`, '≥ 0.90', `${f(k.auroc)} final, ${f(k.aurocFirst)} at the first gate`, yes(k.auroc >= 0.9)]);
+      rows.push([`contamination of accepted premises (${tag})`, '≤ 5%', pct(k.contamination, 1), yes(k.contamination <= 0.05)]);
+      rows.push([`≥ 1σ true improvements accepted (${tag})`, '≥ 80%', pct(k.keptReal1s), yes(k.keptReal1s >= 0.8)]);
+      rows.push([`reproductions per experiment (${tag})`, '≤ 0.5', f(k.reproductionsPerExperiment), yes(k.reproductionsPerExperiment <= 0.5)]);
+    }
+  }
+  if (r.gate) {
+    rows.push(['gate req/s ÷ primary-key SELECT req/s, gate answered from stored K (accept)', '≥ 0.8', f(gateRatio(r.gate, 'accept')), yes(gateRatio(r.gate, 'accept') >= 0.8)]);
+    rows.push(['… the same, gate of a keep below threshold (POST, schedules re-anchoring)', '≥ 0.8', f(gateRatio(r.gate, 'keep')), yes(gateRatio(r.gate, 'keep') >= 0.8)]);
+  }
+  if (r.ingest) rows.push([`ingest rows/s ÷ bare INSERT rows/s (${n(r.ingest.rows)} rows)`, '≥ 0.5', f(r.ingest.ratio, 3), yes(r.ingest.ratio >= 0.5)]);
+  const prop = [...(r.propagation?.rows ?? []), ...(r.gate?.propagation ?? [])];
+  if (prop.length) {
+    const leaf = r.propagation?.rows.find((x) => x.project === 'chain' && x.position === 'leaf');
+    const root = r.propagation?.rows.find((x) => x.project === 'chain' && x.position === 'root');
+    const ok = leaf && root ? leaf.medianMs < root.medianMs / 3 : null;
+    rows.push(['propagation grows with descendants, not project size', 'leaf ≪ root', leaf && root ? `chain leaf ${f(leaf.medianMs, 0)} ms vs root ${f(root.medianMs, 0)} ms (see §4)` : 'see §4', yes(ok)]);
+  }
+  return table(['target (SPEC §14)', 'goal', 'this run', ''], rows, ['l', 'l', 'l', 'l']);
+}
+
+function renderGate(g: GateResult): string {
+  const floor = g.rows.find((r) => r.id === 'pk')!.result.requestsPerSecond;
+  const rows = g.rows.map((r) => [r.label, r.decision, f(r.result.requestsPerSecond, 0), f(r.result.latencyP50, 0), f(r.result.latencyP99, 0), n(r.result.non2xx), n(r.result.errors), f(r.result.requestsPerSecond / floor)]);
+  const slowest = Math.max(...g.load.perBatchMs);
+  return `## 2. Gate throughput and latency
+
+PostgreSQL, one project of ${n(g.experiments)} experiments: ${n(g.experiments / 100)} independent keep-if-better runs of 100
+(simulated \`karpathy\` regime, ${n(g.keeps)} non-root keeps, each run a fresh branch from its own baseline, as
+autoresearch starts each night), loaded through \`POST /v1/projects/{p}/experiments\` in ${g.load.batches} batches of
+10,000 (${f(g.load.seconds, 0)} s; batches took ${f(g.load.perBatchMs[0] / 1000, 1)} s first, ${f(slowest / 1000, 1)} s at most). The service listens on
+loopback; autocannon runs in a separate process, ${g.connections} connections, ${g.durationS} s per row, requests cycling
+through shuffled keys. The floor is a route registered only in the bench app, answering one primary-key
+SELECT (\`GET /bench/pk/:id\`) through the same pool (${g.poolSize} connections, the service default) in the
+same process. Every gate call, the read-only GET included, INSERTs its decision (SPEC §2).
+
+${table(['workload', 'answers', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', '÷ floor'], rows)}
+
+${
+  g.jit
+    ? `PostgreSQL's JIT (server default \`jit = on\`) on the gate of a keep below threshold, ${g.jit.calls} sequential calls
+each: **p50 ${f(g.jit.onP50, 0)} ms with JIT, ${f(g.jit.offP50, 0)} ms without** (max ${f(g.jit.onMax, 0)} / ${f(g.jit.offMax, 0)} ms). The bench databases
+are created with \`ALTER DATABASE … SET jit = off\` (see Findings).`
+    : ''
+}
+`;
+}
+
+function renderIngest(i: IngestResult): string {
+  const b = i.breakdown;
+  return `## 3. Ingest
+
+A Karpathy-format results.tsv of ${n(i.rows)} rows (${f(i.bytes / 2 ** 20, 1)} MiB; one long keep-if-better loop from the
+\`karpathy\` regime) through \`POST /v1/projects/{p}/results\` (in process, \`app.inject\`), against a bare
+multi-row \`INSERT\` of the same rows (10,000 rows per statement, one transaction) into a plain five-column
+table of the same ${i.engine} database. ECV does much more than store: it parses and normalises each row,
+derives premises and baselines, checks keys and the DAG, stores rows and edges, fits the project
+statistics, scores every row, compounds K along the premise chain, all in one transaction.
+
+${table(
+  ['', 'seconds', 'rows/s'],
+  [
+    ['ECV `POST /results`', f(i.ecvSeconds, 1), n(i.rows / i.ecvSeconds)],
+    ['bare multi-row INSERT', f(i.bareSeconds, 2), n(i.rows / i.bareSeconds)],
+    ['ratio (ECV ÷ bare)', f(i.ratio, 3), ''],
+    ['ECV, same file again (idempotent, nothing written)', f(i.reingestSeconds, 1), n(i.rows / i.reingestSeconds)],
+  ],
+)}
+
+The pure steps of that ingest timed alone on the same rows (same process, no database): parse ${f(b.parse, 2)} s,
+project statistics ${f(b.stats, 2)} s, scoring every row ${f(b.score, 2)} s, premise graph and K ${f(b.cascade, 2)} s —
+${f(b.parse + b.stats + b.score + b.cascade, 1)} s of the ${f(i.ecvSeconds, 1)} s. The rest is database work and the
+service's own bookkeeping (see Findings).
+`;
+}
+
+function propagationRows(rows: PropagationRow[]): string {
+  return table(
+    ['project', 'size', 'reproduction lands at', 'descendants (K to update)', 'nodes loaded', 'complete, 3 runs (ms)', 'median ms'],
+    rows.map((r) => [r.project, n(r.projectSize), r.position, n(r.descendants), n(r.cascadeNodes), r.completeMs.map((m) => f(m, 0)).join(' / '), f(r.medianMs, 0)]),
+  );
+}
+
+function renderPropagation(r: Results): string {
+  const p = r.propagation;
+  const rows = [...(p?.rows ?? []), ...(r.gate?.propagation ?? []).map((x) => ({ ...x, project: 'runs (gate bench)' }))];
+  return `## 4. Propagation
+
+One round of 3 reproductions landing through the real path — the scheduler queues them, a runner leases
+them (\`POST /v1/runners/lease\`) and completes each (\`POST /v1/jobs/{id}/complete\`: stores the run and
+recomputes C of the experiment and its children, then K of it and everything built on it, in the same
+transaction). Projects: \`chain\`, ${p ? n(p.chainDepth) : '—'} keeps each built on the previous one; \`dag\`,
+${p ? n(p.dagSize) : '—'} experiments in runs of 100 where each run's baseline builds on the last keeps of the two runs
+before it (diamonds; the first baseline is an ancestor of everything); \`runs\`, the gate bench's
+project of independent runs. *Nodes loaded* is what the rescore reads to recompute K: the descendants
+and their ancestors up to the nearest anchors. Nothing here is anchored yet, so a cascade reaches back
+to its root. Load times: chain ${p ? f(p.loadSeconds.chain, 0) : '—'} s, dag ${p ? f(p.loadSeconds.dag, 0) : '—'} s.
+
+${propagationRows(rows)}
+`;
+}
+
+function renderMemory(outcomes: SectionOutcome[]): string {
+  const rows: string[][] = [];
+  for (const o of outcomes.filter((x) => x.memory)) {
+    for (const [phase, mib] of Object.entries(o.memory!.phases)) rows.push([o.section, phase, f(mib, 0)]);
+    rows.push([o.section, '**maxRSS of the process**', `**${f(o.memory!.maxRssMiB, 0)}**`]);
+  }
+  return `## 5. Memory
+
+Peak resident set size of the Node.js process (service + benchmark driver; PostgreSQL's own memory is
+not included), sampled every 50 ms per phase, and \`process.resourceUsage().maxRSS\` for the whole
+section (each section runs in a process of its own).
+
+${table(['section', 'phase', 'peak RSS (MiB)'], rows)}
+`;
+}
+
+/** docs/benchmarks.md. */
+export function renderReport(input: ReportInput): string {
+  const r = resultsOf(input.outcomes);
+  const failed = input.outcomes.filter((o) => o.error);
+  return `# Benchmarks
+
+Measured by \`npm run bench\` (\`bench/run.ts\`, SPEC §14) in one run on one machine; ratios are taken
+within the run. Regenerate with \`npm run bench\` (full, ~10–15 min on 2 cores), \`npm run bench -- --quick\`
+(smoke, ~3 min, writes \`tmp/benchmarks.md\`) or \`--only=accuracy,gate,ingest,propagation\`.
+${input.quick ? '\n> **Quick run**: small sizes, short load tests; not the numbers to quote.\n' : ''}${failed.length ? `\n> **Failed sections**: ${failed.map((o) => `${o.section} (${o.error})`).join(', ')}.\n` : ''}
+## Machine
+
+${machineTable(input.machine, input)}
+
+## Targets
+
+${targets(r)}
+
+${r.accuracy ? renderAccuracy(r.accuracy) : ''}
+${r.gate ? renderGate(r.gate) : ''}
+${r.ingest ? renderIngest(r.ingest) : ''}
+${r.propagation || r.gate ? renderPropagation(r) : ''}
+${renderMemory(input.outcomes)}
+${renderFindings(r)}`;
+}

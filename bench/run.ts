@@ -1,0 +1,132 @@
+/**
+ * `npm run bench`: ECV's benchmarks (SPEC §14), written to docs/benchmarks.md.
+ *
+ *   npm run bench                      full run (~10–15 min on 2 cores), writes docs/benchmarks.md
+ *   npm run bench -- --quick           smoke run (~2–3 min), writes tmp/benchmarks.md
+ *   npm run bench -- --only=gate,ingest   some sections (accuracy, gate, ingest, propagation)
+ *   npm run bench -- --out=PATH        write the report elsewhere
+ *   npm run bench -- --render          rewrite the report from the last run's results (tmp/bench/)
+ *
+ * Each section runs in a child process of its own, so that its peak RSS is its own.
+ * Needs PostgreSQL for gate, ingest and propagation (ECV_BENCH_PG_URL, default
+ * postgres://root@127.0.0.1:5432/postgres); accuracy falls back to PGlite without it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchAccuracy } from './accuracy.js';
+import { benchGate } from './gate.js';
+import { benchIngest } from './ingest.js';
+import { describeMachine } from './lib/machine.js';
+import { MemoryWatch } from './lib/memory.js';
+import { Progress } from './lib/progress.js';
+import { benchPropagation } from './propagation.js';
+import { renderReport, type ReportInput, type SectionOutcome } from './report.js';
+
+export const SECTIONS = ['accuracy', 'gate', 'ingest', 'propagation'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(SELF), '..');
+
+interface Args {
+  quick: boolean;
+  only: Section[];
+  out: string | null;
+  child: Section | null;
+  result: string | null;
+  render: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, only: [...SECTIONS], out: null, child: null, result: null, render: false };
+  for (const arg of argv) {
+    const [k, v] = arg.split('=', 2);
+    if (k === '--quick') a.quick = true;
+    else if (k === '--only' && v) {
+      const names = v.split(',').map((s) => s.trim());
+      const bad = names.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+      if (bad.length) throw new Error(`unknown section(s) ${bad.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+      a.only = names as Section[];
+    } else if (k === '--out' && v) a.out = resolve(v);
+    else if (k === '--child' && v) a.child = v as Section;
+    else if (k === '--result' && v) a.result = v;
+    else if (k === '--render') a.render = true;
+    else if (k === '--help' || k === '-h') {
+      console.log(readFileSync(SELF, 'utf8').split('*/')[0]);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  return a;
+}
+
+/** Child: runs one section and writes its result, peak memory and load average as JSON. */
+async function runChild(section: Section, quick: boolean, resultPath: string): Promise<void> {
+  const mem = new MemoryWatch();
+  const progress = new Progress(section);
+  const load0 = loadavg()[0];
+  const t0 = Date.now();
+  const run = { accuracy: benchAccuracy, gate: benchGate, ingest: benchIngest, propagation: benchPropagation }[section];
+  const result = await run({ quick, progress, mem });
+  const out = { section, result, seconds: (Date.now() - t0) / 1000, memory: mem.report(), load: [load0, loadavg()[0]] };
+  writeFileSync(resultPath, JSON.stringify(out));
+}
+
+function spawnSection(section: Section, quick: boolean, resultPath: string): Promise<number> {
+  return new Promise((res) => {
+    const args = ['--import', 'tsx', SELF, `--child=${section}`, `--result=${resultPath}`, ...(quick ? ['--quick'] : [])];
+    const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: ROOT });
+    child.on('exit', (code) => res(code ?? 1));
+  });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.child) {
+    await runChild(args.child, args.quick, args.result!);
+    process.exit(0); // pg-boss and pools may hold timers; the result is written
+  }
+  const dir = resolve(ROOT, 'tmp/bench');
+  if (args.render) {
+    const run = JSON.parse(readFileSync(resolve(dir, 'run.json'), 'utf8')) as Omit<ReportInput, 'outcomes'> & { sections: Section[] };
+    const outcomes = run.sections.map((s) => ({ section: s, ...(JSON.parse(readFileSync(resolve(dir, `${s}.json`), 'utf8')) as object) }));
+    const out = args.out ?? resolve(ROOT, run.quick || run.sections.length < SECTIONS.length ? 'tmp/benchmarks.md' : 'docs/benchmarks.md');
+    writeFileSync(out, renderReport({ ...run, outcomes }));
+    console.log(`wrote ${out} from ${dir}`);
+    return;
+  }
+  const partial = args.quick || args.only.length < SECTIONS.length;
+  const out = args.out ?? resolve(ROOT, partial ? 'tmp/benchmarks.md' : 'docs/benchmarks.md');
+  const machine = await describeMachine();
+  console.log(`ECV benchmarks (${args.quick ? 'quick' : 'full'}): ${args.only.join(', ')}`);
+  console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres ?? 'not reachable'}, load ${machine.loadStart.map((x) => x.toFixed(1)).join(' ')}`);
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  const outcomes: SectionOutcome[] = [];
+  for (const section of args.only) {
+    const resultPath = resolve(dir, `${section}.json`);
+    writeFileSync(resultPath, '');
+    const code = await spawnSection(section, args.quick, resultPath);
+    const text = readFileSync(resultPath, 'utf8');
+    if (code !== 0 || !text) {
+      console.log(`${section}: FAILED (exit ${code}); the report says so`);
+      outcomes.push({ section, error: `exited with code ${code}` });
+      continue;
+    }
+    outcomes.push({ section, ...(JSON.parse(text) as Omit<SectionOutcome, 'section' | 'error'>) });
+  }
+  const minutes = (Date.now() - t0) / 60_000;
+  const input: ReportInput = { machine, quick: args.quick, minutes, outcomes, loadEnd: loadavg() };
+  writeFileSync(resolve(dir, 'run.json'), JSON.stringify({ machine, quick: args.quick, minutes, loadEnd: input.loadEnd, sections: outcomes.filter((o) => !o.error).map((o) => o.section) }));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, renderReport(input));
+  console.log(`done in ${minutes.toFixed(1)} min; wrote ${out}`);
+  if (outcomes.some((o) => o.error)) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(2);
+});

@@ -69,7 +69,8 @@ export async function openClient(opts: { url?: string; token?: string; dataDir?:
   const { openDatabase } = await import('../db/connection.js');
   const { migrate } = await import('../db/migrator.js');
   const { buildApp } = await import('../app.js');
-  const config = loadConfig({ ...process.env, ECV_AUTH: 'off', ...(opts.dataDir ? { ECV_DATA_DIR: opts.dataDir } : {}) });
+  // In-process commands exit when done: background LLM reviews belong to a running service.
+  const config = loadConfig({ ...process.env, ECV_AUTH: 'off', OPENAI_API_KEY: '', ...(opts.dataDir ? { ECV_DATA_DIR: opts.dataDir } : {}) });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db);
   const app = await buildApp({ db, config }, { swaggerUi: false });

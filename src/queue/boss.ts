@@ -42,8 +42,15 @@ export async function startQueue(db: DbHandle, opts: QueueOptions, onError?: (e:
     maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds,
   } as PgBoss.ConstructorOptions);
   boss.on('error', (e) => onError?.(e as Error));
-  await boss.start();
-  await ensureQueue(boss, DEAD_QUEUE, { retryLimit: 0, expireInSeconds: 3600 });
+  const start = async () => {
+    await boss.start();
+    await ensureQueue(boss, DEAD_QUEUE, { retryLimit: 0, expireInSeconds: 3600 });
+  };
+  // pg-boss's first start creates its schema; two processes doing that at once collide
+  // (duplicate pg_namespace entry). On PostgreSQL, start under the migration advisory lock
+  // (pg-boss runs on other pool connections meanwhile); PGlite has one process.
+  if (db.engine === 'postgres') await db.withMigrationLock(start);
+  else await start();
   return boss;
 }
 

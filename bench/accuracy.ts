@@ -1,5 +1,6 @@
 import { buildBenchApp, retried } from './lib/app.js';
 import { createBenchDb, postgresAvailable } from './lib/db.js';
+import type { MemoryWatch } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
 import { realLogShape, simulatedShape, type LogShape } from './sim/calibration.js';
 import { RunnerPool, runEcvLoop, Truth, type EcvSetup } from './sim/ecv-loop.js';
@@ -49,7 +50,7 @@ async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Prom
  * loops run through the real service (in-process app: experiments, gate, lease, complete), the
  * baselines as pure functions over the same proposal streams.
  */
-export async function benchAccuracy(opts: { quick: boolean; progress: Progress }): Promise<AccuracyResult> {
+export async function benchAccuracy(opts: { quick: boolean; progress: Progress; mem?: MemoryWatch }): Promise<AccuracyResult> {
   const t0 = Date.now();
   const loops = opts.quick ? 2 : 8;
   const perLoop = 125;
@@ -62,6 +63,7 @@ export async function benchAccuracy(opts: { quick: boolean; progress: Progress }
   try {
     const cells = REGIMES.flatMap((regime) => SETUPS.map((setup) => ({ regime, setup })));
     const jobs = cells.flatMap((c) => Array.from({ length: loops }, (_, k) => ({ ...c, seed: k + 1 })));
+    opts.mem?.enter('accuracy: loops');
     let done = 0;
     opts.progress.step(`accuracy: ${jobs.length} ECV loops of ${perLoop} experiments (${REGIMES.length} regimes × ${SETUPS.length} setups × ${loops}) on ${engine}`);
     const ecv = await pool(jobs, engine === 'postgres' ? 4 : 1, async (j) => {

@@ -5,7 +5,7 @@ import { gate } from '../src/services/gate.service.js';
 import type { ExperimentInput } from '../src/domain/types.js';
 import { buildBenchApp, call } from './lib/app.js';
 import { runLoad } from './lib/child.js';
-import { ADMIN_URL, createBenchDb } from './lib/db.js';
+import { ADMIN_URL, createBenchDb, settle } from './lib/db.js';
 import type { LoadResult } from './lib/load.js';
 import type { MemoryWatch } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
@@ -18,7 +18,7 @@ export interface GateResult {
   experiments: number;
   keeps: number;
   roots: number;
-  load: { batches: number; seconds: number; perBatchMs: number[] };
+  load: { batches: number; seconds: number; perBatchMs: number[]; vacuumSeconds: number };
   connections: number;
   durationS: number;
   poolSize: number;
@@ -75,6 +75,8 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
       opts.progress.tick(`batch ${perBatchMs.length}/${Math.ceil(data.length / 100)}: ${perBatchMs.at(-1)} ms`);
     }
     const loadSeconds = (Date.now() - t0) / 1000;
+    const vacuumSeconds = await settle(db);
+    opts.progress.tick(`VACUUM ANALYZE: ${vacuumSeconds.toFixed(1)} s`);
 
     // Propagation in a big project of shallow cascades, before any job is queued by the gate.
     opts.mem.enter('gate: reproductions');
@@ -154,7 +156,7 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
       experiments: all.length,
       keeps: keeps.length,
       roots: roots.length,
-      load: { batches: perBatchMs.length, seconds: loadSeconds, perBatchMs },
+      load: { batches: perBatchMs.length, seconds: loadSeconds, perBatchMs, vacuumSeconds },
       connections,
       durationS,
       poolSize,

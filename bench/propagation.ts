@@ -1,9 +1,9 @@
 import type { ExperimentInput } from '../src/domain/types.js';
 import { buildBenchApp, call } from './lib/app.js';
-import { createBenchDb } from './lib/db.js';
+import { createBenchDb, settle } from './lib/db.js';
 import type { MemoryWatch } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
-import { chain, mergedRuns } from './lib/projects.js';
+import { chain, independentRuns, mergedRuns } from './lib/projects.js';
 import { measureReproduction, type PropagationRow } from './lib/propagate.js';
 
 export interface PropagationResult {
@@ -30,6 +30,21 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
       call(app, 'POST', '/v1/projects', { name, metric: { name: 'val_bpb', direction: 'minimize' }, sigma0: 0.0005, reproduction: { command: 'uv run train.py', replicates: 3, timeBudgetS: 300 } });
     const value = (e: ExperimentInput | undefined) => (seed: number) => (e?.value ?? 0.99) + 0.0005 * Math.sin(seed * 12.9898);
 
+    // The same shallow cascades as the gate bench's 100,000-experiment project, in a small one.
+    await mk('small');
+    const small = independentRuns(10, 100);
+    await call(app, 'POST', '/v1/projects/small/experiments', small.flat());
+    await settle(db);
+    const sLast = small[small.length - 1];
+    for (const [position, e] of [
+      ['a run baseline', sLast[0]],
+      ['last experiment of a run (leaf)', sLast[sLast.length - 1]],
+    ] as const) {
+      const r = await measureReproduction(app, db.handle, 'small', position, e.key, value(e));
+      rows.push(r);
+      opts.progress.tick(`small ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`);
+    }
+
     opts.mem.enter('propagation: load chain');
     await mk('chain');
     const c = chain(depth);
@@ -37,7 +52,7 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
     let t = Date.now();
     await call(app, 'POST', '/v1/projects/chain/experiments', c);
     const chainLoad = (Date.now() - t) / 1000;
-    opts.progress.tick(`${chainLoad.toFixed(1)} s`);
+    opts.progress.tick(`${chainLoad.toFixed(1)} s; VACUUM ANALYZE ${(await settle(db)).toFixed(1)} s`);
 
     opts.mem.enter('propagation: chain reproductions');
     for (const [position, i] of [['root', 0], ['middle', Math.floor(depth / 2)], ['leaf', depth - 1]] as const) {
@@ -57,6 +72,7 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
       opts.progress.tick(`batch ${b / 100 + 1}/${Math.ceil(d.length / 100)}`);
     }
     const dagLoad = (Date.now() - t) / 1000;
+    opts.progress.tick(`VACUUM ANALYZE ${(await settle(db)).toFixed(1)} s`);
 
     opts.mem.enter('propagation: dag reproductions');
     const lastRun = d[d.length - 1];

@@ -24,17 +24,21 @@ export function renderFindings(r: Results): string {
    \`ALTER DATABASE … SET jit = off\`. The bench databases are created with \`jit = off\`, so the rest of this
    report measures ECV rather than LLVM.`);
 
-  items.push(`2. **Recursive graph queries scanned whole tables on every recursion step (fixed here).**
+  items.push(`2. **The graph queries scanned whole tables, once per recursion step (fixed here).**
    \`descendantIds\` and \`cascadeSubgraph\` (\`src/db/graph.repository.ts\`) and \`descendantCount\`
    (\`src/db/jobs.repository.ts\`) joined the recursive work table with \`edges\` (and \`experiments\` for the
    anchor check). Sizing the work table at its default guess, the planner chose hash or merge joins that
-   read the whole table once per step: O(depth × table). Measured before the change (PostgreSQL 15, this
-   machine, \`EXPLAIN ANALYZE\`): \`cascadeSubgraph\` of a leaf 947 levels deep in a 12,000-row database
-   3,376 ms → 94 ms after; \`descendantIds\` of a root with 10,000 descendants 2,609 ms → 53 ms; a 2,000-deep
-   chain 4,048 ms → 41 ms; one reproduction completing at the leaf of a 2,000-deep chain 1.40 s → 0.24 s.
-   Each step now looks up each new node's parents or children by index (a correlated
-   \`ARRAY(SELECT …)\`), whatever the statistics say; results are identical (the gate, scheduler, API,
-   report and ingest integration suites pass on PGlite and PostgreSQL).`);
+   read the whole table once per step: O(depth × table). \`cascadeSubgraph\` then joined its result with
+   \`experiments\` by hashing the whole table: O(table) per gate of a keep. Measured before the change
+   (PostgreSQL 15, this machine): \`EXPLAIN ANALYZE\` of \`cascadeSubgraph\` for a leaf 947 levels deep in a
+   12,000-row database 3,376 ms → 94 ms after; \`descendantIds\` of a root with 10,000 descendants 2,609 ms →
+   53 ms; a 2,000-deep chain 4,048 ms → 41 ms; one reproduction completing at the leaf of a 2,000-deep chain
+   1.40 s → 0.24 s; at a leaf of the 10,000-node DAG 3.1 s → 0.3 s; the gate of a keep in the
+   100,000-experiment project (sequential, JIT off) p50 140 ms → under 20 ms, and the read-only gate of keeps
+   under load 9 req/s → the rate in §2. Each step now looks up each new node's parents or children by index
+   (a correlated \`ARRAY(SELECT …)\`), and the rows are fetched by primary key (\`id = ANY(…)\`), whatever the
+   statistics say. Results are identical (the gate, scheduler, API, report and ingest integration suites
+   pass on PGlite and PostgreSQL).`);
 
   if (keep && accept) {
     items.push(`3. **Gates that schedule re-anchoring serialize per project.** \`POST /gate\` of a keep below threshold ran at
@@ -58,13 +62,23 @@ export function renderFindings(r: Results): string {
    INSERT 0.63 s, two full reads 0.62 s, edges 0.57 s; each score is ~1–2 KB of JSON (reasons with
    sentences). Scoring new rows before the INSERT and reusing the first full read would remove about half.`);
 
+  items.push(`6. **Every write counts the whole project.** \`rescore\` starts with \`observationCount\` (count(*) of the project's
+   experiments and reproductions) to decide whether statistics are due for a refit: O(project) per write. On the
+   100,000-experiment project right after loading (visibility maps not yet set) that count took ~200 ms and a
+   reproduction at a leaf 210–260 ms; after \`VACUUM ANALYZE\` 9–16 ms and 25–40 ms (development profile). The
+   benchmark vacuums after its bulk loads; a counter kept on the project row would make it O(1).`);
+
   if (g && g.load.perBatchMs.length > 1) {
-    items.push(`6. **Batch loads slow down as the project grows.** Each 10,000-experiment batch grows the project by ≥ 10%, which
+    items.push(`7. **Batch loads slow down as the project grows.** Each 10,000-experiment batch grows the project by ≥ 10%, which
    triggers a refit of the statistics over the whole project and, when they move materially, a rescore
-   of every experiment: the gate bench's batches took ${g.load.perBatchMs.map((m) => f(m / 1000, 1)).join(', ')} s.`);
+   of every experiment: the gate bench's batches took ${g.load.perBatchMs.map((m) => f(m / 1000, 1)).join(', ')} s. The refit reads every
+   experiment with all its columns (\`listAllExperiments\`: score JSON, code, metadata), and the full
+   rescore reads them all again: 100,000 rows with their JSON in memory at once, likely most of the peak RSS of the
+   100,000-experiment loads in §5 (not measured separately).
+   Reading only what the statistics need (values, premises, replicates, status) would cut both.`);
   }
   if (chainLeaf) {
-    items.push(`7. **A reproduction's cost follows the un-anchored ancestors too, not only the descendants.** The rescore
+    items.push(`8. **A reproduction's cost follows the un-anchored ancestors too, not only the descendants.** The rescore
    recomputes K of the affected experiments by reloading their whole cascade back to the nearest anchors:
    at the leaf of the ${n(chainLeaf.projectSize)}-deep chain, 1 descendant but ${n(chainLeaf.cascadeNodes)} nodes loaded, ${f(chainLeaf.medianMs, 0)} ms${runsLeaf ? `, against
    ${f(runsLeaf.medianMs, 0)} ms at a leaf of the ${n(runsLeaf.projectSize)}-experiment project of short runs (${n(runsLeaf.cascadeNodes)} nodes loaded)` : ''}. In a project that

@@ -45,7 +45,11 @@ function shuffled<T>(xs: T[], seed: number): T[] {
  * 10,000, then autocannon against the listening service: the gate's paths and the floor, one
  * primary-key SELECT answered by the same process through the same pool.
  */
-export async function benchGate(opts: { quick: boolean; progress: Progress; mem: MemoryWatch }): Promise<GateResult> {
+export async function benchGate(opts: {
+  quick: boolean;
+  progress: Progress;
+  mem: MemoryWatch;
+}): Promise<GateResult> {
   const runs = opts.quick ? 100 : 1000;
   const durationS = opts.quick ? 3 : 10;
   const connections = 50;
@@ -65,14 +69,18 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
     opts.mem.enter('gate: load');
     const data = independentRuns(runs, 100);
     const all: ExperimentInput[] = data.flat();
-    opts.progress.step(`loading ${all.length.toLocaleString('en')} experiments (${runs} independent runs) through POST /experiments in batches of 10,000`);
+    opts.progress.step(
+      `loading ${all.length.toLocaleString('en')} experiments (${runs} independent runs) through POST /experiments in batches of 10,000`,
+    );
     const t0 = Date.now();
     const perBatchMs: number[] = [];
     for (let b = 0; b < data.length; b += 100) {
       const t = Date.now();
       await call(app, 'POST', `/v1/projects/${project}/experiments`, data.slice(b, b + 100).flat());
       perBatchMs.push(Date.now() - t);
-      opts.progress.tick(`batch ${perBatchMs.length}/${Math.ceil(data.length / 100)}: ${perBatchMs.at(-1)} ms`);
+      opts.progress.tick(
+        `batch ${perBatchMs.length}/${Math.ceil(data.length / 100)}: ${perBatchMs.at(-1)} ms`,
+      );
     }
     const loadSeconds = (Date.now() - t0) / 1000;
     const vacuumSeconds = await settle(db);
@@ -88,40 +96,115 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
       ['a middle keep of a run', lastKeeps[Math.floor(lastKeeps.length / 2)]],
       ['last experiment of a run (leaf)', lastRun[lastRun.length - 1]],
     ] as const) {
-      const r = await measureReproduction(app, db.handle, project, position, e.key, (seed) => (e.value ?? 0.99) + 0.0005 * Math.sin(seed));
+      const r = await measureReproduction(
+        app,
+        db.handle,
+        project,
+        position,
+        e.key,
+        (seed) => (e.value ?? 0.99) + 0.0005 * Math.sin(seed),
+      );
       propagation.push(r);
-      opts.progress.tick(`reproduction at ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`);
+      opts.progress.tick(
+        `reproduction at ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`,
+      );
     }
 
     const roots = all.filter((e) => !e.premises).map((e) => e.key);
     const keeps = all.filter((e) => e.premises && e.status === 'keep').map((e) => e.key);
     const discards = all.filter((e) => e.status === 'discard').map((e) => e.key);
-    const ids = (await db.handle.db.selectFrom('experiments').select('id').execute()).map((r) => r.id);
+    const ids = (await db.handle.db.selectFrom('experiments').select('id').execute()).map(
+      (r) => r.id,
+    );
     const gatePath = `/v1/projects/${project}/gate`;
     const body = (k: string) => JSON.stringify({ experiment: k });
     const n = 20_000;
-    const workloads: { id: string; label: string; method: 'GET' | 'POST'; requests: { path: string; body?: string }[]; expect: string }[] = [
-      { id: 'pk', label: 'floor: GET one row by primary key', method: 'GET', requests: shuffled(ids, 1).slice(0, n).map((id) => ({ path: `/bench/pk/${id}` })), expect: '—' },
-      { id: 'accept', label: 'POST gate, roots (K ≥ threshold)', method: 'POST', requests: shuffled(roots, 2).map((k) => ({ path: gatePath, body: body(k) })), expect: 'accept' },
-      { id: 'accept-noinsert', label: 'what-if: the same decision without the audit INSERT (bench-only route)', method: 'GET', requests: shuffled(roots, 2).map((k) => ({ path: `/bench/decide/${project}/${k}` })), expect: 'accept' },
-      { id: 'reject', label: 'POST gate, discards (hard gate)', method: 'POST', requests: shuffled(discards, 3).slice(0, n).map((k) => ({ path: gatePath, body: body(k) })), expect: 'reject' },
-      { id: 'keep-get', label: 'GET read-only gate, keeps (K < threshold: plans re-anchoring)', method: 'GET', requests: shuffled(keeps, 4).slice(0, n).map((k) => ({ path: `/v1/projects/${project}/experiments/${k}/gate` })), expect: 'reanchor' },
-      { id: 'keep', label: 'POST gate, keeps (K < threshold: schedules 3 reproductions)', method: 'POST', requests: shuffled(keeps, 5).slice(0, n).map((k) => ({ path: gatePath, body: body(k) })), expect: 'reanchor' },
+    const workloads: {
+      id: string;
+      label: string;
+      method: 'GET' | 'POST';
+      requests: { path: string; body?: string }[];
+      expect: string;
+    }[] = [
+      {
+        id: 'pk',
+        label: 'floor: GET one row by primary key',
+        method: 'GET',
+        requests: shuffled(ids, 1)
+          .slice(0, n)
+          .map((id) => ({ path: `/bench/pk/${id}` })),
+        expect: '—',
+      },
+      {
+        id: 'accept',
+        label: 'POST gate, roots (K ≥ threshold)',
+        method: 'POST',
+        requests: shuffled(roots, 2).map((k) => ({ path: gatePath, body: body(k) })),
+        expect: 'accept',
+      },
+      {
+        id: 'accept-noinsert',
+        label: 'what-if: the same decision without the audit INSERT (bench-only route)',
+        method: 'GET',
+        requests: shuffled(roots, 2).map((k) => ({ path: `/bench/decide/${project}/${k}` })),
+        expect: 'accept',
+      },
+      {
+        id: 'reject',
+        label: 'POST gate, discards (hard gate)',
+        method: 'POST',
+        requests: shuffled(discards, 3)
+          .slice(0, n)
+          .map((k) => ({ path: gatePath, body: body(k) })),
+        expect: 'reject',
+      },
+      {
+        id: 'keep-get',
+        label: 'GET read-only gate, keeps (K < threshold: plans re-anchoring)',
+        method: 'GET',
+        requests: shuffled(keeps, 4)
+          .slice(0, n)
+          .map((k) => ({ path: `/v1/projects/${project}/experiments/${k}/gate` })),
+        expect: 'reanchor',
+      },
+      {
+        id: 'keep',
+        label: 'POST gate, keeps (K < threshold: schedules 3 reproductions)',
+        method: 'POST',
+        requests: shuffled(keeps, 5)
+          .slice(0, n)
+          .map((k) => ({ path: gatePath, body: body(k) })),
+        expect: 'reanchor',
+      },
     ];
     // What each path answers, checked once before measuring it.
     const decisionOf = async (w: (typeof workloads)[number]) => {
       if (w.id === 'pk') return '—';
       const r = w.requests[0];
-      const res = await app.inject({ method: w.method, url: r.path, ...(r.body ? { payload: JSON.parse(r.body) as object } : {}) });
+      const res = await app.inject({
+        method: w.method,
+        url: r.path,
+        ...(r.body ? { payload: JSON.parse(r.body) as object } : {}),
+      });
       return (res.json() as { decision: string }).decision;
     };
     const rows: GateResult['rows'] = [];
     for (const w of workloads) {
       const decision = await decisionOf(w);
       opts.mem.enter(`gate: ${w.id}`);
-      opts.progress.step(`autocannon ${connections} connections × ${durationS} s: ${w.label} (answers ${decision})`);
-      const result = await runLoad({ url, method: w.method, requests: w.requests, connections, durationS });
-      opts.progress.tick(`${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+      opts.progress.step(
+        `autocannon ${connections} connections × ${durationS} s: ${w.label} (answers ${decision})`,
+      );
+      const result = await runLoad({
+        url,
+        method: w.method,
+        requests: w.requests,
+        connections,
+        durationS,
+      });
+      opts.progress.tick(
+        `${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+      );
       rows.push({ id: w.id, label: w.label, decision, result });
     }
 
@@ -132,7 +215,10 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
     const calls = opts.quick ? 5 : 15;
     const sample = shuffled(keeps, 6).slice(0, calls);
     const timeWith = async (setting: 'on' | 'off') => {
-      const handle = await openDatabase({ databaseUrl: `${ADMIN_URL.replace(/\/[^/]*$/, `/${db.name}`)}?options=-c%20jit%3D${setting}`, poolSize: 2 });
+      const handle = await openDatabase({
+        databaseUrl: `${ADMIN_URL.replace(/\/[^/]*$/, `/${db.name}`)}?options=-c%20jit%3D${setting}`,
+        poolSize: 2,
+      });
       const deps = { db: handle, config: loadConfig({ ECV_AUTH: 'off' }), log: app.log };
       const ms: number[] = [];
       try {
@@ -149,8 +235,16 @@ export async function benchGate(opts: { quick: boolean; progress: Progress; mem:
     opts.progress.step(`JIT: ${calls} sequential reanchor-path gate calls with jit = on, then off`);
     const on = await timeWith('on');
     const off = await timeWith('off');
-    jit = { calls, onP50: quantile(on, 0.5), offP50: quantile(off, 0.5), onMax: Math.max(...on), offMax: Math.max(...off) };
-    opts.progress.tick(`jit on p50 ${jit.onP50.toFixed(1)} ms, off p50 ${jit.offP50.toFixed(1)} ms`);
+    jit = {
+      calls,
+      onP50: quantile(on, 0.5),
+      offP50: quantile(off, 0.5),
+      onMax: Math.max(...on),
+      offMax: Math.max(...off),
+    };
+    opts.progress.tick(
+      `jit on p50 ${jit.onP50.toFixed(1)} ms, off p50 ${jit.offP50.toFixed(1)} ms`,
+    );
 
     return {
       experiments: all.length,

@@ -19,7 +19,11 @@ export interface PropagationResult {
  * each other, with diamonds), on PostgreSQL. The gate section adds the same measurement on a
  * 100,000-experiment project of independent runs (shallow cascades).
  */
-export async function benchPropagation(opts: { quick: boolean; progress: Progress; mem: MemoryWatch }): Promise<PropagationResult> {
+export async function benchPropagation(opts: {
+  quick: boolean;
+  progress: Progress;
+  mem: MemoryWatch;
+}): Promise<PropagationResult> {
   const depth = opts.quick ? 2000 : 10_000;
   const runs = opts.quick ? 100 : 1000;
   const db = await createBenchDb('postgres');
@@ -27,8 +31,14 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
   const rows: PropagationRow[] = [];
   try {
     const mk = (name: string) =>
-      call(app, 'POST', '/v1/projects', { name, metric: { name: 'val_bpb', direction: 'minimize' }, sigma0: 0.0005, reproduction: { command: 'uv run train.py', replicates: 3, timeBudgetS: 300 } });
-    const value = (e: ExperimentInput | undefined) => (seed: number) => (e?.value ?? 0.99) + 0.0005 * Math.sin(seed * 12.9898);
+      call(app, 'POST', '/v1/projects', {
+        name,
+        metric: { name: 'val_bpb', direction: 'minimize' },
+        sigma0: 0.0005,
+        reproduction: { command: 'uv run train.py', replicates: 3, timeBudgetS: 300 },
+      });
+    const value = (e: ExperimentInput | undefined) => (seed: number) =>
+      (e?.value ?? 0.99) + 0.0005 * Math.sin(seed * 12.9898);
 
     // The same shallow cascades as the gate bench's 100,000-experiment project, in a small one.
     await mk('small');
@@ -42,7 +52,9 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
     ] as const) {
       const r = await measureReproduction(app, db.handle, 'small', position, e.key, value(e));
       rows.push(r);
-      opts.progress.tick(`small ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`);
+      opts.progress.tick(
+        `small ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`,
+      );
     }
 
     opts.mem.enter('propagation: load chain');
@@ -52,20 +64,30 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
     let t = Date.now();
     await call(app, 'POST', '/v1/projects/chain/experiments', c);
     const chainLoad = (Date.now() - t) / 1000;
-    opts.progress.tick(`${chainLoad.toFixed(1)} s; VACUUM ANALYZE ${(await settle(db)).toFixed(1)} s`);
+    opts.progress.tick(
+      `${chainLoad.toFixed(1)} s; VACUUM ANALYZE ${(await settle(db)).toFixed(1)} s`,
+    );
 
     opts.mem.enter('propagation: chain reproductions');
-    for (const [position, i] of [['root', 0], ['middle', Math.floor(depth / 2)], ['leaf', depth - 1]] as const) {
+    for (const [position, i] of [
+      ['root', 0],
+      ['middle', Math.floor(depth / 2)],
+      ['leaf', depth - 1],
+    ] as const) {
       const r = await measureReproduction(app, db.handle, 'chain', position, c[i].key, value(c[i]));
       rows.push(r);
-      opts.progress.tick(`chain ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`);
+      opts.progress.tick(
+        `chain ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`,
+      );
     }
 
     opts.mem.enter('propagation: load dag');
     await mk('dag');
     const d = mergedRuns(runs, 100);
     const all = d.flat();
-    opts.progress.step(`loading a ${all.length.toLocaleString('en')}-node DAG (${runs} runs, each building on the two before) in batches of 10,000`);
+    opts.progress.step(
+      `loading a ${all.length.toLocaleString('en')}-node DAG (${runs} runs, each building on the two before) in batches of 10,000`,
+    );
     t = Date.now();
     for (let b = 0; b < d.length; b += 100) {
       await call(app, 'POST', '/v1/projects/dag/experiments', d.slice(b, b + 100).flat());
@@ -86,9 +108,16 @@ export async function benchPropagation(opts: { quick: boolean; progress: Progres
     for (const [position, e] of picks) {
       const r = await measureReproduction(app, db.handle, 'dag', position, e.key, value(e));
       rows.push(r);
-      opts.progress.tick(`dag ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`);
+      opts.progress.tick(
+        `dag ${position}: ${r.descendants} descendants, ${r.cascadeNodes} nodes loaded, complete ${r.completeMs.map((m) => m.toFixed(0)).join(' / ')} ms`,
+      );
     }
-    return { chainDepth: depth, dagSize: all.length, loadSeconds: { chain: chainLoad, dag: dagLoad }, rows };
+    return {
+      chainDepth: depth,
+      dagSize: all.length,
+      loadSeconds: { chain: chainLoad, dag: dagLoad },
+      rows,
+    };
   } finally {
     await app.close();
     await db.drop();

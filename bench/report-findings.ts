@@ -13,16 +13,20 @@ export function renderFindings(r: Results): string {
   const retries = Object.entries(r.accuracy?.retries ?? {});
   const items: string[] = [];
 
-  items.push(`1. **PostgreSQL's JIT compiles the cascade queries, ~1 s per call (not fixed: \`src/db/connection.ts\`).**
-   With the server default \`jit = on\`, the recursive queries' estimated cost is far above
-   \`jit_above_cost\` (the planner guesses the size of a recursive CTE and multiplies the per-row premises
-   subquery by it), so PostgreSQL compiles them on every call: \`EXPLAIN ANALYZE\` of \`cascadeSubgraph\` on a
-   two-experiment project spent 1,157 ms of 1,159 ms in JIT. Every write that rescores and every gate of a
-   keep below threshold pays it${g?.jit ? ` — this run: p50 **${f(g.jit.onP50, 0)} ms with JIT, ${f(g.jit.offP50, 0)} ms without**` : ''}. A simulated loop
-   took 250 s with JIT and 6 s without. Suggested fix (one line): \`new pg.Pool({ …, options: '-c jit=off' })\`
-   in \`openPostgres\` (an OLTP service's short queries never repay compilation), or document
-   \`ALTER DATABASE … SET jit = off\`. The bench databases are created with \`jit = off\`, so the rest of this
-   report measures ECV rather than LLVM.`);
+  items.push(`1. **PostgreSQL's JIT compiles the cascade queries on every call (not fixed: \`src/db/connection.ts\`).**
+   With the server default \`jit = on\`, the planner's guesses for the recursive queries put their estimated
+   cost above \`jit_above_cost\`, so PostgreSQL compiles them with LLVM on each call. With the queries as they
+   were before finding 2, that was ~1 s per call: \`EXPLAIN ANALYZE\` of \`cascadeSubgraph\` on a two-experiment
+   project spent 1,157 ms of 1,159 ms in JIT, and one simulated loop took 250 s instead of 6 s. After it the
+   penalty is smaller but still there${
+     g?.jit
+       ? ` — this run, the gate of a keep in the 100,000-experiment project: p50 **${f(g.jit.onP50, 1)} ms with JIT,
+   ${f(g.jit.offP50, 1)} ms without**`
+       : ''
+   }; in a fresh small project a reproduction's completion took 35–105 ms with JIT and 11–28 ms
+   without (development measurement). Suggested fix, one line: \`new pg.Pool({ …, options: '-c jit=off' })\` in
+   \`openPostgres\` (an OLTP service's short queries never repay compilation), or document
+   \`ALTER DATABASE … SET jit = off\`. The bench databases are created with \`jit = off\` unless \`--jit\` is given.`);
 
   items.push(`2. **The graph queries scanned whole tables, once per recursion step (fixed here).**
    \`descendantIds\` and \`cascadeSubgraph\` (\`src/db/graph.repository.ts\`) and \`descendantCount\`
@@ -34,8 +38,8 @@ export function renderFindings(r: Results): string {
    12,000-row database 3,376 ms → 94 ms after; \`descendantIds\` of a root with 10,000 descendants 2,609 ms →
    53 ms; a 2,000-deep chain 4,048 ms → 41 ms; one reproduction completing at the leaf of a 2,000-deep chain
    1.40 s → 0.24 s; at a leaf of the 10,000-node DAG 3.1 s → 0.3 s; the gate of a keep in the
-   100,000-experiment project (sequential, JIT off) p50 140 ms → under 20 ms, and the read-only gate of keeps
-   under load 9 req/s → the rate in §2. Each step now looks up each new node's parents or children by index
+   100,000-experiment project (sequential, JIT off) p50 140 ms → ${g?.jit ? `${f(g.jit.offP50, 1)} ms` : 'the p50 in §2'}, and the read-only gate of
+   keeps under load 9 req/s → ${keepGet ? `${f(keepGet.requestsPerSecond, 0)} req/s` : 'the rate in §2'} (§2). Each step now looks up each new node's parents or children by index
    (a correlated \`ARRAY(SELECT …)\`), and the rows are fetched by primary key (\`id = ANY(…)\`), whatever the
    statistics say. Results are identical (the gate, scheduler, API, report and ingest integration suites
    pass on PGlite and PostgreSQL).`);
@@ -44,8 +48,12 @@ export function renderFindings(r: Results): string {
     items.push(`3. **Gates that schedule re-anchoring serialize per project.** \`POST /gate\` of a keep below threshold ran at
    ${f(keep.requestsPerSecond, 0)} req/s (p50 ${f(keep.latencyP50, 0)} ms, ${n(keep.non2xx)} non-2xx) against ${f(accept.requestsPerSecond, 0)} req/s for an accept: it plans over the
    keep's whole un-anchored cascade, then holds the project row lock (\`SELECT … FOR UPDATE\`) while it
-   inserts three jobs and three pg-boss jobs, so these calls of one project run one at a time${keepGet ? `; the
-   read-only GET, which plans but does not schedule, ran at ${f(keepGet.requestsPerSecond, 0)} req/s` : ''}. A loop calls the gate once per
+   inserts three jobs and three pg-boss jobs, so these calls of one project run one at a time${
+     keepGet
+       ? `; the
+   read-only GET, which plans but does not schedule, ran at ${f(keepGet.requestsPerSecond, 0)} req/s`
+       : ''
+   }. A loop calls the gate once per
    keep (about one call per 5 minutes per loop), so this bounds many loops sharing one project, not one.`);
   }
   items.push(`4. **Concurrent first gates of a project can deadlock in pg-boss.** The first re-anchoring of a project creates
@@ -60,7 +68,8 @@ export function renderFindings(r: Results): string {
    (\`refreshStats\` and the full rescore each call \`listAllExperiments\`). Profile of a 10,000-row ingest
    during development: 4.6 s of 9.1 s in the database — score UPDATE 1.46 s, cascade UPDATE 0.88 s,
    INSERT 0.63 s, two full reads 0.62 s, edges 0.57 s; each score is ~1–2 KB of JSON (reasons with
-   sentences). Scoring new rows before the INSERT and reusing the first full read would remove about half.`);
+   sentences). Scoring new rows before the INSERT and reusing the first full read would remove two of the three
+   row writes and one of the two full reads.`);
 
   items.push(`6. **Every write counts the whole project.** \`rescore\` starts with \`observationCount\` (count(*) of the project's
    experiments and reproductions) to decide whether statistics are due for a refit: O(project) per write. On the
@@ -80,8 +89,12 @@ export function renderFindings(r: Results): string {
   if (chainLeaf) {
     items.push(`8. **A reproduction's cost follows the un-anchored ancestors too, not only the descendants.** The rescore
    recomputes K of the affected experiments by reloading their whole cascade back to the nearest anchors:
-   at the leaf of the ${n(chainLeaf.projectSize)}-deep chain, 1 descendant but ${n(chainLeaf.cascadeNodes)} nodes loaded, ${f(chainLeaf.medianMs, 0)} ms${runsLeaf ? `, against
-   ${f(runsLeaf.medianMs, 0)} ms at a leaf of the ${n(runsLeaf.projectSize)}-experiment project of short runs (${n(runsLeaf.cascadeNodes)} nodes loaded)` : ''}. In a project that
+   at the leaf of the ${n(chainLeaf.projectSize)}-deep chain, 1 descendant but ${n(chainLeaf.cascadeNodes)} nodes loaded, ${f(chainLeaf.medianMs, 0)} ms${
+     runsLeaf
+       ? `, against
+   ${f(runsLeaf.medianMs, 0)} ms at a leaf of the ${n(runsLeaf.projectSize)}-experiment project of short runs (${n(runsLeaf.cascadeNodes)} nodes loaded)`
+       : ''
+   }. In a project that
    re-anchors as designed, cascades stay short; one that never reproduces pays O(depth) per write. For a
    single premise K(X) = C(X)·K(P) (or C(X)·C(P) when P is an anchor), so the stored K of the affected
    nodes' premises would bound the work by the descendants.`);

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: ECV's benchmarks (SPEC §14), written to docs/benchmarks.md.
  *
- *   npm run bench                      full run (~10–15 min on 2 cores), writes docs/benchmarks.md
+ *   npm run bench                      full run (~8–10 min on 2 cores), writes docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (~2–3 min), writes tmp/benchmarks.md
  *   npm run bench -- --only=gate,ingest   some sections (accuracy, gate, ingest, propagation)
  *   npm run bench -- --out=PATH        write the report elsewhere
- *   npm run bench -- --render          rewrite the report from the last run's results (tmp/bench/)
+ *   npm run bench -- --render          rewrite docs/benchmarks.md from the last full run (tmp/bench/)
+ *   npm run bench -- --jit             keep PostgreSQL's JIT on (the server default; off otherwise)
  *
  * Each section runs in a child process of its own, so that its peak RSS is its own.
  * Needs PostgreSQL for gate, ingest and propagation (ECV_BENCH_PG_URL, default
@@ -38,22 +39,33 @@ interface Args {
   child: Section | null;
   result: string | null;
   render: boolean;
+  jit: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: [...SECTIONS], out: null, child: null, result: null, render: false };
+  const a: Args = {
+    quick: false,
+    only: [...SECTIONS],
+    out: null,
+    child: null,
+    result: null,
+    render: false,
+    jit: false,
+  };
   for (const arg of argv) {
     const [k, v] = arg.split('=', 2);
     if (k === '--quick') a.quick = true;
     else if (k === '--only' && v) {
       const names = v.split(',').map((s) => s.trim());
       const bad = names.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-      if (bad.length) throw new Error(`unknown section(s) ${bad.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+      if (bad.length)
+        throw new Error(`unknown section(s) ${bad.join(', ')}; choose from ${SECTIONS.join(', ')}`);
       a.only = names as Section[];
     } else if (k === '--out' && v) a.out = resolve(v);
     else if (k === '--child' && v) a.child = v as Section;
     else if (k === '--result' && v) a.result = v;
     else if (k === '--render') a.render = true;
+    else if (k === '--jit') a.jit = true;
     else if (k === '--help' || k === '-h') {
       console.log(readFileSync(SELF, 'utf8').split('*/')[0]);
       process.exit(0);
@@ -68,16 +80,43 @@ async function runChild(section: Section, quick: boolean, resultPath: string): P
   const progress = new Progress(section);
   const load0 = loadavg()[0];
   const t0 = Date.now();
-  const run = { accuracy: benchAccuracy, gate: benchGate, ingest: benchIngest, propagation: benchPropagation }[section];
+  const run = {
+    accuracy: benchAccuracy,
+    gate: benchGate,
+    ingest: benchIngest,
+    propagation: benchPropagation,
+  }[section];
   const result = await run({ quick, progress, mem });
-  const out = { section, result, seconds: (Date.now() - t0) / 1000, memory: mem.report(), load: [load0, loadavg()[0]] };
+  const out = {
+    section,
+    result,
+    seconds: (Date.now() - t0) / 1000,
+    memory: mem.report(),
+    load: [load0, loadavg()[0]],
+  };
   writeFileSync(resultPath, JSON.stringify(out));
 }
 
-function spawnSection(section: Section, quick: boolean, resultPath: string): Promise<number> {
+function spawnSection(
+  section: Section,
+  quick: boolean,
+  jit: boolean,
+  resultPath: string,
+): Promise<number> {
   return new Promise((res) => {
-    const args = ['--import', 'tsx', SELF, `--child=${section}`, `--result=${resultPath}`, ...(quick ? ['--quick'] : [])];
-    const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: ROOT });
+    const args = [
+      '--import',
+      'tsx',
+      SELF,
+      `--child=${section}`,
+      `--result=${resultPath}`,
+      ...(quick ? ['--quick'] : []),
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: 'inherit',
+      cwd: ROOT,
+      env: { ...process.env, ECV_BENCH_JIT: jit ? 'on' : 'off' },
+    });
     child.on('exit', (code) => res(code ?? 1));
   });
 }
@@ -88,27 +127,44 @@ async function main(): Promise<void> {
     await runChild(args.child, args.quick, args.result!);
     process.exit(0); // pg-boss and pools may hold timers; the result is written
   }
-  const dir = resolve(ROOT, 'tmp/bench');
+  // Full runs keep their results in tmp/bench/, partial and quick ones in tmp/bench-partial/, so a
+  // smoke run never replaces what `--render` rebuilds docs/benchmarks.md from.
+  const partial = args.quick || args.only.length < SECTIONS.length;
+  const dir = resolve(ROOT, partial && !args.render ? 'tmp/bench-partial' : 'tmp/bench');
   if (args.render) {
-    const run = JSON.parse(readFileSync(resolve(dir, 'run.json'), 'utf8')) as Omit<ReportInput, 'outcomes'> & { sections: Section[] };
-    const outcomes = run.sections.map((s) => ({ section: s, ...(JSON.parse(readFileSync(resolve(dir, `${s}.json`), 'utf8')) as object) }));
-    const out = args.out ?? resolve(ROOT, run.quick || run.sections.length < SECTIONS.length ? 'tmp/benchmarks.md' : 'docs/benchmarks.md');
+    const run = JSON.parse(readFileSync(resolve(dir, 'run.json'), 'utf8')) as Omit<
+      ReportInput,
+      'outcomes'
+    > & { sections: Section[] };
+    const outcomes = run.sections.map((s) => ({
+      section: s,
+      ...(JSON.parse(readFileSync(resolve(dir, `${s}.json`), 'utf8')) as object),
+    }));
+    const out =
+      args.out ??
+      resolve(
+        ROOT,
+        run.quick || run.sections.length < SECTIONS.length
+          ? 'tmp/benchmarks.md'
+          : 'docs/benchmarks.md',
+      );
     writeFileSync(out, renderReport({ ...run, outcomes }));
     console.log(`wrote ${out} from ${dir}`);
     return;
   }
-  const partial = args.quick || args.only.length < SECTIONS.length;
   const out = args.out ?? resolve(ROOT, partial ? 'tmp/benchmarks.md' : 'docs/benchmarks.md');
   const machine = await describeMachine();
   console.log(`ECV benchmarks (${args.quick ? 'quick' : 'full'}): ${args.only.join(', ')}`);
-  console.log(`${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres ?? 'not reachable'}, load ${machine.loadStart.map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres ?? 'not reachable'}, load ${machine.loadStart.map((x) => x.toFixed(1)).join(' ')}`,
+  );
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
   const outcomes: SectionOutcome[] = [];
   for (const section of args.only) {
     const resultPath = resolve(dir, `${section}.json`);
     writeFileSync(resultPath, '');
-    const code = await spawnSection(section, args.quick, resultPath);
+    const code = await spawnSection(section, args.quick, args.jit, resultPath);
     const text = readFileSync(resultPath, 'utf8');
     if (code !== 0 || !text) {
       console.log(`${section}: FAILED (exit ${code}); the report says so`);
@@ -118,8 +174,25 @@ async function main(): Promise<void> {
     outcomes.push({ section, ...(JSON.parse(text) as Omit<SectionOutcome, 'section' | 'error'>) });
   }
   const minutes = (Date.now() - t0) / 60_000;
-  const input: ReportInput = { machine, quick: args.quick, minutes, outcomes, loadEnd: loadavg() };
-  writeFileSync(resolve(dir, 'run.json'), JSON.stringify({ machine, quick: args.quick, minutes, loadEnd: input.loadEnd, sections: outcomes.filter((o) => !o.error).map((o) => o.section) }));
+  const input: ReportInput = {
+    machine,
+    quick: args.quick,
+    jit: args.jit,
+    minutes,
+    outcomes,
+    loadEnd: loadavg(),
+  };
+  writeFileSync(
+    resolve(dir, 'run.json'),
+    JSON.stringify({
+      machine,
+      quick: args.quick,
+      jit: args.jit,
+      minutes,
+      loadEnd: input.loadEnd,
+      sections: outcomes.filter((o) => !o.error).map((o) => o.section),
+    }),
+  );
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, renderReport(input));
   console.log(`done in ${minutes.toFixed(1)} min; wrote ${out}`);

@@ -12,7 +12,10 @@ import { decide } from '../../src/services/gate.service.js';
  * floor, GET /bench/pk/:id (one primary-key SELECT through the same pool), and
  * GET /bench/decide/:project/:key: the gate's decision without its audit INSERT (what-if only).
  */
-export async function buildBenchApp(handle: DbHandle, opts: { pkRoute?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildBenchApp(
+  handle: DbHandle,
+  opts: { pkRoute?: boolean } = {},
+): Promise<FastifyInstance> {
   const config = loadConfig({ ECV_AUTH: 'off', ECV_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
   const app = await buildApp({ db: handle, config }, { swaggerUi: false, logger: false });
   if (opts.pkRoute) {
@@ -21,24 +24,43 @@ export async function buildBenchApp(handle: DbHandle, opts: { pkRoute?: boolean 
       {
         config: { access: 'public' },
         schema: {
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+          params: {
+            type: 'object',
+            required: ['id'],
+            properties: { id: { type: 'integer', minimum: 1 } },
+          },
           response: {
-            200: { type: 'object', properties: { id: { type: 'integer' }, key: { type: 'string' }, compounded: { type: ['number', 'null'] } } },
+            200: {
+              type: 'object',
+              properties: {
+                id: { type: 'integer' },
+                key: { type: 'string' },
+                compounded: { type: ['number', 'null'] },
+              },
+            },
           },
         },
       },
       async (req, reply) => {
-        const row = await handle.db.selectFrom('experiments').select(['id', 'key', 'compounded']).where('id', '=', req.params.id).executeTakeFirst();
+        const row = await handle.db
+          .selectFrom('experiments')
+          .select(['id', 'key', 'compounded'])
+          .where('id', '=', req.params.id)
+          .executeTakeFirst();
         if (!row) return reply.code(404).send({ id: req.params.id, key: '', compounded: null });
         return row;
       },
     );
-    app.get<{ Params: { project: string; key: string } }>('/bench/decide/:project/:key', { config: { access: 'public' } }, async (req, reply) => {
-      const project = await findProject(handle.db, req.params.project);
-      const x = project ? await getExperimentByKey(handle.db, project.id, req.params.key) : null;
-      if (!project || !x) return reply.code(404).send({ decision: null });
-      return (await decide(handle.db, project, x, project.config.threshold)).answer;
-    });
+    app.get<{ Params: { project: string; key: string } }>(
+      '/bench/decide/:project/:key',
+      { config: { access: 'public' } },
+      async (req, reply) => {
+        const project = await findProject(handle.db, req.params.project);
+        const x = project ? await getExperimentByKey(handle.db, project.id, req.params.key) : null;
+        if (!project || !x) return reply.code(404).send({ decision: null });
+        return (await decide(handle.db, project, x, project.config.threshold)).answer;
+      },
+    );
   }
   await app.ready();
   return app;
@@ -51,16 +73,26 @@ export const retried = new Map<string, number>();
  * app.inject with a JSON body, as a well-behaved client: a 503 is retried (up to 8 times, short
  * back-off) and counted in `retried`; any other non-2xx answer throws with the problem detail.
  */
-export async function call<T>(app: FastifyInstance, method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> {
+export async function call<T>(
+  app: FastifyInstance,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: unknown,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const res = await app.inject({ method, url, ...(body !== undefined ? { payload: body as object } : {}) });
+    const res = await app.inject({
+      method,
+      url,
+      ...(body !== undefined ? { payload: body as object } : {}),
+    });
     if (res.statusCode === 503 && attempt < 8) {
       const detail = (res.json() as { detail?: string }).detail ?? 'unavailable';
       retried.set(detail, (retried.get(detail) ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
       continue;
     }
-    if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body.slice(0, 500)}`);
+    if (res.statusCode >= 300)
+      throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body.slice(0, 500)}`);
     return res.json() as T;
   }
 }

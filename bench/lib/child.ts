@@ -14,7 +14,9 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const file = join(dir, 'spec.json');
   writeFileSync(file, JSON.stringify(spec));
   return new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);

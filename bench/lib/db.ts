@@ -3,7 +3,10 @@ import { openDatabase, type DbHandle, type Engine } from '../../src/db/connectio
 import { migrate } from '../../src/db/migrator.js';
 
 /** Server to create bench databases on (ECV_BENCH_PG_URL; the test suite's default otherwise). */
-export const ADMIN_URL = process.env.ECV_BENCH_PG_URL ?? process.env.ECV_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env.ECV_BENCH_PG_URL ??
+  process.env.ECV_TEST_PG_URL ??
+  'postgres://root@127.0.0.1:5432/postgres';
 
 export interface BenchDb {
   handle: DbHandle;
@@ -37,7 +40,11 @@ export async function postgresAvailable(): Promise<boolean> {
  * A fresh, migrated database of its own: on PostgreSQL a new database (dropped by `drop()`),
  * on PGlite an in-memory instance. Never the test suite's template or anyone's data.
  */
-export async function createBenchDb(engine: Engine, poolSize = 10, opts: { jit?: boolean } = {}): Promise<BenchDb> {
+export async function createBenchDb(
+  engine: Engine,
+  poolSize = 10,
+  opts: { jit?: boolean } = {},
+): Promise<BenchDb> {
   if (engine === 'pglite') {
     const handle = await openDatabase({ dataDir: 'memory://' });
     await migrate(handle);
@@ -45,9 +52,10 @@ export async function createBenchDb(engine: Engine, poolSize = 10, opts: { jit?:
   }
   const name = `ecv_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   await admin(`CREATE DATABASE ${name}`);
-  // PostgreSQL's JIT compiles the cascade's recursive queries for ~1 s each (their estimated cost
-  // is far above jit_above_cost); see docs/benchmarks.md. Off unless asked for.
-  if (!opts.jit) await admin(`ALTER DATABASE ${name} SET jit = off`);
+  // PostgreSQL's JIT compiles the cascade's recursive queries on every call (their estimated cost
+  // is above jit_above_cost); see docs/benchmarks.md, Findings. Off unless asked for (`--jit`).
+  if (!(opts.jit ?? process.env.ECV_BENCH_JIT === 'on'))
+    await admin(`ALTER DATABASE ${name} SET jit = off`);
   const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   const handle = await openDatabase({ databaseUrl: url, poolSize });
   await migrate(handle);

@@ -19,7 +19,10 @@ export interface Machine {
 
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return '';
   }
@@ -31,7 +34,8 @@ export async function describeMachine(): Promise<Machine> {
   try {
     const c = new pg.Client({ connectionString: ADMIN_URL });
     await c.connect();
-    postgres = ((await c.query('SHOW server_version')).rows[0] as { server_version: string }).server_version;
+    postgres = ((await c.query('SHOW server_version')).rows[0] as { server_version: string })
+      .server_version;
     await c.end();
   } catch {
     postgres = null;

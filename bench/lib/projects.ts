@@ -18,7 +18,13 @@ interface Row {
 function loopRows(seed: number, n: number, prefix: string): Row[] {
   const stream = proposalStream(karpathy, seed, n);
   const loop = runBaselineLoop(karpathy, seed, stream, BASELINES[0]);
-  const rows: Row[] = [{ key: `${prefix}0000`, status: 'keep', value: karpathy.level0 + karpathy.sigma * stream[0].noise }];
+  const rows: Row[] = [
+    {
+      key: `${prefix}0000`,
+      status: 'keep',
+      value: karpathy.level0 + karpathy.sigma * stream[0].noise,
+    },
+  ];
   // Rebuild recorded values: the observed value is the premise's recorded value minus δ.
   let head = rows[0].value as number;
   for (const o of loop.outcomes) {
@@ -35,7 +41,11 @@ function loopRows(seed: number, n: number, prefix: string): Row[] {
 }
 
 /** Experiments API inputs for a keep-if-better loop: premise = latest keep, baseline = its value. */
-function asInputs(rows: Row[], rootPremises: string[] = [], rootBaseline?: number): ExperimentInput[] {
+function asInputs(
+  rows: Row[],
+  rootPremises: string[] = [],
+  rootBaseline?: number,
+): ExperimentInput[] {
   const out: ExperimentInput[] = [];
   let head: Row | null = null;
   for (const r of rows) {
@@ -59,7 +69,9 @@ function asInputs(rows: Row[], rootPremises: string[] = [], rootBaseline?: numbe
  * baseline, as autoresearch starts every night): many shallow cascades in one project.
  */
 export function independentRuns(runs: number, perRun: number): ExperimentInput[][] {
-  return Array.from({ length: runs }, (_, r) => asInputs(loopRows(10_000 + r, perRun, `r${String(r).padStart(4, '0')}-`)));
+  return Array.from({ length: runs }, (_, r) =>
+    asInputs(loopRows(10_000 + r, perRun, `r${String(r).padStart(4, '0')}-`)),
+  );
 }
 
 /**
@@ -96,7 +108,9 @@ export function resultsTsv(n: number): string {
   const lines = ['commit\tval_bpb\tmemory_gb\tstatus\tdescription'];
   rows.forEach((r, i) => {
     const commit = (0x1000000 + i * 2654435761).toString(16).slice(-7);
-    lines.push(`${commit}\t${r.value === null ? '0.000000' : r.value.toFixed(6)}\t${r.value === null ? '0.0' : '60.2'}\t${r.status}\t${i === 0 ? 'baseline' : `experiment ${i}`}`);
+    lines.push(
+      `${commit}\t${r.value === null ? '0.000000' : r.value.toFixed(6)}\t${r.value === null ? '0.0' : '60.2'}\t${r.status}\t${i === 0 ? 'baseline' : `experiment ${i}`}`,
+    );
   });
   return lines.join('\n') + '\n';
 }

@@ -25,26 +25,63 @@ export interface PropagationRow {
  * them, a runner leases them over HTTP and completes each (POST /v1/jobs/{id}/complete stores
  * it and rescores the experiment and its descendants in the same transaction). Times each complete.
  */
-export async function measureReproduction(app: FastifyInstance, db: DbHandle, projectName: string, position: string, key: string, valueOf: (seed: number) => number): Promise<PropagationRow> {
+export async function measureReproduction(
+  app: FastifyInstance,
+  db: DbHandle,
+  projectName: string,
+  position: string,
+  key: string,
+  valueOf: (seed: number) => number,
+): Promise<PropagationRow> {
   const project = await findProject(db.db, projectName);
   if (!project) throw new Error(`no project ${projectName}`);
-  const row = await db.db.selectFrom('experiments').select('id').where('project_id', '=', project.id).where('key', '=', key).executeTakeFirstOrThrow();
-  const size = await db.db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow();
+  const row = await db.db
+    .selectFrom('experiments')
+    .select('id')
+    .where('project_id', '=', project.id)
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
+  const size = await db.db
+    .selectFrom('experiments')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', project.id)
+    .executeTakeFirstOrThrow();
   const desc = await descendantIds(db.db, [row.id]);
   const cascadeNodes = (await cascadeSubgraph(db.db, desc)).length;
-  const { jobs } = await scheduleReanchor(app.deps, project, { candidate: { key, id: row.id, resultingK: 1 } });
+  const { jobs } = await scheduleReanchor(app.deps, project, {
+    candidate: { key, id: row.id, resultingK: 1 },
+  });
   if (jobs.length === 0) throw new Error(`nothing scheduled for ${projectName}/${key}`);
   const want = new Set(jobs.map((j) => j.id));
   const leased: { id: string; seed: number }[] = [];
   for (let tries = 0; leased.length < want.size && tries < 100; tries++) {
-    const res = await call<{ jobs: { id: string; seed: number }[] }>(app, 'POST', '/v1/runners/lease', { runner: 'bench-runner', maxJobs: 64, wait: 0 });
+    const res = await call<{ jobs: { id: string; seed: number }[] }>(
+      app,
+      'POST',
+      '/v1/runners/lease',
+      { runner: 'bench-runner', maxJobs: 64, wait: 0 },
+    );
     leased.push(...res.jobs.filter((j) => want.has(j.id)));
   }
   const completeMs: number[] = [];
   for (const j of leased.sort((a, b) => a.seed - b.seed)) {
     const t = performance.now();
-    await call(app, 'POST', `/v1/jobs/${j.id}/complete`, { runner: 'bench-runner', seed: j.seed, value: valueOf(j.seed), durationS: 300 });
+    await call(app, 'POST', `/v1/jobs/${j.id}/complete`, {
+      runner: 'bench-runner',
+      seed: j.seed,
+      value: valueOf(j.seed),
+      durationS: 300,
+    });
     completeMs.push(performance.now() - t);
   }
-  return { project: projectName, projectSize: Number(size.n), position, experiment: key, descendants: desc.length, cascadeNodes, completeMs, medianMs: quantile(completeMs, 0.5) };
+  return {
+    project: projectName,
+    projectSize: Number(size.n),
+    position,
+    experiment: key,
+    descendants: desc.length,
+    cascadeNodes,
+    completeMs,
+    medianMs: quantile(completeMs, 0.5),
+  };
 }

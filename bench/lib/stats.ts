@@ -8,14 +8,15 @@ export function auroc(scores: number[], positive: boolean[]): number {
   const idx = scores.map((s, i) => ({ s, p: positive[i] })).sort((a, b) => a.s - b.s);
   let rankSum = 0;
   let nPos = 0;
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j < idx.length && idx[j].s === idx[i].s) j++;
     const avg = (i + 1 + j) / 2; // average rank of the tie group (1-based)
-    for (let k = i; k < j; k++) if (idx[k].p) {
-      rankSum += avg;
-      nPos++;
-    }
+    for (let k = i; k < j; k++)
+      if (idx[k].p) {
+        rankSum += avg;
+        nPos++;
+      }
     i = j;
   }
   const nNeg = idx.length - nPos;
@@ -32,8 +33,18 @@ export interface ReliabilityBin {
 }
 
 /** Reliability table in equal-width bins of the predicted probability, and the expected calibration error. */
-export function reliability(predicted: number[], outcome: boolean[], bins = 10): { bins: ReliabilityBin[]; ece: number } {
-  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({ lo: b / bins, hi: (b + 1) / bins, n: 0, meanPredicted: 0, observed: 0 }));
+export function reliability(
+  predicted: number[],
+  outcome: boolean[],
+  bins = 10,
+): { bins: ReliabilityBin[]; ece: number } {
+  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({
+    lo: b / bins,
+    hi: (b + 1) / bins,
+    n: 0,
+    meanPredicted: 0,
+    observed: 0,
+  }));
   predicted.forEach((p, i) => {
     const b = out[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))];
     b.n++;
@@ -63,4 +74,5 @@ export function quantile(xs: number[], q: number): number {
 export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /** Share of `xs` satisfying `f` (NaN for an empty list). */
-export const share = <T>(xs: T[], f: (x: T) => boolean) => (xs.length ? xs.filter(f).length / xs.length : NaN);
+export const share = <T>(xs: T[], f: (x: T) => boolean) =>
+  xs.length ? xs.filter(f).length / xs.length : NaN;

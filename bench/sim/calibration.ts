@@ -35,7 +35,10 @@ function shapeOf(rows: { status: string; delta: number | null }[], sigma: number
 
 /** Shape of a real Karpathy-format results.tsv (minimized metric in column 2), each row vs the latest keep. */
 export function realLogShape(path: string, sigma: number): LogShape {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).slice(1).filter((l) => l.trim());
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .slice(1)
+    .filter((l) => l.trim());
   let premise: number | null = null;
   const rows: { status: string; delta: number | null }[] = [];
   for (const l of lines) {

@@ -16,7 +16,10 @@ export interface EcvSetup {
 
 /** Ground truth of every simulated project, for the simulated runners (who run any project's jobs). */
 export class Truth {
-  private readonly projects = new Map<string, { regime: Regime; loopSeed: number; levels: Map<string, number> }>();
+  private readonly projects = new Map<
+    string,
+    { regime: Regime; loopSeed: number; levels: Map<string, number> }
+  >();
 
   register(project: string, regime: Regime, loopSeed: number): Map<string, number> {
     const levels = new Map<string, number>();
@@ -29,14 +32,20 @@ export class Truth {
     const p = this.projects.get(project);
     const level = p?.levels.get(key);
     if (!p || level === undefined) throw new Error(`simulated runner: unknown ${project}/${key}`);
-    if (keyedRng('repro-crash', p.regime.id, p.loopSeed, key, seed).chance(p.regime.pCrash)) return { value: null };
-    return { value: level + p.regime.sigma * reproductionNoise(p.regime.id, p.loopSeed, key, seed) };
+    if (keyedRng('repro-crash', p.regime.id, p.loopSeed, key, seed).chance(p.regime.pCrash))
+      return { value: null };
+    return {
+      value: level + p.regime.sigma * reproductionNoise(p.regime.id, p.loopSeed, key, seed),
+    };
   }
 }
 
 interface GateAnswer {
   decision: 'accept' | 'reject' | 'reanchor';
-  confidence: { value: number; components: NonNullable<ProposalOutcome['firstGate']>['components'] } | null;
+  confidence: {
+    value: number;
+    components: NonNullable<ProposalOutcome['firstGate']>['components'];
+  } | null;
   compounded: number | null;
   reanchor: { jobs: { id: string; state: string }[] };
 }
@@ -66,7 +75,11 @@ export class RunnerPool {
   ) {}
 
   private async fetch(): Promise<number> {
-    const { jobs } = await call<{ jobs: JobSpec[] }>(this.app, 'POST', '/v1/runners/lease', { runner: this.runner, maxJobs: 64, wait: 0 });
+    const { jobs } = await call<{ jobs: JobSpec[] }>(this.app, 'POST', '/v1/runners/lease', {
+      runner: this.runner,
+      maxJobs: 64,
+      wait: 0,
+    });
     for (const j of jobs) this.held.set(j.project, [...(this.held.get(j.project) ?? []), j]);
     return jobs.length;
   }
@@ -80,7 +93,10 @@ export class RunnerPool {
     }
     const wanted = new Set(ids);
     const all = this.held.get(project) ?? [];
-    this.held.set(project, all.filter((j) => !wanted.has(j.id)));
+    this.held.set(
+      project,
+      all.filter((j) => !wanted.has(j.id)),
+    );
     for (const j of all.filter((x) => wanted.has(x.id)).sort((a, b) => a.seed - b.seed)) {
       const out = this.truth.reproduce(j.project, j.experiment, j.seed);
       await call(this.app, 'POST', `/v1/jobs/${j.id}/complete`, {
@@ -120,18 +136,31 @@ export async function runEcvLoop(
   const levels = truth.register(project, regime, loopSeed);
   const post = (body: unknown) => call(app, 'POST', `/v1/projects/${project}/experiments`, body);
 
-  const gateKeep = async (key: string): Promise<{ accepted: boolean; first: number; rounds: number; firstGate?: ProposalOutcome['firstGate'] }> => {
+  const gateKeep = async (
+    key: string,
+  ): Promise<{
+    accepted: boolean;
+    first: number;
+    rounds: number;
+    firstGate?: ProposalOutcome['firstGate'];
+  }> => {
     let first: number | null = null;
     let firstGate: ProposalOutcome['firstGate'];
     // The gate makes at most `rounds` rounds per candidate; the cap only guards the benchmark.
     for (let round = 0; round < 20; round++) {
-      const a = await call<GateAnswer>(app, 'POST', `/v1/projects/${project}/gate`, { experiment: key });
+      const a = await call<GateAnswer>(app, 'POST', `/v1/projects/${project}/gate`, {
+        experiment: key,
+      });
       if (first === null) {
         first = a.confidence?.value ?? 0;
-        if (a.confidence) firstGate = { components: a.confidence.components, compounded: a.compounded ?? 0 };
+        if (a.confidence)
+          firstGate = { components: a.confidence.components, compounded: a.compounded ?? 0 };
       }
-      if (a.decision !== 'reanchor') return { accepted: a.decision === 'accept', first, rounds: round, firstGate };
-      const ids = a.reanchor.jobs.filter((j) => j.state === 'queued' || j.state === 'active').map((j) => j.id);
+      if (a.decision !== 'reanchor')
+        return { accepted: a.decision === 'accept', first, rounds: round, firstGate };
+      const ids = a.reanchor.jobs
+        .filter((j) => j.state === 'queued' || j.state === 'active')
+        .map((j) => j.id);
       if (ids.length === 0) return { accepted: false, first, rounds: round, firstGate };
       await runners.runRound(project, ids);
     }
@@ -139,7 +168,11 @@ export async function runEcvLoop(
   };
 
   // The baseline run is the root: a level, not an improvement.
-  let head = { key: keyOf(0), trueLevel: regime.level0, recorded: regime.level0 + sigma * stream[0].noise };
+  let head = {
+    key: keyOf(0),
+    trueLevel: regime.level0,
+    recorded: regime.level0 + sigma * stream[0].noise,
+  };
   levels.set(head.key, head.trueLevel);
   await post({ key: head.key, status: 'keep', value: head.recorded, description: 'baseline' });
   await gateKeep(head.key);
@@ -154,15 +187,38 @@ export async function runEcvLoop(
     levels.set(key, trueLevel);
     const code = { paths: [{ path: 'train.py', added: 6, removed: 3 }] };
     if (p.crash) {
-      await post({ key, status: 'crash', value: null, baseline: head.recorded, premises: [head.key], code });
-      outcomes.push({ index: i, key, status: 'crash', effect: p.effect, observedDelta: null, accepted: false, score: 0 });
+      await post({
+        key,
+        status: 'crash',
+        value: null,
+        baseline: head.recorded,
+        premises: [head.key],
+        code,
+      });
+      outcomes.push({
+        index: i,
+        key,
+        status: 'crash',
+        effect: p.effect,
+        observedDelta: null,
+        accepted: false,
+        score: 0,
+      });
       continue;
     }
     const value = trueLevel + sigma * p.noise;
     const d = head.recorded - value;
     const status = d > 0 ? 'keep' : 'discard';
     await post({ key, status, value, baseline: head.recorded, premises: [head.key], code });
-    const o: ProposalOutcome = { index: i, key, status, effect: p.effect, observedDelta: d, accepted: false, score: 0 };
+    const o: ProposalOutcome = {
+      index: i,
+      key,
+      status,
+      effect: p.effect,
+      observedDelta: d,
+      accepted: false,
+      score: 0,
+    };
     if (status === 'keep') {
       const g = await gateKeep(key);
       o.accepted = g.accepted;
@@ -180,17 +236,32 @@ export async function runEcvLoop(
   }
 
   // Final scores (C and S) as stored, after every reproduction of the loop.
-  const pid = (await db.db.selectFrom('projects').select('id').where('name', '=', project).executeTakeFirstOrThrow()).id;
-  const rows = await db.db.selectFrom('experiments').select(['key', 'score', 'anchored']).where('project_id', '=', pid).execute();
+  const pid = (
+    await db.db
+      .selectFrom('projects')
+      .select('id')
+      .where('name', '=', project)
+      .executeTakeFirstOrThrow()
+  ).id;
+  const rows = await db.db
+    .selectFrom('experiments')
+    .select(['key', 'score', 'anchored'])
+    .where('project_id', '=', pid)
+    .execute();
   const byKey = new Map(rows.map((r) => [r.key, r]));
   for (const o of outcomes) {
     const row = byKey.get(o.key);
-    const s = row?.score as unknown as { value: number; components: { statistics: number } } | null | undefined;
+    const s = row?.score as unknown as
+      { value: number; components: { statistics: number } } | null | undefined;
     o.score = s?.value ?? 0;
     if (s) o.statistics = s.components.statistics;
     if (o.status === 'keep') o.anchored = row?.anchored ?? false;
   }
-  const reps = await db.db.selectFrom('reproductions').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', pid).executeTakeFirstOrThrow();
+  const reps = await db.db
+    .selectFrom('reproductions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('project_id', '=', pid)
+    .executeTakeFirstOrThrow();
   return {
     method: `ECV (${setup.label})`,
     loopSeed,

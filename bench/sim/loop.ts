@@ -20,7 +20,10 @@ export interface ProposalOutcome {
   /** ECV only: S, the posterior probability that the improvement is real (final). */
   statistics?: number;
   /** ECV only: the first gate answer's components of C and its K. */
-  firstGate?: { components: { reproduction: number; statistics: number; effect: number; code: number }; compounded: number };
+  firstGate?: {
+    components: { reproduction: number; statistics: number; effect: number; code: number };
+    compounded: number;
+  };
   /** ECV only: re-anchoring rounds the gate ran before its final decision on this keep. */
   gateRounds?: number;
   /** ECV only: the experiment is an anchor at the end of the loop. */
@@ -48,20 +51,31 @@ export interface BaselineRule {
 }
 
 /** Direction-blind effect score: |δ| mapped through Φ, as if a drop were as good as a gain. */
-export const directionBlind = (d: number, sigma: number) => 2 * normCdf(Math.abs(d) / (sigma * Math.SQRT2)) - 1;
+export const directionBlind = (d: number, sigma: number) =>
+  2 * normCdf(Math.abs(d) / (sigma * Math.SQRT2)) - 1;
 
 export const BASELINES: BaselineRule[] = [
   // Karpathy's rule: every keep is a premise. Its score is the keep/discard decision itself.
   { method: 'flat keep/discard', accept: () => true, score: (d) => (d > 0 ? 1 : 0) },
   // σ known; the observed δ is a difference of two runs, the rule is taken literally.
   { method: 'fixed |δ| > 2σ', accept: (d, s) => d > 2 * s, score: (d, s) => d / s },
-  { method: 'direction-blind Φ(|δ|)', accept: (d, s) => directionBlind(d, s) >= 0.6, score: (d, s) => directionBlind(d, s) },
+  {
+    method: 'direction-blind Φ(|δ|)',
+    accept: (d, s) => directionBlind(d, s) >= 0.6,
+    score: (d, s) => directionBlind(d, s),
+  },
 ];
 
-export const keyOf = (index: number) => (index === 0 ? 'baseline' : `e${String(index).padStart(4, '0')}`);
+export const keyOf = (index: number) =>
+  index === 0 ? 'baseline' : `e${String(index).padStart(4, '0')}`;
 
 /** The keep-if-better loop with a baseline gate in front of every keep (pure, no service). */
-export function runBaselineLoop(regime: Regime, loopSeed: number, stream: Proposal[], rule: BaselineRule): LoopResult {
+export function runBaselineLoop(
+  regime: Regime,
+  loopSeed: number,
+  stream: Proposal[],
+  rule: BaselineRule,
+): LoopResult {
   const sigma = regime.sigma;
   let head = { trueLevel: regime.level0, recorded: regime.level0 + sigma * stream[0].noise };
   const outcomes: ProposalOutcome[] = [];
@@ -71,14 +85,30 @@ export function runBaselineLoop(regime: Regime, loopSeed: number, stream: Propos
     const p = stream[i];
     const trueLevel = head.trueLevel - p.effect; // minimized metric: an improvement lowers it
     if (p.crash) {
-      outcomes.push({ index: i, key: keyOf(i), status: 'crash', effect: p.effect, observedDelta: null, accepted: false, score: 0 });
+      outcomes.push({
+        index: i,
+        key: keyOf(i),
+        status: 'crash',
+        effect: p.effect,
+        observedDelta: null,
+        accepted: false,
+        score: 0,
+      });
       continue;
     }
     const value = trueLevel + sigma * p.noise;
     const d = head.recorded - value;
     const keep = d > 0;
     const accepted = keep && rule.accept(d, sigma);
-    outcomes.push({ index: i, key: keyOf(i), status: keep ? 'keep' : 'discard', effect: p.effect, observedDelta: d, accepted, score: rule.score(d, sigma) });
+    outcomes.push({
+      index: i,
+      key: keyOf(i),
+      status: keep ? 'keep' : 'discard',
+      effect: p.effect,
+      observedDelta: d,
+      accepted,
+      score: rule.score(d, sigma),
+    });
     if (accepted) {
       head = { trueLevel, recorded: value };
       chainLength++;

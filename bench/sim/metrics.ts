@@ -42,7 +42,10 @@ export interface MethodSummary {
     roundsPerKeep: number;
   };
   /** ECV: calibration of S over every non-crash proposal, and over keeps. */
-  calibration?: { all: { bins: ReliabilityBin[]; ece: number }; keeps: { bins: ReliabilityBin[]; ece: number } };
+  calibration?: {
+    all: { bins: ReliabilityBin[]; ece: number };
+    keeps: { bins: ReliabilityBin[]; ece: number };
+  };
 }
 
 interface Components {
@@ -83,30 +86,60 @@ export function summarize(loops: LoopResult[], sigma: number): MethodSummary {
     experiments: loops.reduce((n, l) => n + l.outcomes.length + 1, 0),
     keeps: keeps.length,
     falseKeeps: share(keeps, (o) => !real(o)),
-    auroc: auroc(keeps.map((o) => o.score), keeps.map(real)),
-    aurocFirst: keeps.every((o) => o.firstScore !== undefined) ? auroc(keeps.map((o) => o.firstScore!), keeps.map(real)) : NaN,
-    aurocAll: auroc(proposals.map((o) => o.score), proposals.map(real)),
+    auroc: auroc(
+      keeps.map((o) => o.score),
+      keeps.map(real),
+    ),
+    aurocFirst: keeps.every((o) => o.firstScore !== undefined)
+      ? auroc(
+          keeps.map((o) => o.firstScore!),
+          keeps.map(real),
+        )
+      : NaN,
+    aurocAll: auroc(
+      proposals.map((o) => o.score),
+      proposals.map(real),
+    ),
     contamination: share(accepted, (o) => !real(o)),
     accepted: accepted.length,
     keptReal: share(realKeeps, (o) => o.accepted),
     keptReal1s: share(bigKeeps, (o) => o.accepted),
-    endToEnd1s: share(proposals.filter((o) => o.effect >= sigma), (o) => o.accepted),
-    reproductionsPerExperiment: loops.reduce((n, l) => n + l.reproductions, 0) / Math.max(1, loops.reduce((n, l) => n + l.outcomes.length + 1, 0)),
+    endToEnd1s: share(
+      proposals.filter((o) => o.effect >= sigma),
+      (o) => o.accepted,
+    ),
+    reproductionsPerExperiment:
+      loops.reduce((n, l) => n + l.reproductions, 0) /
+      Math.max(
+        1,
+        loops.reduce((n, l) => n + l.outcomes.length + 1, 0),
+      ),
     gainSigma: mean(loops.map((l) => l.trueGainSigma)),
     falseInChain: mean(loops.map((l) => l.falseInChain)),
     ...(keeps.some((o) => o.gateRounds !== undefined)
       ? {
           paths: {
             direct: accepted.filter((o) => o.gateRounds === 0).length,
-            directFalse: share(accepted.filter((o) => o.gateRounds === 0), (o) => !real(o)),
+            directFalse: share(
+              accepted.filter((o) => o.gateRounds === 0),
+              (o) => !real(o),
+            ),
             reanchored: accepted.filter((o) => (o.gateRounds ?? 0) > 0).length,
-            reanchoredFalse: share(accepted.filter((o) => (o.gateRounds ?? 0) > 0), (o) => !real(o)),
+            reanchoredFalse: share(
+              accepted.filter((o) => (o.gateRounds ?? 0) > 0),
+              (o) => !real(o),
+            ),
             anchoredAccepted: share(accepted, (o) => o.anchored === true),
             directComponents: {
               false: meanComponents(accepted.filter((o) => o.gateRounds === 0 && !real(o))),
               real: meanComponents(accepted.filter((o) => o.gateRounds === 0 && real(o))),
             },
-            keepsPerExperiment: keeps.length / Math.max(1, loops.reduce((x, l) => x + l.outcomes.length + 1, 0)),
+            keepsPerExperiment:
+              keeps.length /
+              Math.max(
+                1,
+                loops.reduce((x, l) => x + l.outcomes.length + 1, 0),
+              ),
             roundsPerKeep: mean(keeps.map((o) => o.gateRounds ?? 0)),
           },
         }
@@ -114,8 +147,14 @@ export function summarize(loops: LoopResult[], sigma: number): MethodSummary {
     ...(withS.length
       ? {
           calibration: {
-            all: reliability(withS.map((o) => o.statistics!), withS.map(real)),
-            keeps: reliability(keepsS.map((o) => o.statistics!), keepsS.map(real)),
+            all: reliability(
+              withS.map((o) => o.statistics!),
+              withS.map(real),
+            ),
+            keeps: reliability(
+              keepsS.map((o) => o.statistics!),
+              keepsS.map(real),
+            ),
           },
         }
       : {}),

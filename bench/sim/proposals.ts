@@ -25,14 +25,31 @@ export function proposalStream(regime: Regime, loopSeed: number, n: number): Pro
     const noise = rng.normal();
     const crash = i > 0 && rng.chance(regime.pCrash);
     if (i === 0) out.push({ effect: 0, kind: 'null', crash: false, noise });
-    else if (u < regime.pReal) out.push({ effect: Math.abs(scale) * regime.realScale * regime.sigma, kind: 'real', crash, noise });
-    else if (u < regime.pReal + regime.pHarmful) out.push({ effect: -Math.abs(scale) * regime.harmScale * regime.sigma, kind: 'harmful', crash, noise });
+    else if (u < regime.pReal)
+      out.push({
+        effect: Math.abs(scale) * regime.realScale * regime.sigma,
+        kind: 'real',
+        crash,
+        noise,
+      });
+    else if (u < regime.pReal + regime.pHarmful)
+      out.push({
+        effect: -Math.abs(scale) * regime.harmScale * regime.sigma,
+        kind: 'harmful',
+        crash,
+        noise,
+      });
     else out.push({ effect: 0, kind: 'null', crash, noise });
   }
   return out;
 }
 
 /** Deterministic run noise of a reproduction of `key` with `seed` in loop `loopSeed`. */
-export function reproductionNoise(regimeId: string, loopSeed: number, key: string, seed: number): number {
+export function reproductionNoise(
+  regimeId: string,
+  loopSeed: number,
+  key: string,
+  seed: number,
+): number {
   return keyedRng('repro', regimeId, loopSeed, key, seed).normal();
 }

@@ -29,7 +29,37 @@ export interface Regime {
  * by 1–8σ. The others vary the ratio of effect size to noise around it.
  */
 export const REGIMES: Regime[] = [
-  { id: 'karpathy', label: 'Karpathy-like (effects ≈ noise)', sigma: 0.0005, pReal: 0.2, realScale: 2, pHarmful: 0.5, harmScale: 2, pCrash: 0.01, level0: 0.998 },
-  { id: 'clean', label: 'clean (effects ≫ noise)', sigma: 0.0005, pReal: 0.2, realScale: 5, pHarmful: 0.5, harmScale: 5, pCrash: 0.01, level0: 0.998 },
-  { id: 'noisy', label: 'noisy (effects < noise)', sigma: 0.0005, pReal: 0.15, realScale: 1, pHarmful: 0.5, harmScale: 1, pCrash: 0.01, level0: 0.998 },
+  {
+    id: 'karpathy',
+    label: 'Karpathy-like (effects ≈ noise)',
+    sigma: 0.0005,
+    pReal: 0.2,
+    realScale: 2,
+    pHarmful: 0.5,
+    harmScale: 2,
+    pCrash: 0.01,
+    level0: 0.998,
+  },
+  {
+    id: 'clean',
+    label: 'clean (effects ≫ noise)',
+    sigma: 0.0005,
+    pReal: 0.2,
+    realScale: 5,
+    pHarmful: 0.5,
+    harmScale: 5,
+    pCrash: 0.01,
+    level0: 0.998,
+  },
+  {
+    id: 'noisy',
+    label: 'noisy (effects < noise)',
+    sigma: 0.0005,
+    pReal: 0.15,
+    realScale: 1,
+    pHarmful: 0.5,
+    harmScale: 1,
+    pCrash: 0.01,
+    level0: 0.998,
+  },
 ];

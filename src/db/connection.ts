@@ -41,7 +41,8 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
 }
 
 async function openPostgres(url: string, opts: OpenOptions): Promise<DbHandle> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+  // JIT compiles the recursive cascade queries on every call (p50 20 ms vs 2.5 ms): off for ECV's sessions.
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000, options: '-c jit=off' });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', (err) => opts.onPoolError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -43,28 +43,15 @@ function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['r
   return o;
 }
 
-async function loadByIds(trx: Trx, projectId: number, ids: number[]): Promise<ExperimentRecord[]> {
+/** Experiments of a project by id or by key, in chunks (one reader for both look-ups). */
+async function loadWhere<C extends 'id' | 'key'>(trx: Trx, projectId: number, column: C, values: (C extends 'id' ? number : string)[]): Promise<ExperimentRecord[]> {
   const out: ExperimentRecord[] = [];
-  for (let i = 0; i < ids.length; i += 5000) {
+  for (let i = 0; i < values.length; i += 5000) {
     const rows = await trx
       .selectFrom('experiments')
       .selectAll()
       .where('project_id', '=', projectId)
-      .where('id', 'in', ids.slice(i, i + 5000))
-      .execute();
-    out.push(...rows.map(rowToExperiment));
-  }
-  return out;
-}
-
-async function loadByKeys(trx: Trx, projectId: number, keys: string[]): Promise<ExperimentRecord[]> {
-  const out: ExperimentRecord[] = [];
-  for (let i = 0; i < keys.length; i += 5000) {
-    const rows = await trx
-      .selectFrom('experiments')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where('key', 'in', keys.slice(i, i + 5000))
+      .where(column, 'in', values.slice(i, i + 5000) as never)
       .execute();
     out.push(...rows.map(rowToExperiment));
   }
@@ -117,14 +104,14 @@ export async function rescore(trx: Trx, project: ProjectRecord, changedIds: numb
     targets = await listAllExperiments(trx, project.id);
   } else {
     const kids = await childIds(trx, changedIds);
-    targets = await loadByIds(trx, project.id, [...new Set([...changedIds, ...kids])]);
+    targets = await loadWhere(trx, project.id, 'id', [...new Set([...changedIds, ...kids])]);
   }
   if (targets.length === 0) return { scored: 0, cascaded: 0 };
 
   // Premises (first premise = the one compared against) and everyone's reproductions.
   const byKey = new Map(targets.map((e) => [e.key, e]));
   const missing = [...new Set(targets.map((e) => e.premises[0]).filter((k): k is string => !!k && !byKey.has(k)))];
-  for (const p of await loadByKeys(trx, project.id, missing)) byKey.set(p.key, p);
+  for (const p of await loadWhere(trx, project.id, 'key', missing)) byKey.set(p.key, p);
   const reps = await reproductionsOf(trx, [...byKey.values()].map((e) => e.id));
 
   const updates = targets.map((e) => {

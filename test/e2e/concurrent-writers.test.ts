@@ -1,23 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPremiseGraph, compound } from '../../src/domain/cascade/index.js';
 import { createPgDatabase, ENGINES } from '../helpers/db.js';
+import { expectStoredKRecomputes, rng, type GraphOut } from '../helpers/graph-check.js';
 import { api, startService, type Service } from '../helpers/service.js';
-
-interface GraphOut {
-  nodes: { key: string; status: string; confidence: number; compounded: number; anchored: boolean; hardGate: string | null }[];
-  edges: { from: string; to: string }[];
-}
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.skipIf(!ENGINES.includes('postgres'))('two service processes writing one project on PostgreSQL', () => {
   let db: Awaited<ReturnType<typeof createPgDatabase>>;
@@ -69,20 +53,8 @@ describe.skipIf(!ENGINES.includes('postgres'))('two service processes writing on
     }
     await Promise.all([client(a, 'a', 1), client(b, 'b', 2)]);
 
-    const graph = (await api<GraphOut>(a, 'GET', '/v1/projects/conc/graph')).body;
+    const graph = await expectStoredKRecomputes(a, 'conc');
     expect(graph.nodes).toHaveLength(2 * PER_CLIENT + 1);
-    expect(new Set(graph.nodes.map((n) => n.key)).size).toBe(graph.nodes.length);
-    const premises = new Map<string, string[]>();
-    for (const e of graph.edges) premises.set(e.to, [...(premises.get(e.to) ?? []), e.from]);
-    const g = buildPremiseGraph(
-      graph.nodes.map((n) => ({ key: n.key, premises: premises.get(n.key) ?? [], confidence: n.confidence, anchored: n.anchored, hardGate: n.hardGate })),
-    );
-    let compared = 0;
-    for (const n of graph.nodes) {
-      expect(n.compounded, n.key).toBeCloseTo(compound(g, n.key).compounded, 12);
-      compared++;
-    }
-    expect(compared).toBe(2 * PER_CLIENT + 1);
     // The other process answers the same.
     const viaB = (await api<GraphOut>(b, 'GET', '/v1/projects/conc/graph')).body;
     expect(viaB.nodes.map((n) => [n.key, n.compounded])).toEqual(graph.nodes.map((n) => [n.key, n.compounded]));

@@ -7,6 +7,8 @@ import type { PropagationResult } from './propagation.js';
 import { ecvOf, renderAccuracy } from './report-accuracy.js';
 import { renderFindings } from './report-findings.js';
 import { renderGate, renderIngest, renderMemory, renderPropagation } from './report-perf.js';
+import { renderSoak, soakVerdict } from './report-soak.js';
+import type { SoakResult } from './soak.js';
 
 export interface SectionOutcome {
   section: string;
@@ -32,6 +34,7 @@ export interface Results {
   gate?: GateResult;
   ingest?: IngestResult;
   propagation?: PropagationResult;
+  soak?: SoakResult;
 }
 
 export function resultsOf(outcomes: SectionOutcome[]): Results {
@@ -42,6 +45,7 @@ export function resultsOf(outcomes: SectionOutcome[]): Results {
     gate: get('gate'),
     ingest: get('ingest'),
     propagation: get('propagation'),
+    soak: get('soak'),
   };
 }
 
@@ -162,6 +166,15 @@ function targets(r: Results): string {
       yes(leaf.medianMs <= 3 * small.medianMs),
     ]);
   }
+  if (r.soak) {
+    const v = soakVerdict(r.soak);
+    rows.push([
+      `load test: ${r.soak.durationS} s of concurrent gates and writes (SPEC §13)`,
+      'zero errors, memory flat',
+      `${v.errors} errors; RSS ${v.growth >= 0 ? '+' : ''}${f(100 * v.growth, 1)}%`,
+      yes(v.errors === 0 && v.stored && Math.abs(v.growth) < 0.2),
+    ]);
+  }
   return table(['target (SPEC §14)', 'goal', 'this run', ''], rows, ['l', 'l', 'l', 'l']);
 }
 
@@ -189,5 +202,6 @@ ${r.gate ? renderGate(r.gate) : ''}
 ${r.ingest ? renderIngest(r.ingest) : ''}
 ${r.propagation || r.gate ? renderPropagation(r) : ''}
 ${renderMemory(input.outcomes)}
+${r.soak ? renderSoak(r.soak) : ''}
 ${renderFindings(r)}`;
 }

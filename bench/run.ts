@@ -3,13 +3,13 @@
  *
  *   npm run bench                      full run (~8–10 min on 2 cores), writes docs/benchmarks.md
  *   npm run bench -- --quick           smoke run (~2–3 min), writes tmp/benchmarks.md
- *   npm run bench -- --only=gate,ingest   some sections (accuracy, gate, ingest, propagation)
+ *   npm run bench -- --only=gate,ingest   some sections (accuracy, gate, ingest, propagation, soak)
  *   npm run bench -- --out=PATH        write the report elsewhere
  *   npm run bench -- --render          rewrite docs/benchmarks.md from the last full run (tmp/bench/)
  *   npm run bench -- --jit             keep PostgreSQL's JIT on (the server default; off otherwise)
  *
  * Each section runs in a child process of its own, so that its peak RSS is its own.
- * Needs PostgreSQL for gate, ingest and propagation (ECV_BENCH_PG_URL, default
+ * Needs PostgreSQL for gate, ingest, propagation and soak (ECV_BENCH_PG_URL, default
  * postgres://root@127.0.0.1:5432/postgres); accuracy falls back to PGlite without it.
  */
 import { spawn } from 'node:child_process';
@@ -24,9 +24,10 @@ import { describeMachine } from './lib/machine.js';
 import { MemoryWatch } from './lib/memory.js';
 import { Progress } from './lib/progress.js';
 import { benchPropagation } from './propagation.js';
+import { benchSoak } from './soak.js';
 import { renderReport, type ReportInput, type SectionOutcome } from './report.js';
 
-export const SECTIONS = ['accuracy', 'gate', 'ingest', 'propagation'] as const;
+export const SECTIONS = ['accuracy', 'gate', 'ingest', 'propagation', 'soak'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
@@ -85,6 +86,7 @@ async function runChild(section: Section, quick: boolean, resultPath: string): P
     gate: benchGate,
     ingest: benchIngest,
     propagation: benchPropagation,
+    soak: benchSoak,
   }[section];
   const result = await run({ quick, progress, mem });
   const out = {

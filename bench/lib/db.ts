@@ -11,8 +11,9 @@ export const ADMIN_URL =
 export interface BenchDb {
   handle: DbHandle;
   engine: Engine;
-  /** Database name on PostgreSQL. */
+  /** Database name and connection URL on PostgreSQL. */
   name?: string;
+  url?: string;
   drop(): Promise<void>;
 }
 
@@ -63,6 +64,7 @@ export async function createBenchDb(
     handle,
     engine,
     name,
+    url,
     async drop() {
       await handle.close().catch(() => undefined);
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -13,6 +13,8 @@ export interface LoadSpec {
   requests: { path: string; body?: string }[];
   connections: number;
   durationS: number;
+  /** Extra request headers (e.g. authorization). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -24,6 +26,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   durationS: number;
+  /** Answers by HTTP status. */
+  statusCodes: Record<string, number>;
 }
 
 async function main(spec: LoadSpec): Promise<LoadResult> {
@@ -36,7 +40,7 @@ async function main(spec: LoadSpec): Promise<LoadResult> {
     requests: [
       {
         method: spec.method,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...spec.headers },
         setupRequest: (req) => {
           const r = spec.requests[i++ % spec.requests.length];
           return { ...req, path: r.path, ...(r.body !== undefined ? { body: r.body } : {}) };
@@ -54,6 +58,7 @@ async function main(spec: LoadSpec): Promise<LoadResult> {
     non2xx: result.non2xx,
     errors: result.errors,
     durationS: result.duration,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v.count ?? 0])),
   };
 }
 

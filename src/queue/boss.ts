@@ -54,21 +54,25 @@ export async function startQueue(db: DbHandle, opts: QueueOptions, onError?: (e:
   return boss;
 }
 
-const known = new WeakMap<PgBoss, Set<string>>();
+const known = new WeakMap<PgBoss, Map<string, Promise<string>>>();
 
 /**
  * Makes the project's re-anchoring queue (lease = expiry, bounded retries, then the dead-letter
- * queue). Call outside a transaction: on PGlite the queue shares the one connection.
+ * queue). Call outside a transaction: on PGlite the queue shares the one connection. Concurrent
+ * callers in one process share one creation (parallel pg-boss `create_queue` calls on one
+ * queue could deadlock each other); a failed creation is forgotten so the next call retries.
  */
-export async function ensureProjectQueue(boss: PgBoss, projectId: number, opts: QueueOptions): Promise<string> {
+export function ensureProjectQueue(boss: PgBoss, projectId: number, opts: QueueOptions): Promise<string> {
   const name = queueFor(projectId);
-  const seen = known.get(boss) ?? new Set<string>();
-  known.set(boss, seen);
-  if (!seen.has(name)) {
-    await ensureQueue(boss, name, { retryLimit: opts.retryLimit, retryDelay: 0, expireInSeconds: opts.leaseSeconds, deadLetter: DEAD_QUEUE });
-    seen.add(name);
+  const made = known.get(boss) ?? new Map<string, Promise<string>>();
+  known.set(boss, made);
+  let p = made.get(name);
+  if (!p) {
+    p = ensureQueue(boss, name, { retryLimit: opts.retryLimit, retryDelay: 0, expireInSeconds: opts.leaseSeconds, deadLetter: DEAD_QUEUE }).then(() => name);
+    p.catch(() => made.delete(name));
+    made.set(name, p);
   }
-  return name;
+  return p;
 }
 
 async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<void> {
@@ -76,10 +80,15 @@ async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queu
     await boss.updateQueue(name, { name, ...options });
     return;
   }
-  try {
-    await boss.createQueue(name, { name, ...options });
-  } catch (e) {
-    // Another process created it first.
-    if (!(await boss.getQueue(name))) throw e;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await boss.createQueue(name, { name, ...options });
+      return;
+    } catch (e) {
+      // Another process created it first, or deadlocked with us doing so: look again, then retry.
+      if (await boss.getQueue(name)) return;
+      if (attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
+import { queueFor } from '../../src/queue/boss.js';
 
 describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) => {
   let t: TestApp;
@@ -88,5 +89,16 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
     }
     expect(reps).toHaveLength(3);
     expect(reps.filter((r) => !r.ok)).toHaveLength(1);
+  });
+
+  it('makes the queue with the project, so that a burst of first gates all schedule', async () => {
+    await post('/v1/projects', projectBody('burst', { reproduction: { command: 'python train.py', replicates: 1, timeBudgetS: 60 } }));
+    const id = (await t.app.deps.db.db.selectFrom('projects').select('id').where('name', '=', 'burst').executeTakeFirstOrThrow()).id;
+    expect(await t.app.deps.queue!.getQueue(queueFor(id))).not.toBeNull();
+    const rows = [{ key: 'base', status: 'keep', value: 1.0 }, ...Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, status: 'keep', value: 0.99, premises: ['base'] }))];
+    expect((await post('/v1/projects/burst/experiments', rows)).statusCode).toBe(201);
+    const answers = await Promise.all(rows.slice(1).map((r) => post('/v1/projects/burst/gate', { experiment: r.key, threshold: 0.99 })));
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    expect(answers.every((a) => a.json().decision === 'reanchor')).toBe(true);
   });
 });

@@ -24,18 +24,22 @@ export interface BuildOptions {
   queue?: boolean;
 }
 
+const trustHops = (hops: number) => (_addr: string, i: number) => i < hops;
+
 /** Builds the Fastify app around its dependencies. Never listens; the caller does. */
 export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: deps.config.bodyLimit,
-    trustProxy: true,
+    // A hop count trusts that many proxies in front of the service (Fastify types take it as a function).
+    trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     requestTimeout: 0,
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.decorate('deps', { ...deps, log: deps.log ?? app.log } as Deps);
   app.decorateRequest('visibleProjects', null);
   app.decorateRequest('caller', 'anonymous');
+  app.decorateRequest('callerRole', null);
 
   const shared = loadSchemas();
   for (const s of shared) app.addSchema(s);

@@ -16,6 +16,12 @@ export interface Config {
   bodyLimit: number;
   /** Requests per minute per token (or per IP without a token). */
   rateLimitPerMinute: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client IP (per-IP rate limits): false (the
+   * default: the socket's peer is the client), true (any: only behind a proxy that overwrites the
+   * header), a hop count, or a comma-separated list of proxy addresses/CIDRs (Fastify's trustProxy).
+   */
+  trustProxy: boolean | number | string;
   /** Re-anchoring queue: lease length, re-leases before a job is dead, expiry sweep interval. */
   queue: { leaseSeconds: number; retryLimit: number; maintenanceIntervalSeconds: number };
   review: { apiKey?: string; baseUrl?: string; model: string; timeoutMs: number; concurrency: number };
@@ -31,6 +37,16 @@ function intVar(env: Env, name: string, def: number, min: number, max: number): 
     throw new DomainError('validation_failed', `${name} must be an integer in [${min}, ${max}], got '${raw}'`);
   }
   return n;
+}
+
+function trustProxyVar(raw: string | undefined): boolean | number | string {
+  const v = (raw ?? '').trim();
+  if (v === '' || /^(false|off|no)$/i.test(v)) return false;
+  if (/^(true|on|yes)$/i.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  // Addresses or CIDRs, e.g. "10.0.0.0/8, 127.0.0.1".
+  if (v.split(',').every((p) => /^[0-9a-f.:]+(\/\d{1,3})?$/i.test(p.trim()))) return v;
+  throw new DomainError('validation_failed', `ECV_TRUST_PROXY must be true, false, a hop count or addresses/CIDRs separated by commas (got '${raw}')`);
 }
 
 /** Reads configuration from the environment; throws a DomainError on any bad value. Pure. */
@@ -57,6 +73,7 @@ export function loadConfig(env: Env, cwd = '.'): Config {
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: intVar(env, 'ECV_BODY_LIMIT', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     rateLimitPerMinute: intVar(env, 'ECV_RATE_LIMIT', 6000, 1, 10_000_000),
+    trustProxy: trustProxyVar(env.ECV_TRUST_PROXY),
     queue: {
       leaseSeconds: intVar(env, 'ECV_LEASE_S', 120, 2, 86_400),
       retryLimit: intVar(env, 'ECV_LEASE_RETRIES', 2, 0, 100),

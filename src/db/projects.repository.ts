@@ -47,9 +47,10 @@ export async function lockProject(trx: Transaction<Database>, name: string): Pro
   return row ? rowToProject(row) : null;
 }
 
-export async function listProjects(db: Executor, limit: number, after?: string): Promise<ProjectRecord[]> {
+export async function listProjects(db: Executor, limit: number, after?: string, names?: string[]): Promise<ProjectRecord[]> {
   let q = db.selectFrom('projects').selectAll().orderBy('name').limit(limit);
   if (after) q = q.where('name', '>', after);
+  if (names) q = q.where('name', 'in', names);
   return (await q.execute()).map(rowToProject);
 }
 

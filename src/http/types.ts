@@ -1,4 +1,5 @@
 import type { Deps } from '../services/deps.js';
+import type { TokenRole } from '../services/tokens.service.js';
 
 /** Who may call a route: checked by the auth plugin from `config.access`. */
 export type Access = 'public' | 'read' | 'write' | 'runner' | 'admin';
@@ -12,6 +13,8 @@ declare module 'fastify' {
     visibleProjects: Set<string> | null;
     /** Token id or 'anonymous', recorded with gate decisions. */
     caller: string;
+    /** The caller's token role; null with auth off (every right). */
+    callerRole: TokenRole | null;
   }
   interface FastifyContextConfig {
     access?: Access;

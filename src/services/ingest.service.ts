@@ -12,6 +12,8 @@ export interface IngestOptions {
   direction?: Direction;
   /** Create the project when missing (metric from the header). */
   create?: boolean;
+  /** Whether the caller may create projects (admin tokens, or auth off); default true. */
+  mayCreate?: boolean;
 }
 
 /** A parsed row as the experiments API takes it (line and seq are parse bookkeeping). */
@@ -41,6 +43,9 @@ export function resolveDirection(metric: string, explicit?: Direction, hint?: Di
 export async function ingestResults(deps: Deps, projectName: string, body: Uint8Array | string, opts: IngestOptions = {}): Promise<UpsertResult & { warnings: IngestWarning[]; metric: string; rows: number }> {
   const project = await findProject(deps.db.db, projectName);
   if (!project && !opts.create) throw new DomainError('not_found', `no project '${projectName}' (pass create=true with a direction to create it from the file)`);
+  if (!project && opts.mayCreate === false) {
+    throw new DomainError('forbidden', `no project '${projectName}', and creating a project needs an admin token (SPEC §12): ask an admin to create it`);
+  }
   const parsed = parseResultsTsv(body, {
     ...(project ? { metricName: project.config.metric.name } : {}),
     ...(opts.strict ? { strict: true } : {}),

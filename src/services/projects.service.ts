@@ -33,6 +33,8 @@ export async function getProject(deps: Deps, name: string): Promise<ProjectRecor
   return p;
 }
 
-export async function listAll(deps: Deps, limit: number, after?: string): Promise<ProjectRecord[]> {
-  return listProjects(deps.db.db, limit, after);
+/** A page of projects by name; `visible` (a token's scope) filters before paging. */
+export async function listAll(deps: Deps, limit: number, after?: string, visible?: ReadonlySet<string> | null): Promise<ProjectRecord[]> {
+  if (visible && visible.size === 0) return [];
+  return listProjects(deps.db.db, limit, after, visible ? [...visible] : undefined);
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { TokenBucketLimiter } from '../../src/http/plugins/rate-limit.js';
+import { loadConfig } from '../../src/config.js';
 
 const ADMIN = 'rate-limit-admin-token-xyz';
 const bearer = (secret?: string) => (secret ? { authorization: `Bearer ${secret}` } : {});
@@ -98,5 +99,33 @@ describe('rate limits with auth off', () => {
       t.app.inject({ method: 'GET', url: '/v1/projects', remoteAddress: '192.0.2.7' });
     for (let i = 0; i < 3; i++) expect((await remote()).statusCode).toBe(200);
     expect((await remote()).statusCode).toBe(429);
+  });
+});
+
+describe('client addresses behind proxies', () => {
+  const apps: TestApp[] = [];
+  afterAll(async () => Promise.all(apps.map((a) => a.close())));
+  const fromProxy = (t: TestApp, forwarded: string) =>
+    t.app.inject({ method: 'GET', url: '/v1/projects', remoteAddress: '10.1.1.1', headers: { 'x-forwarded-for': forwarded } });
+
+  it('ignores X-Forwarded-For by default: a client cannot pick a fresh IP per request', async () => {
+    const t = await buildTestApp('pglite', { ECV_RATE_LIMIT: '3' });
+    apps.push(t);
+    for (let i = 0; i < 3; i++) expect((await fromProxy(t, `198.51.100.${i}`)).statusCode).toBe(200);
+    expect((await fromProxy(t, '198.51.100.99')).statusCode).toBe(429);
+  });
+
+  it('believes the header from a trusted proxy (ECV_TRUST_PROXY) and limits each client behind it', async () => {
+    const t = await buildTestApp('pglite', { ECV_RATE_LIMIT: '3', ECV_TRUST_PROXY: '10.0.0.0/8' });
+    apps.push(t);
+    for (let i = 0; i < 3; i++) expect((await fromProxy(t, '198.51.100.1')).statusCode).toBe(200);
+    expect((await fromProxy(t, '198.51.100.1')).statusCode).toBe(429);
+    expect((await fromProxy(t, '198.51.100.2')).statusCode).toBe(200);
+  });
+
+  it('refuses a malformed ECV_TRUST_PROXY at start', () => {
+    expect(() => loadConfig({ ECV_TRUST_PROXY: 'everyone' })).toThrow(/ECV_TRUST_PROXY/);
+    expect(loadConfig({ ECV_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({}).trustProxy).toBe(false);
   });
 });

@@ -224,6 +224,36 @@ describe.each(ENGINES)('tokens and scoping on %s', (engine) => {
     expect((await req('GET', '/v1/projects/gamma', ADMIN)).statusCode).toBe(404);
   });
 
+  it('pages a scoped token through its own projects only (the scope filters before the limit)', async () => {
+    for (const p of ['a1', 'a2', 'a3', 'z9']) await req('POST', '/v1/projects', ADMIN, projectBody(p));
+    const scoped = await newToken({ role: 'reader', projects: ['z9', 'a2'] });
+    const seen: string[] = [];
+    let after: string | null = '';
+    for (let page = 0; after !== null && page < 10; page++) {
+      const r = await req('GET', `/v1/projects?limit=1${after ? `&after=${after}` : ''}`, scoped.token);
+      expect(r.statusCode).toBe(200);
+      const body = r.json() as { items: { name: string }[]; next: string | null };
+      seen.push(...body.items.map((p) => p.name));
+      after = body.next;
+    }
+    expect(seen).toEqual(['a2', 'z9']);
+  });
+
+  it('lets only admins create a project by ingesting with create=true', async () => {
+    const tsv = 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\na1b2c3d\t1.0\t1.0\tkeep\tbaseline\n';
+    const loop = await newToken({ role: 'loop', projects: ['fresh', 'alpha'] });
+    const post = (project: string, secret: string) =>
+      t.app.inject({ method: 'POST', url: `/v1/projects/${project}/results?create=true`, headers: { ...bearer(secret), 'content-type': 'text/tab-separated-values' }, payload: tsv });
+    const denied = await post('fresh', loop.token);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('admin') });
+    expect((await req('GET', '/v1/projects/fresh', ADMIN)).statusCode).toBe(404);
+    // On an existing project create=true is no right at all: the loop token ingests.
+    expect((await post('alpha', loop.token)).statusCode).toBe(201);
+    expect((await post('fresh', ADMIN)).statusCode).toBe(201);
+    expect((await req('GET', '/v1/projects/fresh', loop.token)).statusCode).toBe(200);
+  });
+
   it('records the token id as the gate caller', async () => {
     const loop = await newToken({ role: 'loop', projects: ['alpha'] });
     expect(

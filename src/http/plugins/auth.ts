@@ -122,6 +122,7 @@ export default fp(
       }
       charge(`token:${principal.id}`);
       req.caller = principal.id;
+      req.callerRole = principal.role;
       req.visibleProjects = principal.projects;
 
       // Any valid token may learn that a route does not exist.

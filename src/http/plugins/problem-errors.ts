@@ -71,6 +71,13 @@ export function toDomainError(err: unknown): DomainError {
     case '40001':
     case '40P01':
       return new DomainError('unavailable', 'concurrent update; retry');
+    // Backstop for values the schemas let through but PostgreSQL cannot store (text it cannot
+    // encode, a number out of a column's range, a statement too large): the request's fault.
+    case '22P05':
+    case '22021':
+    case '22003':
+    case '54001':
+      return new DomainError('validation_failed', `the database cannot store a value of this request (${fe.code}): ${fe.message}`);
   }
   if (isUnavailable(err)) return new DomainError('unavailable', 'the database is unavailable; retry shortly');
   if (fe?.statusCode === 400 || (err instanceof SyntaxError && (fe as { statusCode?: number }).statusCode === 400)) {

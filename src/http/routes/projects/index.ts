@@ -48,8 +48,7 @@ export default async function projectRoutes(app: FastifyInstance) {
       },
     },
     async (req) => {
-      const visible = req.visibleProjects;
-      const rows = (await listAll(app.deps, req.query.limit, req.query.after)).filter((p) => !visible || visible.has(p.config.name));
+      const rows = await listAll(app.deps, req.query.limit, req.query.after, req.visibleProjects);
       return { items: rows.map(projectOut), next: rows.length === req.query.limit ? rows[rows.length - 1].config.name : null };
     },
   );

@@ -46,7 +46,8 @@ export default async function resultsRoutes(app: FastifyInstance) {
       },
     },
     async (req, reply) => {
-      const res = await ingestResults(app.deps, req.params.project, req.body, req.query);
+      const mayCreate = req.callerRole === null || req.callerRole === 'admin';
+      const res = await ingestResults(app.deps, req.params.project, req.body, { ...req.query, mayCreate });
       return reply.code(res.created > 0 ? 201 : 200).send(res);
     },
   );

@@ -6,10 +6,18 @@ import type { SoakResult } from './soak.js';
  * answered ones and at most one more per connection (in flight when the load stopped); RSS growth
  * under 20% from early to late in the run.
  */
-export function soakVerdict(s: SoakResult): { errors: number; stored: boolean; batchesStored: number; growth: number } {
+export function soakVerdict(s: SoakResult): {
+  errors: number;
+  stored: boolean;
+  batchesStored: number;
+  growth: number;
+} {
   const errors = s.gate.errors + s.gate.non2xx + s.ingest.errors + s.ingest.non2xx;
   const batchesStored = (s.experimentsStored - s.setupExperiments) / s.ingest.batch;
-  const stored = Number.isInteger(batchesStored) && batchesStored >= s.batchesAnswered && batchesStored <= s.batchesAnswered + s.ingest.connections;
+  const stored =
+    Number.isInteger(batchesStored) &&
+    batchesStored >= s.batchesAnswered &&
+    batchesStored <= s.batchesAnswered + s.ingest.connections;
   return { errors, stored, batchesStored, growth: s.rssLate / s.rssEarly - 1 };
 }
 
@@ -37,10 +45,40 @@ autocannon connections gate setup experiments (accepts, rejects and re-anchor sc
 ${s.ingest.connections} connections write new experiments in batches of ${s.ingest.batch}, each built on a setup keep.
 
 ${table(
-  ['client', 'connections', 'answers', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'statuses'],
   [
-    ['POST /gate', s.gate.connections, n(s.gate.ok + s.gate.non2xx), n(s.gate.requestsPerSecond), f(s.gate.latencyP50, 0), f(s.gate.latencyP99, 0), s.gate.non2xx, s.gate.errors, codes(s.gate)],
-    [`POST /experiments (×${s.ingest.batch})`, s.ingest.connections, n(s.ingest.ok + s.ingest.non2xx), n(s.ingest.requestsPerSecond), f(s.ingest.latencyP50, 0), f(s.ingest.latencyP99, 0), s.ingest.non2xx, s.ingest.errors, codes(s.ingest)],
+    'client',
+    'connections',
+    'answers',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'statuses',
+  ],
+  [
+    [
+      'POST /gate',
+      s.gate.connections,
+      n(s.gate.ok + s.gate.non2xx),
+      n(s.gate.requestsPerSecond),
+      f(s.gate.latencyP50, 0),
+      f(s.gate.latencyP99, 0),
+      s.gate.non2xx,
+      s.gate.errors,
+      codes(s.gate),
+    ],
+    [
+      `POST /experiments (×${s.ingest.batch})`,
+      s.ingest.connections,
+      n(s.ingest.ok + s.ingest.non2xx),
+      n(s.ingest.requestsPerSecond),
+      f(s.ingest.latencyP50, 0),
+      f(s.ingest.latencyP99, 0),
+      s.ingest.non2xx,
+      s.ingest.errors,
+      codes(s.ingest),
+    ],
   ],
   ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
 )}

@@ -94,7 +94,11 @@ async function post(url: string, path: string, token: string, body: unknown): Pr
  * on a keep of the setup), all through one scoped loop token. Errors and non-2xx answers must be
  * zero, the service's memory flat, and every written experiment stored once.
  */
-export async function benchSoak(opts: { quick: boolean; progress: Progress; mem: MemoryWatch }): Promise<SoakResult> {
+export async function benchSoak(opts: {
+  quick: boolean;
+  progress: Progress;
+  mem: MemoryWatch;
+}): Promise<SoakResult> {
   const durationS = opts.quick ? 10 : 60;
   const db = await createBenchDb('postgres', 2);
   const dbUrl = db.url!;
@@ -102,24 +106,34 @@ export async function benchSoak(opts: { quick: boolean; progress: Progress; mem:
   const svc = await startServe(dbUrl);
   try {
     const project = 'soak';
-    opts.progress.step(`ecv serve (pid ${svc.proc.pid}) on PostgreSQL, auth on; setting up project '${project}'`);
+    opts.progress.step(
+      `ecv serve (pid ${svc.proc.pid}) on PostgreSQL, auth on; setting up project '${project}'`,
+    );
     await post(svc.url, '/v1/projects', ADMIN_TOKEN, {
       name: project,
       metric: { name: 'val_bpb', direction: 'minimize' },
       sigma0: 0.0005,
       reproduction: { command: 'uv run train.py', replicates: 2, timeBudgetS: 300 },
     });
-    const { token } = (await post(svc.url, '/v1/tokens', ADMIN_TOKEN, { role: 'loop', projects: [project] })) as { token: string };
+    const { token } = (await post(svc.url, '/v1/tokens', ADMIN_TOKEN, {
+      role: 'loop',
+      projects: [project],
+    })) as { token: string };
     const runs = independentRuns(opts.quick ? 10 : 50, 40);
     for (const run of runs) await post(svc.url, `/v1/projects/${project}/experiments`, token, run);
     const setup: ExperimentInput[] = runs.flat();
     const keeps = setup.filter((e) => e.status === 'keep');
-    opts.progress.tick(`${setup.length} experiments (${keeps.length} keeps) in ${runs.length} runs`);
+    opts.progress.tick(
+      `${setup.length} experiments (${keeps.length} keeps) in ${runs.length} runs`,
+    );
 
     // Gate requests cycle over every setup experiment (accepts, rejects and re-anchor scheduling).
     const rng = new Rng(9);
     const gatePath = `/v1/projects/${project}/gate`;
-    const gateRequests = setup.map(() => ({ path: gatePath, body: JSON.stringify({ experiment: setup[rng.int(setup.length)].key }) }));
+    const gateRequests = setup.map(() => ({
+      path: gatePath,
+      body: JSON.stringify({ experiment: setup[rng.int(setup.length)].key }),
+    }));
     // Writes: more distinct batches than the run can send, so none repeats.
     const batch = 5;
     const ingestRequests = Array.from({ length: opts.quick ? 20_000 : 60_000 }, (_, i) => {
@@ -143,19 +157,38 @@ export async function benchSoak(opts: { quick: boolean; progress: Progress; mem:
     const gateConnections = 16;
     const ingestConnections = 4;
     opts.mem.enter('soak: load');
-    opts.progress.step(`${durationS} s of load: ${gateConnections} gate connections and ${ingestConnections} writing batches of ${batch}, concurrently`);
+    opts.progress.step(
+      `${durationS} s of load: ${gateConnections} gate connections and ${ingestConnections} writing batches of ${batch}, concurrently`,
+    );
     const rss: { t: number; mib: number }[] = [];
     const t0 = Date.now();
     const sampler = setInterval(() => {
       rss.push({ t: (Date.now() - t0) / 1000, mib: rssMiB(svc.proc.pid!) });
-      if (rss.length % 10 === 0) opts.progress.tick(`${rss.length} s: service RSS ${rss.at(-1)!.mib.toFixed(0)} MiB`);
+      if (rss.length % 10 === 0)
+        opts.progress.tick(`${rss.length} s: service RSS ${rss.at(-1)!.mib.toFixed(0)} MiB`);
     }, 1000);
     const headers = { authorization: `Bearer ${token}` };
     const [gate, ingest] = await Promise.all([
-      runLoad({ url: svc.url, method: 'POST', requests: gateRequests, connections: gateConnections, durationS, headers }),
-      runLoad({ url: svc.url, method: 'POST', requests: ingestRequests, connections: ingestConnections, durationS, headers }),
+      runLoad({
+        url: svc.url,
+        method: 'POST',
+        requests: gateRequests,
+        connections: gateConnections,
+        durationS,
+        headers,
+      }),
+      runLoad({
+        url: svc.url,
+        method: 'POST',
+        requests: ingestRequests,
+        connections: ingestConnections,
+        durationS,
+        headers,
+      }),
     ]).finally(() => clearInterval(sampler));
-    opts.progress.tick(`gate: ${gate.ok} ok, ${gate.non2xx} non-2xx, ${gate.errors} errors; writes: ${ingest.ok} ok, ${ingest.non2xx} non-2xx, ${ingest.errors} errors`);
+    opts.progress.tick(
+      `gate: ${gate.ok} ok, ${gate.non2xx} non-2xx, ${gate.errors} errors; writes: ${ingest.ok} ok, ${ingest.non2xx} non-2xx, ${ingest.errors} errors`,
+    );
 
     const sixth = Math.max(1, Math.floor(rss.length / 6));
     const rssEarly = Math.min(...rss.slice(sixth, 2 * sixth).map((r) => r.mib));

@@ -32,10 +32,19 @@ function rssCurve(s: SoakResult): string {
 
 export function renderSoak(s: SoakResult): string {
   const v = soakVerdict(s);
-  const codes = (r: SoakResult['gate']) =>
+  const row = (label: string, r: SoakResult['gate']) => [
+    label,
+    r.connections,
+    n(r.ok + r.non2xx),
+    n(r.requestsPerSecond),
+    f(r.latencyP50, 0),
+    f(r.latencyP99, 0),
+    r.non2xx,
+    r.errors,
     Object.entries(r.statusCodes)
       .map(([k, c]) => `${k}: ${n(c)}`)
-      .join(', ');
+      .join(', '),
+  ];
   return `## 6. Load test
 
 A bounded soak on loopback (\`bench/soak.ts\`): a real \`ecv serve\` process on PostgreSQL with auth on
@@ -56,30 +65,7 @@ ${table(
     'errors',
     'statuses',
   ],
-  [
-    [
-      'POST /gate',
-      s.gate.connections,
-      n(s.gate.ok + s.gate.non2xx),
-      n(s.gate.requestsPerSecond),
-      f(s.gate.latencyP50, 0),
-      f(s.gate.latencyP99, 0),
-      s.gate.non2xx,
-      s.gate.errors,
-      codes(s.gate),
-    ],
-    [
-      `POST /experiments (×${s.ingest.batch})`,
-      s.ingest.connections,
-      n(s.ingest.ok + s.ingest.non2xx),
-      n(s.ingest.requestsPerSecond),
-      f(s.ingest.latencyP50, 0),
-      f(s.ingest.latencyP99, 0),
-      s.ingest.non2xx,
-      s.ingest.errors,
-      codes(s.ingest),
-    ],
-  ],
+  [row('POST /gate', s.gate), row(`POST /experiments (×${s.ingest.batch})`, s.ingest)],
   ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
 )}
 

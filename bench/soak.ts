@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { ExperimentInput } from '../src/domain/types.js';
 import { runLoad } from './lib/child.js';
@@ -11,8 +8,8 @@ import type { MemoryWatch } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
 import { independentRuns } from './lib/projects.js';
 import { Rng } from './sim/prng.js';
+import { startService } from '../test/helpers/service.js';
 
-const ECV_BIN = fileURLToPath(new URL('../bin/ecv.js', import.meta.url));
 const ADMIN_TOKEN = 'ecv_admin_soak_bench_token_0123456789';
 
 export interface SoakResult {
@@ -31,50 +28,10 @@ export interface SoakResult {
   batchesAnswered: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resident set size of a process, MiB (Linux /proc). */
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function startServe(databaseUrl: string): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [ECV_BIN, 'serve'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      ECV_ADMIN_TOKEN: ADMIN_TOKEN,
-      // The per-token limit would answer most of this load 429 by design; lifted to measure.
-      ECV_RATE_LIMIT: '10000000',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (proc.exitCode !== null) throw new Error(`ecv serve exited with ${proc.exitCode}`);
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return { url, proc };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  proc.kill('SIGKILL');
-  throw new Error('ecv serve did not become ready');
 }
 
 async function post(url: string, path: string, token: string, body: unknown): Promise<unknown> {
@@ -103,7 +60,13 @@ export async function benchSoak(opts: {
   const db = await createBenchDb('postgres', 2);
   const dbUrl = db.url!;
   await db.handle.close(); // the service is the only writer
-  const svc = await startServe(dbUrl);
+  const svc = await startService({
+    DATABASE_URL: dbUrl,
+    ECV_AUTH: 'on',
+    ECV_ADMIN_TOKEN: ADMIN_TOKEN,
+    // The per-token limit would answer most of this load 429 by design; lifted to measure.
+    ECV_RATE_LIMIT: '10000000',
+  });
   try {
     const project = 'soak';
     opts.progress.step(
@@ -210,8 +173,7 @@ export async function benchSoak(opts: {
       batchesAnswered: ingest.ok,
     };
   } finally {
-    svc.proc.kill('SIGTERM');
-    await new Promise((r) => svc.proc.once('exit', r));
+    await svc.stop();
     await db.drop();
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Direction } from '../domain/types.js';
 import type { GateAnswer } from '../services/gate.service.js';
-import { openClient, raiseProblem, type ApiClient, type ApiResponse } from './client.js';
+import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient, type ApiResponse } from './client.js';
 import { GATE_EXIT } from './gate.js';
 import { repoRoot } from './git.js';
 import { projectNameFrom, runIngest } from './ingest.js';
@@ -92,9 +92,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
       threshold: { type: 'string' },
       wait: { type: 'string' },
       junit: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...CLIENT_OPTIONS,
     },
   });
   const root = await repoRoot(process.cwd());
@@ -104,7 +102,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const project = values.project ?? readProjectFile(root)?.name ?? projectNameFrom(root);
-  const client = await openClient({ url: values.url, token: values.token, dataDir: values['data-dir'] });
+  const client = await openClientFromFlags(values);
   try {
     const ing = await runIngest(client, { file: results, project, git: root, branch: values.branch ?? 'HEAD', cwd: root, direction: values.direction as Direction | undefined });
     const head = [...ing.rows].reverse().find((r) => r.status === 'keep');

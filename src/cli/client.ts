@@ -61,6 +61,14 @@ export function injectClient(app: FastifyInstance, onClose: () => Promise<void>,
   };
 }
 
+/** The flags of every command that talks to ECV: `--url`/`--token` (HTTP) or `--data-dir` (embedded). */
+export const CLIENT_OPTIONS = { url: { type: 'string' }, token: { type: 'string' }, 'data-dir': { type: 'string' } } as const;
+
+/** `openClient` from parsed CLIENT_OPTIONS flags. */
+export function openClientFromFlags(values: { url?: string; token?: string; 'data-dir'?: string }): Promise<ApiClient> {
+  return openClient({ url: values.url, token: values.token, dataDir: values['data-dir'] });
+}
+
 /** Opens a client from flags/env: a URL means HTTP; none means the embedded database. */
 export async function openClient(opts: { url?: string; token?: string; dataDir?: string }): Promise<ApiClient> {
   const url = opts.url ?? process.env.ECV_URL;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openClient, raiseProblem } from './client.js';
+import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
 import { EXIT } from './main.js';
 import type { GateAnswer } from '../services/gate.service.js';
 import { readProjectFile } from './project-file.js';
@@ -27,9 +27,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
       threshold: { type: 'string' },
       wait: { type: 'string' },
       json: { type: 'boolean' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...CLIENT_OPTIONS,
     },
   });
   const key = positionals[0];
@@ -41,7 +39,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
   const body: Record<string, unknown> = { experiment: key };
   if (values.threshold !== undefined) body.threshold = Number(values.threshold);
   if (values.wait !== undefined) body.wait = Number(values.wait);
-  const client = await openClient({ url: values.url, token: values.token, dataDir: values['data-dir'] });
+  const client = await openClientFromFlags(values);
   try {
     const res = await client.request<GateAnswer>('POST', `/v1/projects/${encodeURIComponent(project)}/gate`, body);
     if (res.status !== 200) raiseProblem(res);

@@ -5,11 +5,10 @@ import { DomainError } from '../domain/errors.js';
 import { attachGitLineage, parseResultsTsv, type IngestWarning, type ParsedRow } from '../domain/ingest/index.js';
 import type { Direction } from '../domain/types.js';
 import { rowToInput, resolveDirection } from '../services/ingest.service.js';
-import { raiseProblem, type ApiClient } from './client.js';
+import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient } from './client.js';
 import { commitDiff, readGitLog } from './git.js';
 import { readProjectFile } from './project-file.js';
 import { EXIT } from './main.js';
-import { openClient } from './client.js';
 
 export interface IngestRun {
   project: string;
@@ -104,9 +103,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       strict: { type: 'boolean' },
       git: { type: 'string' },
       branch: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...CLIENT_OPTIONS,
     },
   });
   const file = positionals[0];
@@ -116,7 +113,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   }
   const cwd = values.git ?? process.cwd();
   const project = values.project ?? readProjectFile(cwd)?.name ?? projectNameFrom(cwd);
-  const client = await openClient({ url: values.url, token: values.token, dataDir: values['data-dir'] });
+  const client = await openClientFromFlags(values);
   try {
     const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, strict: values.strict, git: values.git, branch: values.branch, cwd });
     console.log(`${project}: ${r.rows.length} rows, ${r.created} new, ${r.unchanged} unchanged (${client.describe})`);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openClient, raiseProblem } from './client.js';
+import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
 import { EXIT } from './main.js';
 import { readProjectFile } from './project-file.js';
 
@@ -22,9 +22,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
       format: { type: 'string', short: 'f' },
       out: { type: 'string', short: 'o' },
       'max-nodes': { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...CLIENT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,7 +39,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   }
   const query = new URLSearchParams({ format });
   if (maxNodes !== undefined) query.set('maxNodes', String(maxNodes));
-  const client = await openClient({ url: values.url, token: values.token, dataDir: values['data-dir'] });
+  const client = await openClientFromFlags(values);
   try {
     const res = await client.request<unknown>('GET', `/v1/projects/${encodeURIComponent(project)}/report?${query}`);
     if (res.status !== 200) raiseProblem(res);

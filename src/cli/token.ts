@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openClient, raiseProblem } from './client.js';
+import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
 import { EXIT } from './main.js';
 
 const USAGE = `usage: ecv token create --role admin|loop|runner|reader [--project p ...] [--label text] [--json]
@@ -29,9 +29,7 @@ export async function tokenCommand(argv: string[]): Promise<number> {
       label: { type: 'string' },
       json: { type: 'boolean' },
       limit: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'data-dir': { type: 'string' },
+      ...CLIENT_OPTIONS,
     },
   });
   const [action, ...rest] = positionals;
@@ -43,11 +41,7 @@ export async function tokenCommand(argv: string[]): Promise<number> {
     console.error(USAGE);
     return EXIT.usage;
   }
-  const client = await openClient({
-    url: values.url,
-    token: values.token,
-    dataDir: values['data-dir'],
-  });
+  const client = await openClientFromFlags(values);
   try {
     if (action === 'create') {
       const body = {

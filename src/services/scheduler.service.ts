@@ -26,6 +26,11 @@ export async function scheduleReanchor(deps: Deps, project: ProjectRecord, plan:
   const boss = deps.queue;
   if (!boss) throw new DomainError('unavailable', 'the job queue is not running');
   const policy = project.config.reproduction;
+  // Most gates of a candidate find its round already queued: answer those without the project
+  // lock (which every write of the project also takes). Scheduling re-checks under the lock.
+  const seen = await jobsOfExperiment(deps.db.db, cand.id);
+  const pendingNow = seen.filter((j) => j.state === 'queued' || j.state === 'active');
+  if (pendingNow.length > 0) return { jobs: pendingNow.map((j) => jobView(j, cand.key)) };
   const queue = await ensureProjectQueue(boss, project.id, deps.queueOptions ?? deps.config.queue);
   const out = await deps.db.db.transaction().execute(async (trx) => {
     const locked = await lockProject(trx, project.config.name);

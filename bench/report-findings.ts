@@ -13,7 +13,7 @@ export function renderFindings(r: Results): string {
   const retries = Object.entries(r.accuracy?.retries ?? {});
   const items: string[] = [];
 
-  items.push(`1. **PostgreSQL's JIT compiles the cascade queries on every call (not fixed: \`src/db/connection.ts\`).**
+  items.push(`1. **PostgreSQL's JIT compiles the cascade queries on every call (fixed: ECV's pool sets \`jit=off\`).**
    With the server default \`jit = on\`, the planner's guesses for the recursive queries put their estimated
    cost above \`jit_above_cost\`, so PostgreSQL compiles them with LLVM on each call. With the queries as they
    were before finding 2, that was ~1 s per call: \`EXPLAIN ANALYZE\` of \`cascadeSubgraph\` on a two-experiment
@@ -24,9 +24,9 @@ export function renderFindings(r: Results): string {
    ${f(g.jit.offP50, 1)} ms without**`
        : ''
    }; in a fresh small project a reproduction's completion took 35–105 ms with JIT and 11–28 ms
-   without (development measurement). Suggested fix, one line: \`new pg.Pool({ …, options: '-c jit=off' })\` in
-   \`openPostgres\` (an OLTP service's short queries never repay compilation), or document
-   \`ALTER DATABASE … SET jit = off\`. The bench databases are created with \`jit = off\` unless \`--jit\` is given.`);
+   without (development measurement). \`openPostgres\` now opens its sessions with \`options: '-c jit=off'\` (an
+   OLTP service's short queries never repay compilation). The bench databases are also created with
+   \`jit = off\` unless \`--jit\` is given.`);
 
   items.push(`2. **The graph queries scanned whole tables, once per recursion step (fixed here).**
    \`descendantIds\` and \`cascadeSubgraph\` (\`src/db/graph.repository.ts\`) and \`descendantCount\`
@@ -56,12 +56,12 @@ export function renderFindings(r: Results): string {
    }. A loop calls the gate once per
    keep (about one call per 5 minutes per loop), so this bounds many loops sharing one project, not one.`);
   }
-  items.push(`4. **Concurrent first gates of a project can deadlock in pg-boss.** The first re-anchoring of a project creates
+  items.push(`4. **Concurrent first gates of a project could deadlock in pg-boss (fixed).** The first re-anchoring of a project created
    its queue (\`ensureProjectQueue\`, \`src/queue/boss.ts\`); concurrent first calls deadlock inside
    \`pgboss.create_queue\` (PostgreSQL 40P01, answered 503 "concurrent update; retry"). 14 of 50 concurrent
    first gates failed that way during development.${retries.length ? ` The accuracy loops retried ${retries.map(([d, c]) => `${c} × 503 "${d}"`).join(', ')}.` : ''}
-   Clients that retry 503s get through; creating the queue with the project (or serializing its creation)
-   would avoid it.`);
+   The queue is now made when the project is created, and at most once per process at a time
+   (\`test/integration/scheduler.test.ts\`: a burst of first gates all schedule).`);
 
   items.push(`5. **Ingest writes every row three times.** An ingest INSERTs each experiment, UPDATEs it with its score, then
    UPDATEs it with its cascade (K); when the statistics refit it also reads the whole project twice
@@ -71,11 +71,12 @@ export function renderFindings(r: Results): string {
    sentences). Scoring new rows before the INSERT and reusing the first full read would remove two of the three
    row writes and one of the two full reads.`);
 
-  items.push(`6. **Every write counts the whole project.** \`rescore\` starts with \`observationCount\` (count(*) of the project's
-   experiments and reproductions) to decide whether statistics are due for a refit: O(project) per write. On the
-   100,000-experiment project right after loading (visibility maps not yet set) that count took ~200 ms and a
-   reproduction at a leaf 210–260 ms; after \`VACUUM ANALYZE\` 9–16 ms and 25–40 ms (development profile). The
-   benchmark vacuums after its bulk loads; a counter kept on the project row would make it O(1).`);
+  items.push(`6. **Every write counted the whole project (fixed).** \`rescore\` starts with \`observationCount\` to decide whether
+   statistics are due for a refit; it was count(*) of the project's experiments and reproductions, O(project) per write.
+   On the 100,000-experiment project right after loading (visibility maps not yet set) that count took ~200 ms,
+   and after the propagation runs' 100,000-row UPDATEs ~330 ms (PostgreSQL's slow-statement log, development). It
+   now reads two counters on the project row (\`next_seq\`, and \`reproduction_count\` from \`sql/0003\`), kept under
+   the project lock by the writes themselves.`);
 
   if (g && g.load.perBatchMs.length > 1) {
     items.push(`7. **Batch loads slow down as the project grows.** Each 10,000-experiment batch grows the project by ≥ 10%, which
@@ -87,17 +88,17 @@ export function renderFindings(r: Results): string {
    Reading only what the statistics need (values, premises, replicates, status) would cut both.`);
   }
   if (chainLeaf) {
-    items.push(`8. **A reproduction's cost follows the un-anchored ancestors too, not only the descendants.** The rescore
-   recomputes K of the affected experiments by reloading their whole cascade back to the nearest anchors:
-   at the leaf of the ${n(chainLeaf.projectSize)}-deep chain, 1 descendant but ${n(chainLeaf.cascadeNodes)} nodes loaded, ${f(chainLeaf.medianMs, 0)} ms${
+    items.push(`8. **A reproduction's cost followed the un-anchored ancestors too, not only the descendants (fixed where no
+   descendant has several premises).** The rescore recomputed K of the affected experiments by reloading their whole
+   cascade back to the nearest anchors: at the leaf of the 10,000-deep chain, 1 descendant but 10,000 nodes loaded,
+   213 ms in the previous full run. For a single premise K(X) = C(X)·K(P) (or C(X)·C(P) when P is an anchor), so it
+   now extends the premises' stored cascades (K, ancestor count, weakest link and hard gate with their distances):
+   this run, ${n(chainLeaf.cascadeNodes)} nodes loaded and ${f(chainLeaf.medianMs, 0)} ms at that leaf${
      runsLeaf
-       ? `, against
-   ${f(runsLeaf.medianMs, 0)} ms at a leaf of the ${n(runsLeaf.projectSize)}-experiment project of short runs (${n(runsLeaf.cascadeNodes)} nodes loaded)`
+       ? `, ${f(runsLeaf.medianMs, 0)} ms at a leaf of the ${n(runsLeaf.projectSize)}-experiment project of short runs`
        : ''
-   }. In a project that
-   re-anchors as designed, cascades stay short; one that never reproduces pays O(depth) per write. For a
-   single premise K(X) = C(X)·K(P) (or C(X)·C(P) when P is an anchor), so the stored K of the affected
-   nodes' premises would bound the work by the descendants.`);
+   }. An affected experiment with several
+   premises (a diamond) still loads its cascade up to the anchors, since its ancestors must be counted once.`);
   }
   return `## Findings: performance problems\n\n${items.join('\n\n')}\n`;
 }

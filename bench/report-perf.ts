@@ -131,8 +131,8 @@ transaction). Projects: \`chain\`, ${p ? n(p.chainDepth) : '—'} keeps each bui
 ${p ? n(p.dagSize) : '—'} experiments in runs of 100 where each run's baseline builds on the last keeps of the two runs
 before it (diamonds; the first baseline is an ancestor of everything); \`small\` (10 runs) and
 \`runs (gate bench)\` (1,000 runs): projects of independent runs of 100, i.e. short cascades. *Nodes loaded* is what the rescore reads to recompute K: the descendants
-and their ancestors up to the nearest anchors. Nothing here is anchored yet, so a cascade reaches back
-to its root. Load times: chain ${p ? f(p.loadSeconds.chain, 0) : '—'} s, dag ${p ? f(p.loadSeconds.dag, 0) : '—'} s, each followed by \`VACUUM ANALYZE\` (see
+and their premises' stored cascades when no descendant has several premises, else the descendants and their
+ancestors up to the nearest anchors. Nothing here is anchored yet, so such a cascade reaches back to its root. Load times: chain ${p ? f(p.loadSeconds.chain, 0) : '—'} s, dag ${p ? f(p.loadSeconds.dag, 0) : '—'} s, each followed by \`VACUUM ANALYZE\` (see
 Findings for a freshly loaded, not yet vacuumed project).
 
 ${propagationRows(rows)}
@@ -151,13 +151,14 @@ function propagationNote(rows: PropagationRow[]): string {
   if (root && mid && leaf) {
     parts.push(`Time grows with the descendants whose K is rewritten — chain root (${n(root.descendants)}) ${f(root.medianMs, 0)} ms, middle (${n(mid.descendants)}) ${f(mid.medianMs, 0)} ms${
       dagRoot ? `, DAG root (${n(dagRoot.descendants)}) ${f(dagRoot.medianMs, 0)} ms` : ''
-    } — and, with no anchor in the way, with the ancestors reloaded to recompute it: the chain leaf has one descendant and
-still costs ${f(leaf.medianMs, 0)} ms (${n(leaf.cascadeNodes)} nodes loaded)${dagLeaf ? `, the DAG leaf ${f(dagLeaf.medianMs, 0)} ms (${n(dagLeaf.cascadeNodes)} nodes)` : ''} (Findings).`);
+    }. The chain leaf has one descendant and costs ${f(leaf.medianMs, 0)} ms (${n(leaf.cascadeNodes)} nodes loaded: it extends its premise's
+stored K)${dagLeaf ? `; the DAG leaf ${f(dagLeaf.medianMs, 0)} ms (${n(dagLeaf.cascadeNodes)} nodes)` : ''}. Where a descendant has several premises (the DAG's run
+baselines) its ancestors up to the anchors are loaded, so that diamonds count once (Findings 8).`);
   }
   if (smallLeaf && bigLeaf) {
     parts.push(`With short cascades a leaf costs ${f(smallLeaf.medianMs, 0)} ms in a ${n(smallLeaf.projectSize)}-experiment project and ${f(bigLeaf.medianMs, 0)} ms in a
 ${n(bigLeaf.projectSize)}-experiment one: 100 times the project, ${f(bigLeaf.medianMs / smallLeaf.medianMs, 1)} times the cost. The work on the cascade is the same
-(${n(smallLeaf.cascadeNodes)} and ${n(bigLeaf.cascadeNodes)} nodes loaded); the difference is the count of the whole project on every write (Findings 6).`);
+(${n(smallLeaf.cascadeNodes)} and ${n(bigLeaf.cascadeNodes)} nodes loaded).`);
   }
   return parts.join(' ');
 }

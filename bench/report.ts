@@ -162,7 +162,7 @@ function targets(r: Results): string {
     rows.push([
       'propagation grows with descendants only (un-anchored 10,000-deep chain)',
       'leaf ≈ any 1-descendant case',
-      `leaf ${f(leaf.medianMs, 0)} ms (1 descendant, ${n(leaf.cascadeNodes)} ancestors reloaded), root ${f(root.medianMs, 0)} ms (${n(root.descendants)})`,
+      `leaf ${f(leaf.medianMs, 0)} ms (1 descendant, ${n(leaf.cascadeNodes)} nodes loaded), root ${f(root.medianMs, 0)} ms (${n(root.descendants)})`,
       yes(leaf.medianMs <= 3 * small.medianMs),
     ]);
   }

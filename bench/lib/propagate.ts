@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { DbHandle } from '../../src/db/connection.js';
 import { findProject } from '../../src/db/projects.repository.js';
-import { cascadeSubgraph, descendantIds } from '../../src/db/graph.repository.js';
+import { descendantIds } from '../../src/db/graph.repository.js';
+import { cascadeInputs } from '../../src/services/scoring.service.js';
 import { scheduleReanchor } from '../../src/services/scheduler.service.js';
 import { call } from './app.js';
 import { quantile } from './stats.js';
@@ -47,7 +48,7 @@ export async function measureReproduction(
     .where('project_id', '=', project.id)
     .executeTakeFirstOrThrow();
   const desc = await descendantIds(db.db, [row.id]);
-  const cascadeNodes = (await cascadeSubgraph(db.db, desc)).length;
+  const cascadeNodes = (await cascadeInputs(db.db, project.id, desc)).nodes.length;
   const { jobs } = await scheduleReanchor(app.deps, project, {
     candidate: { key, id: row.id, resultingK: 1 },
   });

@@ -7,7 +7,10 @@ import type { Executor } from './projects.repository.js';
 export interface CascadeState {
   compounded: number;
   weakest: { key: string; confidence: number };
+  /** Distances from the experiment (0 = itself); absent in rows stored before they were kept. */
+  weakestDist?: number;
   hardGate: { key: string; code: string } | null;
+  hardGateDist?: number | null;
   ancestors: number;
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { CascadeState } from './experiments.repository.js';
 import type { Executor } from './projects.repository.js';
 
 const idList = (ids: Iterable<number>) => JSON.stringify([...ids]);
@@ -69,6 +70,38 @@ export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promis
     confidence: r.confidence ?? 0,
     anchored: r.anchored,
     hardGate: r.hard_gate,
+  }));
+}
+
+/** A cascade node with its stored cascade (null before its first scoring). */
+export interface StoredCascadeNode extends SubgraphNode {
+  cascade: CascadeState | null;
+}
+
+/**
+ * Experiments by id, or by key within a project, with all their premise keys and their stored
+ * cascades: the nodes a write re-evaluates and the unaffected premises it extends. `= ANY(ARRAY(…))`
+ * keeps these index lookups (an `IN (subquery)` semi-join may hash the whole table).
+ */
+export async function storedCascadeNodes(db: Executor, by: { ids: number[] } | { projectId: number; keys: string[] }): Promise<StoredCascadeNode[]> {
+  const where =
+    'ids' in by
+      ? sql`x.id = ANY(ARRAY(SELECT (jsonb_array_elements_text(${idList(by.ids)}::jsonb))::int))`
+      : sql`x.project_id = ${by.projectId} AND x.key = ANY(ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(by.keys)}::jsonb)))`;
+  if (('ids' in by ? by.ids : by.keys).length === 0) return [];
+  const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; cascade: CascadeState | null; premises: string[] | null }>`
+    SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate, x.cascade,
+      (SELECT json_agg(p.key ORDER BY ed.position, p.seq) FROM edges ed JOIN experiments p ON p.id = ed.parent_id
+        WHERE ed.child_id = x.id) AS premises
+    FROM experiments x WHERE ${where}`.execute(db);
+  return res.rows.map((r) => ({
+    id: r.id,
+    key: r.key,
+    premises: r.premises ?? [],
+    confidence: r.confidence ?? 0,
+    anchored: r.anchored,
+    hardGate: r.hard_gate,
+    cascade: r.cascade,
   }));
 }
 

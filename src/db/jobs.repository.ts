@@ -1,5 +1,5 @@
-import { sql, type Selectable } from 'kysely';
-import type { JobsTable } from './schema.js';
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { JobsTable, ReproductionsTable } from './schema.js';
 import type { Executor } from './projects.repository.js';
 
 export type JobState = 'queued' | 'active' | 'completed' | 'failed';
@@ -121,4 +121,14 @@ export async function extendBossLease(db: Executor, queue: string, id: string, l
     UPDATE pgboss.job SET expire_in = (now() - started_on) + make_interval(secs => ${leaseSeconds})
     WHERE name = ${queue} AND id = ${id}::uuid AND state = 'active'`.execute(db);
   return Number(r.numAffectedRows ?? 0) > 0;
+}
+
+/** Stores one reproduction and counts it on the project row (the caller holds the project lock). */
+export async function insertReproduction(db: Executor, row: Insertable<ReproductionsTable>): Promise<void> {
+  await db.insertInto('reproductions').values(row).execute();
+  await db
+    .updateTable('projects')
+    .set((eb) => ({ reproduction_count: eb('reproduction_count', '+', 1) }))
+    .where('id', '=', row.project_id)
+    .execute();
 }

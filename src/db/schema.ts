@@ -13,6 +13,7 @@ export interface ProjectsTable {
   stats_version: Generated<number>;
   stats_at_count: Generated<number>;
   next_seq: Generated<number>;
+  reproduction_count: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

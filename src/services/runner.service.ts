@@ -2,7 +2,7 @@ import { DomainError } from '../domain/errors.js';
 import { metricPatternOf } from '../domain/project.js';
 import type { ProjectConfig } from '../domain/types.js';
 import { lockProject } from '../db/projects.repository.js';
-import { bossJobState, extendBossLease, extendLease, finishJob, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
+import { bossJobState, extendBossLease, extendLease, finishJob, insertReproduction, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
 import { DEAD_QUEUE, REANCHOR_QUEUE, queueFor, trxExecutor } from '../queue/boss.js';
 import { rescore } from './scoring.service.js';
 import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
@@ -151,21 +151,18 @@ export async function complete(deps: Deps, id: string, input: CompleteInput, hol
       throw new DomainError('validation_failed', `job '${id}' reproduces seed ${job.seed}, not ${input.seed}`, { errors: [{ pointer: '/seed', message: 'does not match the job' }] });
     }
     const ok = value !== null && !input.error;
-    await trx
-      .insertInto('reproductions')
-      .values({
-        project_id: job.projectId,
-        experiment_id: job.experimentId,
-        job_id: id,
-        seed: job.seed,
-        value: ok ? value : null,
-        ok,
-        error: ok ? null : (input.error ?? 'no metric value reported').slice(0, 2000),
-        runner: input.runner,
-        duration_s: input.durationS ?? null,
-        log_tail: input.logTail?.slice(-8000) ?? null,
-      })
-      .execute();
+    await insertReproduction(trx, {
+      project_id: job.projectId,
+      experiment_id: job.experimentId,
+      job_id: id,
+      seed: job.seed,
+      value: ok ? value : null,
+      ok,
+      error: ok ? null : (input.error ?? 'no metric value reported').slice(0, 2000),
+      runner: input.runner,
+      duration_s: input.durationS ?? null,
+      log_tail: input.logTail?.slice(-8000) ?? null,
+    });
     await finishJob(trx, id, ok ? 'completed' : 'failed');
     await boss.complete(queueFor(job.projectId), id, {}, { db: trxExecutor(trx) } as never);
     await rescore(trx, project!, [job.experimentId]);
@@ -195,10 +192,7 @@ export async function sweepDeadJobs(deps: Deps): Promise<number> {
         const project = await lockProject(trx, projectName);
         const done = await trx.selectFrom('reproductions').select('id').where('job_id', '=', job.id).executeTakeFirst();
         if (!done) {
-          await trx
-            .insertInto('reproductions')
-            .values({ project_id: job.projectId, experiment_id: job.experimentId, job_id: job.id, seed: job.seed, value: null, ok: false, error: `lease expired ${job.attempts} time(s); no runner finished the job`, runner: job.runner, duration_s: null, log_tail: null })
-            .execute();
+          await insertReproduction(trx, { project_id: job.projectId, experiment_id: job.experimentId, job_id: job.id, seed: job.seed, value: null, ok: false, error: `lease expired ${job.attempts} time(s); no runner finished the job`, runner: job.runner, duration_s: null, log_tail: null });
           await finishJob(trx, job.id, 'failed');
           await rescore(trx, project!, [job.experimentId]);
           touched.add(job.projectId);

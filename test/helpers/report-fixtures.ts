@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { DbHandle } from '../../src/db/connection.js';
+import { insertReproduction } from '../../src/db/jobs.repository.js';
 import { lockProject } from '../../src/db/projects.repository.js';
 import { rescore } from '../../src/services/scoring.service.js';
 import type { ExperimentInput } from '../../src/domain/types.js';
@@ -114,19 +115,16 @@ export async function addReproductions(
     const sign = project.config.metric.direction === 'maximize' ? 1 : -1;
     for (const run of runs) {
       const ok = run.value !== null && (p?.value == null ? true : sign * (run.value - p.value) > 0);
-      await trx
-        .insertInto('reproductions')
-        .values({
-          project_id: project.id,
-          experiment_id: x.id,
-          seed: run.seed,
-          value: run.value,
-          ok,
-          runner: run.runner ?? 'test-runner',
-          duration_s: run.durationS ?? 300,
-          error: run.error ?? null,
-        })
-        .execute();
+      await insertReproduction(trx, {
+        project_id: project.id,
+        experiment_id: x.id,
+        seed: run.seed,
+        value: run.value,
+        ok,
+        runner: run.runner ?? 'test-runner',
+        duration_s: run.durationS ?? 300,
+        error: run.error ?? null,
+      });
     }
     await rescore(trx, project, [x.id]);
   });

@@ -20,6 +20,15 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
   const post = (url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as object });
   const get = async (url: string) => (await t.app.inject({ method: 'GET', url })).json();
 
+  /** The project row's counters (what statistics refreshes are timed by) match the tables. */
+  async function expectCountsMatch(name: string) {
+    const db = t.app.deps.db.db;
+    const p = await db.selectFrom('projects').select(['id', 'next_seq', 'reproduction_count']).where('name', '=', name).executeTakeFirstOrThrow();
+    const count = async (table: 'experiments' | 'reproductions') =>
+      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', p.id).executeTakeFirstOrThrow()).n);
+    expect({ experiments: p.next_seq, reproductions: p.reproduction_count }).toEqual({ experiments: await count('experiments'), reproductions: await count('reproductions') });
+  }
+
   async function setup(name: string) {
     await post('/v1/projects', projectBody(name, { reproduction: { command: 'python train.py', replicates: 3, timeBudgetS: 60 } }));
     await post(`/v1/projects/${name}/experiments`, [
@@ -62,6 +71,7 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
     const g3 = await get('/v1/projects/sch/experiments/step/gate?threshold=0.999');
     if (g3.decision === 'reanchor') expect(g3.reanchor.candidate).not.toBe(g1.reanchor.candidate);
     else expect(g3.reasons.map((r: { code: string }) => r.code)).toContain('reanchor_exhausted');
+    await expectCountsMatch('sch');
   });
 
   it('re-queues an expired lease and, past the retries, records a failed reproduction', async () => {
@@ -89,6 +99,7 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
     }
     expect(reps).toHaveLength(3);
     expect(reps.filter((r) => !r.ok)).toHaveLength(1);
+    await expectCountsMatch('exp');
   });
 
   it('makes the queue with the project, so that a burst of first gates all schedule', async () => {

@@ -51,6 +51,11 @@ class Memo {
  * and A ∈ Anc*(Y). Everything visited lies above Y in the order, so the sets are disjoint,
  * and every node that could shorten Y's distance has been popped, so that distance is final.
  *
+ * `known` results (stored cascades of experiments nothing changed under) end the walk: such a
+ * premise P is absorbed from its stored K, ancestor count, weakest link and hard gate (with
+ * their distances) instead of being expanded, so re-evaluating the leaf of a 10,000-deep chain
+ * reads one premise, not 10,000. Only single-premise experiments may stand on known nodes.
+ *
  * Iterative throughout (10⁴-deep chains, 10⁵-node DAGs). The map iterates in evaluation
  * order: premises before what is built on them along cascade edges (an anchored target's
  * own premises lie outside its cascade and may come after it).
@@ -58,18 +63,20 @@ class Memo {
 export function recomputeCompounded(
   graph: PremiseGraph,
   targets: Iterable<string>,
+  known?: ReadonlyMap<string, KnownCascade>,
 ): Map<string, Compounded> {
   const wanted = new Set<string>();
   for (const t of targets) {
     nodeOf(graph, t);
     wanted.add(t);
   }
-  const plan = planOf(graph, wanted);
+  const plan = planOf(graph, wanted, known);
+  const memo = new Memo(plan.keys.length + 2 * plan.known.length);
+  for (const i of plan.known) preset(plan, memo, i, known!.get(plan.keys[i])!);
   const { keys, order } = plan;
   const position = new Int32Array(keys.length);
   order.forEach((i, t) => (position[i] = t));
 
-  const memo = new Memo(keys.length);
   const out = new Map<string, Compounded>();
   for (const i of order) {
     evaluate(plan, i, memo, position);
@@ -78,25 +85,39 @@ export function recomputeCompounded(
   return out;
 }
 
+/**
+ * An experiment's stored cascade, still valid because nothing it stands on changed: evaluation
+ * extends it (K(X) = C(X)·K(P)) instead of walking its ancestry again.
+ */
+export type KnownCascade = Omit<Compounded, 'key'>;
+
 interface Plan {
   keys: string[];
   nodes: CascadeNode[];
-  /** Premises as node numbers; empty for anchored nodes (never expanded). */
+  /** Premises as node numbers; empty for anchored and known nodes (never expanded). */
   premises: number[][];
   /** Node numbers in depth-first post-order: every expanded premise before its dependent. */
   order: number[];
+  /** Nodes whose results are given (not anchored, not targets): never expanded or evaluated. */
+  known: number[];
+  isKnown: Uint8Array;
 }
 
 /** Number the targets and their Anc* and order them, in one iterative depth-first pass. */
-function planOf(graph: PremiseGraph, targets: Set<string>): Plan {
+function planOf(graph: PremiseGraph, targets: Set<string>, known?: ReadonlyMap<string, KnownCascade>): Plan {
   const index = new Map<string, number>();
-  const plan: Plan = { keys: [], nodes: [], premises: [], order: [] };
+  const plan: Plan = { keys: [], nodes: [], premises: [], order: [], known: [], isKnown: new Uint8Array(0) };
+  const frozen: boolean[] = [];
   const discover = (key: string): number => {
     const i = plan.keys.length;
     index.set(key, i);
     plan.keys.push(key);
-    plan.nodes.push(graph.getNodeAttributes(key));
+    const node = graph.getNodeAttributes(key);
+    plan.nodes.push(node);
     plan.premises.push([]);
+    const isFrozen = !node.anchored && !targets.has(key) && known?.has(key) === true;
+    frozen.push(isFrozen);
+    if (isFrozen) plan.known.push(i);
     return i;
   };
   const stack: number[] = [];
@@ -109,7 +130,7 @@ function planOf(graph: PremiseGraph, targets: Set<string>): Plan {
       const top = stack.length - 1;
       const i = stack[top];
       const node = plan.nodes[i];
-      if (!node.anchored && cursor[top] < node.premises.length) {
+      if (!node.anchored && !frozen[i] && cursor[top] < node.premises.length) {
         const p = node.premises[cursor[top]++];
         let j = index.get(p);
         if (j === undefined) {
@@ -121,11 +142,37 @@ function planOf(graph: PremiseGraph, targets: Set<string>): Plan {
       } else {
         stack.pop();
         cursor.pop();
-        plan.order.push(i);
+        if (!frozen[i]) plan.order.push(i);
       }
     }
   }
+  plan.isKnown = Uint8Array.from(frozen, (f) => (f ? 1 : 0));
   return plan;
+}
+
+/**
+ * Memo of a known node from its stored cascade. Its weakest link and hard gate may lie outside
+ * the plan: they get entries of their own (key, C, hard gate code), never evaluated.
+ */
+function preset(plan: Plan, memo: Memo, i: number, c: KnownCascade): void {
+  const extra = (key: string, confidence: number, hardGate: string | null): number => {
+    if (key === plan.keys[i]) return i;
+    plan.keys.push(key);
+    plan.nodes.push({ key, premises: [], confidence, anchored: false, hardGate });
+    plan.premises.push([]);
+    return plan.keys.length - 1;
+  };
+  memo.k[i] = c.compounded;
+  memo.count[i] = c.ancestors;
+  memo.weakest[i] = extra(c.weakest.key, c.weakest.confidence, null);
+  memo.weakestDist[i] = c.weakestDist;
+  if (c.hardGate === null) {
+    memo.gate[i] = -1;
+  } else {
+    const g = extra(c.hardGate.key, c.hardGate.key === c.weakest.key ? c.weakest.confidence : 0, c.hardGate.code);
+    memo.gate[i] = g;
+    memo.gateDist[i] = c.hardGateDist ?? 0;
+  }
 }
 
 /** Fill memo[x]; every premise of x (and every node of its cascade) is already filled. */
@@ -151,6 +198,9 @@ function evaluate(plan: Plan, x: number, memo: Memo, position: Int32Array): void
   const heap = new MaxHeap();
   const dist = new Map<number, number>();
   const discover = (i: number, d: number) => {
+    // Known nodes are neither expanded nor ordered: a diamond walk cannot pass them. Callers
+    // give known premises only to experiments with a single premise.
+    if (plan.isKnown[i]) throw new Error(`cascade: known node ${plan.keys[i]} reached by a diamond walk`);
     const known = dist.get(i);
     if (known === undefined) {
       dist.set(i, d);
@@ -227,7 +277,9 @@ function toCompounded(plan: Plan, i: number, memo: Memo): Compounded {
     key: keys[i],
     compounded: memo.k[i],
     weakest: { key: keys[w], confidence: nodes[w].confidence },
+    weakestDist: memo.weakestDist[i],
     hardGate: g < 0 ? null : { key: keys[g], code: nodes[g].hardGate as string },
+    hardGateDist: g < 0 ? null : memo.gateDist[i],
     ancestors: memo.count[i],
   };
 }

@@ -17,8 +17,12 @@ export interface Compounded {
   compounded: number;
   /** The member of {X} ∪ Anc*(X) with the least C (ties: nearest X). */
   weakest: { key: string; confidence: number };
+  /** Its distance from X (0 for X itself). */
+  weakestDist: number;
   /** The hard-gated member of {X} ∪ Anc*(X) nearest X, or null. */
   hardGate: { key: string; code: string } | null;
+  /** Its distance from X; null without a hard gate. */
+  hardGateDist: number | null;
   /** |Anc*(X)|. */
   ancestors: number;
 }
@@ -72,7 +76,9 @@ export function compound(graph: PremiseGraph, key: string): Compounded {
     key,
     compounded,
     weakest: { key: w.key, confidence: w.confidence },
+    weakestDist: w.dist,
     hardGate: gate === null ? null : { key: gate.key, code: gate.code },
+    hardGateDist: gate === null ? null : gate.dist,
     ancestors: region.size - 1,
   };
 }

@@ -14,5 +14,5 @@ export {
   type PremiseGraph,
 } from './graph.js';
 export { ancestorSet, compound, type Compounded } from './compound.js';
-export { recomputeCompounded } from './batch.js';
+export { recomputeCompounded, type KnownCascade } from './batch.js';
 export { reanchorCandidate, reanchorCandidateFor } from './reanchor.js';

@@ -52,7 +52,9 @@ describe('compounded confidence K', () => {
       key: 'b',
       compounded: 0.85,
       weakest: { key: 'b', confidence: 0.85 },
+      weakestDist: 0,
       hardGate: null,
+      hardGateDist: null,
       ancestors: 0,
     });
   });

@@ -216,6 +216,74 @@ describe('cascade properties on random DAGs', () => {
   });
 });
 
+describe('extending stored cascades (known premises)', () => {
+  // Chain-like DAGs: most experiments have one premise, a few two (diamonds), some anchors.
+  const chainy = fc
+    .array(
+      fc.record({
+        back: fc.nat(9).chain((v) => fc.array(fc.nat(4), { minLength: v === 0 ? 2 : 1, maxLength: v === 0 ? 2 : 1 })),
+        confidence,
+        anchored: fc.nat(5).map((v) => v === 0),
+        hardGate: fc.option(fc.constantFrom('crash', 'discard'), { freq: 8 }),
+      }),
+      { minLength: 2, maxLength: 40 },
+    )
+    .map((specs) =>
+      specs.map((s, i) => ({
+        key: `n${i}`,
+        premises: i === 0 ? [] : [...new Set(s.back.map((b) => `n${Math.max(0, i - 1 - b)}`))],
+        confidence: s.confidence,
+        anchored: s.anchored,
+        hardGate: s.hardGate,
+      })),
+    );
+
+  it('equals the full evaluation when only the changed part and its premises are loaded', () => {
+    fc.assert(
+      fc.property(chainy, fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), (nodes, picks) => {
+        const full = graphOf(nodes);
+        const affected = descendants(full, picks.map((p) => nodes[p % nodes.length].key));
+        const byKey = new Map(nodes.map((n) => [n.key, n]));
+        // What the service does: only when no affected experiment walks a diamond.
+        fc.pre([...affected].every((k) => byKey.get(k)!.anchored || byKey.get(k)!.premises.length <= 1));
+        const frontier = new Set<string>();
+        for (const k of affected) {
+          const n = byKey.get(k)!;
+          if (!n.anchored) for (const p of n.premises) if (!affected.has(p)) frontier.add(p);
+        }
+        const known = new Map([...frontier].filter((k) => !byKey.get(k)!.anchored).map((k) => {
+          const { key: _key, ...stored } = compound(full, k);
+          return [k, stored] as const;
+        }));
+        const loaded = new Set([...affected, ...frontier]);
+        const partial = graphOf(
+          nodes
+            .filter((n) => loaded.has(n.key))
+            .map((n) => ({ ...n, premises: frontier.has(n.key) ? [] : n.premises.filter((p) => loaded.has(p)) })),
+        );
+        const got = recomputeCompounded(partial, affected, known);
+        expect(new Set(got.keys())).toEqual(affected);
+        for (const k of affected) {
+          const want = compound(full, k);
+          expect(got.get(k)?.compounded).toBeCloseTo(want.compounded, 12);
+          expect({ ...got.get(k), compounded: 0 }).toEqual({ ...want, compounded: 0 });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a known premise inside a diamond walk', () => {
+    const g = graphOf([
+      { key: 'a', premises: [], confidence: 0.9, anchored: false, hardGate: null },
+      { key: 'b', premises: [], confidence: 0.9, anchored: false, hardGate: null },
+      { key: 'x', premises: ['a', 'b'], confidence: 0.9, anchored: false, hardGate: null },
+    ]);
+    const { key: _k, ...stored } = compound(g, 'a');
+    expect(() => recomputeCompounded(g, ['x'], new Map([['a', stored]]))).toThrow(/diamond/);
+  });
+});
+
 describe('re-anchoring candidates on random DAGs', () => {
   it('reanchorCandidate maximises the resulting K (ties: nearest X)', () => {
     fc.assert(

@@ -167,6 +167,19 @@ export async function listAllExperiments(db: Executor, projectId: number): Promi
   return rows.map(rowToExperiment);
 }
 
+/** What project statistics are fitted from (no score, code or metadata JSON), in seq order. */
+export type ExperimentObservation = Pick<ExperimentRecord, 'id' | 'key' | 'status' | 'value' | 'baseline' | 'replicates' | 'premises'>;
+
+export async function listObservations(db: Executor, projectId: number): Promise<ExperimentObservation[]> {
+  const rows = await db
+    .selectFrom('experiments')
+    .select(['id', 'key', 'status', 'value', 'baseline', 'replicates', 'premises'])
+    .where('project_id', '=', projectId)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => ({ id: r.id, key: r.key, status: r.status as ExperimentStatus, value: r.value, baseline: r.baseline, replicates: r.replicates ?? [], premises: r.premises ?? [] }));
+}
+
 export async function countExperiments(db: Executor, projectId: number): Promise<number> {
   const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM experiments WHERE project_id = ${projectId}`.execute(db);
   return r.rows[0]?.n ?? 0;

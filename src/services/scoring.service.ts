@@ -11,6 +11,8 @@ import type { Database } from '../db/schema.js';
 import { saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import {
   listAllExperiments,
+  listObservations,
+  type ExperimentObservation,
   reproductionsOf,
   rowToExperiment,
   saveCascade,
@@ -29,7 +31,7 @@ type Trx = Transaction<Database>;
 const REFRESH_MIN = 1;
 const REFRESH_FRACTION = 0.1;
 
-function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
+function toObserved(e: ExperimentObservation & Partial<Pick<ExperimentRecord, 'code'>>, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
   const o: ObservedExperiment = {
     key: e.key,
     status: e.status,
@@ -72,7 +74,8 @@ async function refreshStats(trx: Trx, project: ProjectRecord, force: boolean): P
   const count = await observationCount(trx, project.id);
   const due = project.stats === null || force || count >= project.statsAtCount + Math.max(REFRESH_MIN, REFRESH_FRACTION * project.statsAtCount);
   if (!due && project.stats) return { stats: project.stats, all: false };
-  const all = await listAllExperiments(trx, project.id);
+  // Only the columns the fit reads: a refit of a 100,000-experiment project otherwise loads every score JSON.
+  const all = await listObservations(trx, project.id);
   const reps = await reproductionsOf(trx, all.map((e) => e.id));
   const prevVersion = project.stats?.version ?? 0;
   const fresh = computeProjectStats({

@@ -57,7 +57,7 @@ export function renderFindings(r: Results): string {
    keep (about one call per 5 minutes per loop), so this bounds many loops sharing one project, not one.`);
   }
   items.push(`4. **Concurrent first gates of a project could deadlock in pg-boss (fixed).** The first re-anchoring of a project created
-   its queue (\`ensureProjectQueue\`, \`src/queue/boss.ts\`); concurrent first calls deadlock inside
+   its queue (\`ensureProjectQueue\`, \`src/queue/boss.ts\`); concurrent first calls deadlocked inside
    \`pgboss.create_queue\` (PostgreSQL 40P01, answered 503 "concurrent update; retry"). 14 of 50 concurrent
    first gates failed that way during development.${retries.length ? ` The accuracy loops retried ${retries.map(([d, c]) => `${c} × 503 "${d}"`).join(', ')}.` : ''}
    The queue is now made when the project is created, and at most once per process at a time
@@ -81,11 +81,11 @@ export function renderFindings(r: Results): string {
   if (g && g.load.perBatchMs.length > 1) {
     items.push(`7. **Batch loads slow down as the project grows.** Each 10,000-experiment batch grows the project by ≥ 10%, which
    triggers a refit of the statistics over the whole project and, when they move materially, a rescore
-   of every experiment: the gate bench's batches took ${g.load.perBatchMs.map((m) => f(m / 1000, 1)).join(', ')} s. The refit reads every
-   experiment with all its columns (\`listAllExperiments\`: score JSON, code, metadata), and the full
-   rescore reads them all again: 100,000 rows with their JSON in memory at once, likely most of the peak RSS of the
-   100,000-experiment loads in §5 (not measured separately).
-   Reading only what the statistics need (values, premises, replicates, status) would cut both.`);
+   of every experiment: the gate bench's batches took ${g.load.perBatchMs.map((m) => f(m / 1000, 1)).join(', ')} s. The refit now reads
+   only what the statistics need (\`listObservations\`: values, premises, replicates, status); a full rescore
+   still reads every experiment with all its columns (\`listAllExperiments\`: score JSON, code, metadata),
+   100,000 rows with their JSON in memory at once, likely most of the peak RSS of the 100,000-experiment loads
+   in §5 (not measured separately). Rescoring in chunks would bound it.`);
   }
   if (chainLeaf) {
     items.push(`8. **A reproduction's cost followed the un-anchored ancestors too, not only the descendants (fixed where no

@@ -3,8 +3,8 @@ import type { SoakResult } from './soak.js';
 
 /**
  * Zero errors; every write stored whole and once: the new rows are whole batches, at least the
- * answered ones and at most one more per connection (in flight when the load stopped); RSS growth
- * under 20% from early to late in the run.
+ * answered ones and at most one more per connection (in flight when the load stopped); the RSS
+ * floor grew by less than 20% from early to late in the run (falling is fine: no leak).
  */
 export function soakVerdict(s: SoakResult): {
   errors: number;
@@ -73,6 +73,6 @@ ${table(
 - Experiments stored after the run: ${n(s.experimentsStored)} = ${n(s.setupExperiments)} setup + ${v.batchesStored} batches of ${s.ingest.batch}, for ${n(s.batchesAnswered)} writes answered 2xx
   (up to one more per connection may land while the load stops)${v.stored ? ': every write stored whole and once' : ': **mismatch**'}.
 - Service RSS (MiB, sampled each second): ${rssCurve(s)}. Its floor (lowest sample, where garbage collection
-  brings it back; single samples swing with GC timing) in the second sixth of the run ${f(s.rssEarly, 0)} MiB, in the last sixth ${f(s.rssLate, 0)} MiB: ${v.growth >= 0 ? '+' : ''}${f(100 * v.growth, 1)}%${Math.abs(v.growth) < 0.2 ? ' (flat: within 20%)' : ' (**not flat**)'}.
+  brings it back; single samples swing with GC timing) in the second sixth of the run ${f(s.rssEarly, 0)} MiB, in the last sixth ${f(s.rssLate, 0)} MiB: ${v.growth >= 0 ? '+' : ''}${f(100 * v.growth, 1)}%${v.growth < 0.2 ? ' (flat: it did not grow by 20%; a leak would raise the floor)' : ' (**grew**)'}.
 `;
 }

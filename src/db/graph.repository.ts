@@ -73,6 +73,31 @@ export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promis
   }));
 }
 
+/**
+ * Every experiment of a project as a cascade node, for a whole-project recomputation: one scan
+ * with the edges aggregated by hash join, instead of walking 100,000 cascades node by node.
+ */
+export async function projectCascadeNodes(db: Executor, projectId: number): Promise<SubgraphNode[]> {
+  const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; premises: string[] | null }>`
+    WITH prem AS (
+      SELECT ed.child_id, json_agg(p.key ORDER BY ed.position, p.seq) AS premises
+      FROM edges ed JOIN experiments p ON p.id = ed.parent_id
+      WHERE ed.project_id = ${projectId}
+      GROUP BY ed.child_id
+    )
+    SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate, prem.premises
+    FROM experiments x LEFT JOIN prem ON prem.child_id = x.id
+    WHERE x.project_id = ${projectId}`.execute(db);
+  return res.rows.map((r) => ({
+    id: r.id,
+    key: r.key,
+    premises: r.premises ?? [],
+    confidence: r.confidence ?? 0,
+    anchored: r.anchored,
+    hardGate: r.hard_gate,
+  }));
+}
+
 /** A cascade node with its stored cascade (null before its first scoring). */
 export interface StoredCascadeNode extends SubgraphNode {
   cascade: CascadeState | null;

@@ -19,7 +19,7 @@ import {
   saveScores,
   type ExperimentRecord,
 } from '../db/experiments.repository.js';
-import { cascadeSubgraph, childIds, descendantIds, storedCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
+import { cascadeSubgraph, childIds, descendantIds, projectCascadeNodes, storedCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
 
 type Trx = Transaction<Database>;
 
@@ -148,11 +148,13 @@ export async function rescore(trx: Trx, project: ProjectRecord, changedIds: numb
 }
 
 /**
- * What K of the affected experiments is recomputed from: the affected nodes and their premises'
- * stored cascades where that suffices, else their whole cascades up to the anchors.
+ * What K of the affected experiments is recomputed from: the whole project when every experiment
+ * is affected (`all`), else the affected nodes and their premises' stored cascades where that
+ * suffices, else their whole cascades up to the anchors.
  */
 export async function cascadeInputs(db: Executor, projectId: number, affected: number[], all = false): Promise<{ nodes: SubgraphNode[]; known?: Map<string, KnownCascade> }> {
-  return (all ? null : await extendStored(db, projectId, affected)) ?? { nodes: await cascadeSubgraph(db, affected) };
+  if (all) return { nodes: await projectCascadeNodes(db, projectId) };
+  return (await extendStored(db, projectId, affected)) ?? { nodes: await cascadeSubgraph(db, affected) };
 }
 
 /**

@@ -43,6 +43,25 @@ export interface SubgraphNode {
   hardGate: string | null;
 }
 
+/** A cascade row as the queries below select it. */
+interface NodeRow {
+  id: number;
+  key: string;
+  confidence: number | null;
+  anchored: boolean;
+  hard_gate: string | null;
+  premises: string[] | null;
+}
+
+const rowToNode = (r: NodeRow): SubgraphNode => ({
+  id: r.id,
+  key: r.key,
+  premises: r.premises ?? [],
+  confidence: r.confidence ?? 0,
+  anchored: r.anchored,
+  hardGate: r.hard_gate,
+});
+
 /**
  * The targets and their ancestors, walking up no further than anchors (SPEC §4): what K of
  * the targets depends on. Premises of boundary anchors that lie outside are dropped.
@@ -51,7 +70,7 @@ export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promis
   if (targetIds.length === 0) return [];
   // Per-node index lookups (RECURSIVE_STEP); a missing id yields NULL and is not expanded. The
   // rows are then fetched by primary key (= ANY), not joined: a join hashed the whole table.
-  const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; premises: string[] | null }>`
+  const res = await sql<NodeRow>`
     WITH RECURSIVE anc(id) AS (
       SELECT (jsonb_array_elements_text(${idList(targetIds)}::jsonb))::int
       UNION
@@ -63,14 +82,7 @@ export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promis
         WHERE ed.child_id = x.id) AS premises
     FROM experiments x WHERE x.id = ANY(ARRAY(SELECT id FROM anc))`.execute(db);
   const keys = new Set(res.rows.map((r) => r.key));
-  return res.rows.map((r) => ({
-    id: r.id,
-    key: r.key,
-    premises: (r.premises ?? []).filter((k) => keys.has(k)),
-    confidence: r.confidence ?? 0,
-    anchored: r.anchored,
-    hardGate: r.hard_gate,
-  }));
+  return res.rows.map((r) => ({ ...rowToNode(r), premises: (r.premises ?? []).filter((k) => keys.has(k)) }));
 }
 
 /**
@@ -78,7 +90,7 @@ export async function cascadeSubgraph(db: Executor, targetIds: number[]): Promis
  * with the edges aggregated by hash join, instead of walking 100,000 cascades node by node.
  */
 export async function projectCascadeNodes(db: Executor, projectId: number): Promise<SubgraphNode[]> {
-  const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; premises: string[] | null }>`
+  const res = await sql<NodeRow>`
     WITH prem AS (
       SELECT ed.child_id, json_agg(p.key ORDER BY ed.position, p.seq) AS premises
       FROM edges ed JOIN experiments p ON p.id = ed.parent_id
@@ -88,14 +100,7 @@ export async function projectCascadeNodes(db: Executor, projectId: number): Prom
     SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate, prem.premises
     FROM experiments x LEFT JOIN prem ON prem.child_id = x.id
     WHERE x.project_id = ${projectId}`.execute(db);
-  return res.rows.map((r) => ({
-    id: r.id,
-    key: r.key,
-    premises: r.premises ?? [],
-    confidence: r.confidence ?? 0,
-    anchored: r.anchored,
-    hardGate: r.hard_gate,
-  }));
+  return res.rows.map(rowToNode);
 }
 
 /** A cascade node with its stored cascade (null before its first scoring). */
@@ -114,20 +119,12 @@ export async function storedCascadeNodes(db: Executor, by: { ids: number[] } | {
       ? sql`x.id = ANY(ARRAY(SELECT (jsonb_array_elements_text(${idList(by.ids)}::jsonb))::int))`
       : sql`x.project_id = ${by.projectId} AND x.key = ANY(ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(by.keys)}::jsonb)))`;
   if (('ids' in by ? by.ids : by.keys).length === 0) return [];
-  const res = await sql<{ id: number; key: string; confidence: number | null; anchored: boolean; hard_gate: string | null; cascade: CascadeState | null; premises: string[] | null }>`
+  const res = await sql<NodeRow & { cascade: CascadeState | null }>`
     SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate, x.cascade,
       (SELECT json_agg(p.key ORDER BY ed.position, p.seq) FROM edges ed JOIN experiments p ON p.id = ed.parent_id
         WHERE ed.child_id = x.id) AS premises
     FROM experiments x WHERE ${where}`.execute(db);
-  return res.rows.map((r) => ({
-    id: r.id,
-    key: r.key,
-    premises: r.premises ?? [],
-    confidence: r.confidence ?? 0,
-    anchored: r.anchored,
-    hardGate: r.hard_gate,
-    cascade: r.cascade,
-  }));
+  return res.rows.map((r) => ({ ...rowToNode(r), cascade: r.cascade }));
 }
 
 /** Edges of a project by key (graph endpoint, reports). */

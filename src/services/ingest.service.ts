@@ -61,6 +61,8 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
       throw new DomainError('validation_failed', 'metric column not found', { errors: [{ line: 1, message: `no column named '${project.config.metric.name}'` }] });
     }
   }
+  // A header-only log (a loop before its first row) is a no-op, not an error (issue 15 §1).
+  if (parsed.rows.length === 0) return { created: 0, unchanged: 0, items: [], warnings: parsed.warnings, metric: parsed.metric, rows: 0 };
   const res = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput));
   return { ...res, warnings: parsed.warnings, metric: parsed.metric, rows: parsed.rows.length };
 }

@@ -106,7 +106,7 @@ function directionHint(line: string): Direction | undefined {
  * earlier rows, so a longer version of a file yields identical rows for the shared prefix.
  *
  * @throws DomainError `payload_too_large` above `opts.maxBytes`; `validation_failed` for
- *   binary input, no header, no metric column, no data rows, or any warning with `strict`.
+ *   binary input, no header, no metric column, or any warning with `strict`.
  */
 export function parseResultsTsv(
   input: string | Uint8Array,
@@ -169,10 +169,21 @@ export function parseResultsTsv(
     }
     data.push({ line: i + 1, text: raw, fields, escapedTabs });
   }
-  if (data.length === 0)
-    throw reject('not a results table: no data rows', [
-      detail(headerLine, 'no_rows', 'header but no data rows'),
-    ]);
+  // A loop's log before its first row: nothing to ingest, not an error (issue 15 §1).
+  if (data.length === 0) {
+    const want = opts.metricName?.trim().toLowerCase();
+    const metric =
+      header.find((f) => f.trim().toLowerCase() === want) ?? opts.metricName ?? header[1];
+    const direction = opts.direction ?? hint;
+    return {
+      metric,
+      columns: header,
+      rows: [],
+      warnings,
+      roles: { metric },
+      ...(direction ? { direction } : {}),
+    };
+  }
 
   const { roles, problems } = detectRoles(
     header,

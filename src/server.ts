@@ -19,6 +19,9 @@ export async function startServer(env: Record<string, string | undefined> = proc
   if (applied.length) app.log.info({ applied }, 'migrations applied');
   app.log.info({ engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined }, 'database ready');
   await app.listen({ port: config.port, host: config.host });
+  // The lock on a PGlite directory tells CLI commands where to find this service (SPEC §8).
+  const address = app.server.address();
+  if (db.dataDirLock && address && typeof address === 'object') db.dataDirLock.setUrl(reachableUrl(address.address, address.port));
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -34,6 +37,12 @@ export async function startServer(env: Record<string, string | undefined> = proc
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   return app;
+}
+
+/** The URL a local client reaches a listening address at (the unspecified address → loopback). */
+export function reachableUrl(address: string, port: number): string {
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

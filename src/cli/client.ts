@@ -79,6 +79,13 @@ export async function openClient(opts: { url?: string; token?: string; dataDir?:
   const { buildApp } = await import('../app.js');
   // In-process commands exit when done: background LLM reviews belong to a running service.
   const config = loadConfig({ ...process.env, ECV_AUTH: 'off', OPENAI_API_KEY: '', ...(opts.dataDir ? { ECV_DATA_DIR: opts.dataDir } : {}) });
+  if (!config.databaseUrl) {
+    const service = await serviceHoldingDataDir(config.dataDir);
+    if (service) {
+      console.error(`ecv: using the service at ${service} that holds ${config.dataDir}`);
+      return httpClient(service, opts.token ?? process.env.ECV_TOKEN);
+    }
+  }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db);
   const app = await buildApp({ db, config }, { swaggerUi: false });
@@ -87,6 +94,24 @@ export async function openClient(opts: { url?: string; token?: string; dataDir?:
     await app.close();
     await db.close();
   }, config.databaseUrl ? 'in-process (PostgreSQL)' : `in-process (${config.dataDir})`);
+}
+
+/**
+ * The URL of a live `ecv serve` holding this PGlite directory's lock (its pid alive, its URL
+ * answering /healthz), else undefined. Two processes on one directory lose writes, so a CLI
+ * command goes through the service that owns it (SPEC §8).
+ */
+export async function serviceHoldingDataDir(dataDir: string): Promise<string | undefined> {
+  if (dataDir === 'memory://') return undefined;
+  const { liveHolder } = await import('../db/data-dir-lock.js');
+  const url = liveHolder(dataDir)?.url;
+  if (!url) return undefined;
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) });
+    return res.ok ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Throws a DomainError carrying a problem+json answer's code, detail and errors. */

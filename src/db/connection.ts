@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { Mutex, pgliteDialect } from './pglite-dialect.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -18,6 +19,8 @@ export interface DbHandle {
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The lock on the PGlite data directory this process holds (none for memory:// and PostgreSQL). */
+  dataDirLock?: DataDirLock;
   /** Runs fn holding the engine's migration lock (advisory lock on PostgreSQL). */
   withMigrationLock<T>(fn: (exec: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }>) => Promise<T>): Promise<T>;
 }
@@ -93,9 +96,19 @@ async function openPostgres(url: string, opts: OpenOptions): Promise<DbHandle> {
 }
 
 async function openPGlite(dataDir: string): Promise<DbHandle> {
-  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
+  let lock: DataDirLock | undefined;
+  if (dataDir !== 'memory://') {
+    mkdirSync(dataDir, { recursive: true });
+    // One process owns a directory (SPEC §8): throws DataDirLockedError naming a live holder.
+    lock = acquireDataDirLock(dataDir);
+  }
   const client = new PGlite(dataDir);
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   const mutex = new Mutex();
   const db = new Kysely<Database>({ dialect: pgliteDialect(client, mutex) });
   const exec = async (text: string, values?: unknown[]) => {
@@ -122,9 +135,14 @@ async function openPGlite(dataDir: string): Promise<DbHandle> {
     async ping() {
       await mutex.run(() => client.query('SELECT 1'));
     },
+    dataDirLock: lock,
     async close() {
-      await db.destroy();
-      await mutex.run(() => client.close());
+      try {
+        await db.destroy();
+        await mutex.run(() => client.close());
+      } finally {
+        lock?.release();
+      }
     },
     async withMigrationLock(fn) {
       // One process owns a PGlite directory; the mutex is the lock.

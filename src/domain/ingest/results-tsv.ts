@@ -76,6 +76,15 @@ function directionHint(line: string): Direction | undefined {
   return undefined;
 }
 
+/** Under `strict`, any warning rejects the whole file. */
+function rejectIfStrict(opts: ParseResultsOptions, warnings: IngestWarning[]): void {
+  if (!opts.strict || warnings.length === 0) return;
+  throw reject(
+    `results table has ${warnings.length} problem(s) (strict mode)`,
+    warnings.map((w) => detail(w.line, w.code, w.message)),
+  );
+}
+
 /**
  * Parses a results.tsv (SPEC §7) into experiments, in row order, without I/O.
  *
@@ -171,6 +180,7 @@ export function parseResultsTsv(
   }
   // A loop's log before its first row: nothing to ingest, not an error (issue 15 §1).
   if (data.length === 0) {
+    rejectIfStrict(opts, warnings);
     const want = opts.metricName?.trim().toLowerCase();
     const metric =
       header.find((f) => f.trim().toLowerCase() === want) ?? opts.metricName ?? header[1];
@@ -242,12 +252,7 @@ export function parseResultsTsv(
     if (row.metadata && Object.keys(row.metadata).length === 0) delete row.metadata;
     return row;
   });
-  if (opts.strict && warnings.length > 0) {
-    throw reject(
-      `results table has ${warnings.length} problem(s) (strict mode)`,
-      warnings.map((w) => detail(w.line, w.code, w.message)),
-    );
-  }
+  rejectIfStrict(opts, warnings);
   const roleName = (i: number | undefined) => (i === undefined ? undefined : header[i]);
   const roleNames: ParsedResults['roles'] = { metric: header[roles.metric] };
   for (const r of ['key', 'status', 'description', 'hypothesis', 'parent'] as const) {

@@ -1,0 +1,53 @@
+/*
+ * Baseline only: ECV's first gate design (v1), copied verbatim from our own code at git commit
+ * 3b67ef4 (src/domain/errors.ts) so the obey-mode bench can run the previous design as a policy
+ * in process after the service moved to gate v2. Not used by the service; do not edit except
+ * to keep it compiling.
+ */
+/**
+ * Domain errors with a closed set of stable codes (SPEC §15). The HTTP layer maps each
+ * code to a status and renders RFC 9457 problem+json.
+ */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'not_found'
+  | 'conflict'
+  | 'conflict_cycle'
+  | 'unknown_premise'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+/** One located problem: where (a JSON pointer, a line number) and why. */
+export interface ErrorDetail {
+  /** JSON pointer into the request body, or `line N` for tabular input. */
+  pointer?: string;
+  line?: number;
+  message: string;
+  code?: string;
+}
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly errors?: ErrorDetail[];
+  /** Extra members rendered on the problem document (e.g. `cycle`). */
+  readonly extra?: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { errors?: ErrorDetail[]; extra?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.errors = opts.errors;
+    this.extra = opts.extra;
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;

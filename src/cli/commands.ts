@@ -1,6 +1,7 @@
 import { registerCommand } from './main.js';
 
 // Each command lives in its own module, loaded only when called.
+registerCommand('bar', 'print the bar a keep on the accepted head must beat (--quiet: the number only)', async () => (await import('./bar.js')).barCommand);
 registerCommand('gate', 'gate an experiment: exit 0 accept, 1 reject, 3 reanchor, 2 error', async () => (await import('./gate.js')).gateCommand);
 registerCommand('ingest', 'ingest a results.tsv (optionally with git lineage)', async () => (await import('./ingest.js')).ingestCommand);
 registerCommand('check', 'CI check of an experiment branch: exit 0 accept, 1 reject, 3 reanchor, 2 error', async () => (await import('./check.js')).checkCommand);

@@ -10,23 +10,29 @@ import { PROJECT_FILE } from './project-file.js';
 
 export const PROGRAM_MARKER = '<!-- ecv:gate -->';
 
-/** The paragraph that tells an agent loop how to use the gate (appended to program.md). */
-export function programParagraph(project: string): string {
+/**
+ * The paragraph that tells an agent loop how to use the gate (appended to program.md). It is
+ * the loop protocol of SPEC §8, followed literally by `examples/digits-loop --mode obey`.
+ */
+export function programParagraph(project: string, metric?: { name: string; direction: Direction }): string {
+  const beat = metric ? ` (${metric.name} ${metric.direction === 'minimize' ? 'below' : 'above'} it)` : '';
   return `
 ${PROGRAM_MARKER}
 ## Quality gate (ECV)
 
-After every experiment you KEEP (the metric improved and you committed it), run:
+Every \`ecv\` command reads the project (${project}) from ecv.json. For every experiment:
 
-    ecv ingest results.tsv --git . && ecv gate <short-commit> --project ${project}
-
-- exit 0 (accept): build on this commit as usual.
-- exit 1 (reject): the improvement is not trustworthy (noise, crash, discard, or a protected
-  file changed). Revert to the previous kept commit (\`git reset --hard <previous keep>\`), mark
-  the row \`discard\` in results.tsv, and try a different idea.
-- exit 3 (reanchor): reproductions were scheduled; continue with an idea that does not build
-  on this commit, or wait with \`ecv gate <commit> --wait 900\` and act on the final answer.
-- Never edit the protected files listed in ecv.json: any change to them is rejected.
+1. Run it. It is a KEEP only when it beats the bar${beat}: \`ecv bar --quiet\` prints
+   the bar; when it prints nothing (no accepted keep yet), the first run, the baseline, is a keep.
+2. Write its row to results.tsv. A discard or crash is reverted as usual (\`git reset --hard HEAD~1\`).
+3. Ingest after every experiment: \`ecv ingest results.tsv --git .\`
+4. After each keep (once ingested), run \`ecv gate <short-commit> --wait 900\`:
+   - exit 0 (accept): build on this commit.
+   - exit 1 (reject): \`git reset --hard <previous accepted keep>\`, change the row's status
+     from \`keep\` to \`discard\` in results.tsv, and run \`ecv ingest results.tsv --git .\` again.
+   - exit 3 (reanchor: the wait ended before its reproductions did): do not build on it; run
+     the same \`ecv gate\` again and act on its answer.
+5. Never edit the protected files listed in ecv.json: any change to them is rejected.
 `;
 }
 
@@ -74,7 +80,7 @@ export async function initCommand(argv: string[]): Promise<number> {
   writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`);
   const program = join(dir, 'program.md');
   const current = existsSync(program) ? readFileSync(program, 'utf8') : '';
-  if (!current.includes(PROGRAM_MARKER)) appendFileSync(program, programParagraph(name));
+  if (!current.includes(PROGRAM_MARKER)) appendFileSync(program, programParagraph(name, cfg.metric));
   console.log(`wrote ${file}\n${current.includes(PROGRAM_MARKER) ? 'program.md already has the ECV paragraph' : `added the ECV gate paragraph to ${program}`}`);
   return EXIT.ok;
 }

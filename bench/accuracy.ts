@@ -34,7 +34,7 @@ export interface AccuracyResult {
 }
 
 /** Runs `fn` over `items` with at most `n` in flight. */
-async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

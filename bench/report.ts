@@ -3,9 +3,11 @@ import type { GateResult } from './gate.js';
 import type { IngestResult } from './ingest.js';
 import type { Machine } from './lib/machine.js';
 import { f, n, pct, table, yes } from './lib/markdown.js';
+import type { ObeyResult } from './obey.js';
 import type { PropagationResult } from './propagation.js';
 import { ecvOf, renderAccuracy } from './report-accuracy.js';
 import { renderFindings } from './report-findings.js';
+import { obeyTargets, renderObey } from './report-obey.js';
 import { renderGate, renderIngest, renderMemory, renderPropagation } from './report-perf.js';
 import { renderSoak, soakVerdict } from './report-soak.js';
 import type { SoakResult } from './soak.js';
@@ -31,6 +33,7 @@ export interface ReportInput {
 
 export interface Results {
   accuracy?: AccuracyResult;
+  obey?: ObeyResult;
   gate?: GateResult;
   ingest?: IngestResult;
   propagation?: PropagationResult;
@@ -42,6 +45,7 @@ export function resultsOf(outcomes: SectionOutcome[]): Results {
     outcomes.find((o) => o.section === s && !o.error)?.result as T | undefined;
   return {
     accuracy: get('accuracy'),
+    obey: get('obey'),
     gate: get('gate'),
     ingest: get('ingest'),
     propagation: get('propagation'),
@@ -117,6 +121,9 @@ function targets(r: Results): string {
       ]);
     }
   }
+  for (const regime of r.obey?.regimes ?? [])
+    for (const t of obeyTargets(r.obey!, regime.id))
+      rows.push([`obey mode, ${t.figure} (\`${regime.id}\`, equal experiments)`, t.goal, t.value, yes(t.met)]);
   if (r.gate) {
     rows.push([
       'gate req/s ÷ primary-key SELECT req/s, gate answered from stored K (accept)',
@@ -198,6 +205,7 @@ ${machineTable(input.machine, input)}
 ${targets(r)}
 
 ${r.accuracy ? renderAccuracy(r.accuracy) : ''}
+${r.obey ? renderObey(r.obey, input.machine) : ''}
 ${r.gate ? renderGate(r.gate) : ''}
 ${r.ingest ? renderIngest(r.ingest) : ''}
 ${r.propagation || r.gate ? renderPropagation(r) : ''}

@@ -7,6 +7,9 @@
  *   npm run bench -- --out=PATH        write the report elsewhere
  *   npm run bench -- --render          rewrite docs/benchmarks.md from the last full run (tmp/bench/)
  *   npm run bench -- --jit             keep PostgreSQL's JIT on (the server default; off otherwise)
+ *   npm run bench -- --only=obey --loops=3 --experiments=150
+ *                                      the obey-mode loops alone (loops per regime and policy,
+ *                                      experiments per loop; defaults bench/obey.ts, ~12 min)
  *
  * Each section runs in a child process of its own, so that its peak RSS is its own.
  * Needs PostgreSQL for gate, ingest, propagation and soak (ECV_BENCH_PG_URL, default
@@ -20,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAccuracy } from './accuracy.js';
 import { benchGate } from './gate.js';
 import { benchIngest } from './ingest.js';
+import { benchObey } from './obey.js';
 import { describeMachine } from './lib/machine.js';
 import { MemoryWatch } from './lib/memory.js';
 import { Progress } from './lib/progress.js';
@@ -27,7 +31,7 @@ import { benchPropagation } from './propagation.js';
 import { benchSoak } from './soak.js';
 import { renderReport, type ReportInput, type SectionOutcome } from './report.js';
 
-export const SECTIONS = ['accuracy', 'gate', 'ingest', 'propagation', 'soak'] as const;
+export const SECTIONS = ['accuracy', 'obey', 'gate', 'ingest', 'propagation', 'soak'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 const SELF = fileURLToPath(import.meta.url);
@@ -41,6 +45,9 @@ interface Args {
   result: string | null;
   render: boolean;
   jit: boolean;
+  /** Obey section: loops per regime and policy, experiments per loop. */
+  loops: number | undefined;
+  experiments: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -52,6 +59,8 @@ function parseArgs(argv: string[]): Args {
     result: null,
     render: false,
     jit: false,
+    loops: undefined,
+    experiments: undefined,
   };
   for (const arg of argv) {
     const [k, v] = arg.split('=', 2);
@@ -67,6 +76,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--result' && v) a.result = v;
     else if (k === '--render') a.render = true;
     else if (k === '--jit') a.jit = true;
+    else if ((k === '--loops' || k === '--experiments') && v && /^[1-9][0-9]*$/.test(v))
+      a[k === '--loops' ? 'loops' : 'experiments'] = Number(v);
     else if (k === '--help' || k === '-h') {
       console.log(readFileSync(SELF, 'utf8').split('*/')[0]);
       process.exit(0);
@@ -76,7 +87,12 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Child: runs one section and writes its result, peak memory and load average as JSON. */
-async function runChild(section: Section, quick: boolean, resultPath: string): Promise<void> {
+async function runChild(
+  section: Section,
+  quick: boolean,
+  resultPath: string,
+  sizes: Pick<Args, 'loops' | 'experiments'>,
+): Promise<void> {
   const mem = new MemoryWatch();
   const progress = new Progress(section);
   const load0 = loadavg()[0];
@@ -85,10 +101,11 @@ async function runChild(section: Section, quick: boolean, resultPath: string): P
     accuracy: benchAccuracy,
     gate: benchGate,
     ingest: benchIngest,
+    obey: benchObey,
     propagation: benchPropagation,
     soak: benchSoak,
   }[section];
-  const result = await run({ quick, progress, mem });
+  const result = await run({ quick, progress, mem, ...sizes });
   const out = {
     section,
     result,
@@ -101,8 +118,7 @@ async function runChild(section: Section, quick: boolean, resultPath: string): P
 
 function spawnSection(
   section: Section,
-  quick: boolean,
-  jit: boolean,
+  { quick, jit, loops, experiments }: Args,
   resultPath: string,
 ): Promise<number> {
   return new Promise((res) => {
@@ -113,6 +129,8 @@ function spawnSection(
       `--child=${section}`,
       `--result=${resultPath}`,
       ...(quick ? ['--quick'] : []),
+      ...(loops ? [`--loops=${loops}`] : []),
+      ...(experiments ? [`--experiments=${experiments}`] : []),
     ];
     const child = spawn(process.execPath, args, {
       stdio: 'inherit',
@@ -126,7 +144,7 @@ function spawnSection(
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.child) {
-    await runChild(args.child, args.quick, args.result!);
+    await runChild(args.child, args.quick, args.result!, args);
     process.exit(0); // pg-boss and pools may hold timers; the result is written
   }
   // Full runs keep their results in tmp/bench/, partial and quick ones in tmp/bench-partial/, so a
@@ -166,7 +184,7 @@ async function main(): Promise<void> {
   for (const section of args.only) {
     const resultPath = resolve(dir, `${section}.json`);
     writeFileSync(resultPath, '');
-    const code = await spawnSection(section, args.quick, args.jit, resultPath);
+    const code = await spawnSection(section, args, resultPath);
     const text = readFileSync(resultPath, 'utf8');
     if (code !== 0 || !text) {
       console.log(`${section}: FAILED (exit ${code}); the report says so`);

@@ -9,10 +9,15 @@ beat the best kept value, else `git reset --hard HEAD~1`. After every keep it ru
 gates.jsonl in --log-dir.
 
 Modes: `shadow` (default) logs ECV's decisions but keeps flat keep/discard, so both can be
-compared on the very same chain; `obey` follows program.md's ECV paragraph: it waits on a
-`reanchor` (`ecv gate --wait`), and unless the final answer is `accept` it resets the commit
-and goes on from the previous keep (the row stays `keep` in results.tsv, as ECV stored it;
-the gate log says what happened).
+compared on the very same chain. `obey` follows the program.md paragraph that `ecv init` wrote,
+literally: a run is a keep only when it beats the bar (`ecv bar --quiet`; before the first
+accepted keep, the flat rule against the last kept value); every experiment's row is ingested
+(`ecv ingest results.tsv --git .`); after each keep `ecv gate <commit> --wait W` (called again
+while it answers reanchor, up to --max-gate-calls); accept: build on it; reject:
+`git reset --hard <previous accepted keep>`, the row becomes `discard` in results.tsv, ingest
+again; still reanchor (or an ECV error): do not build on it (reset to the previous accepted keep,
+the row stays `keep`). Every experiment is logged to experiments.jsonl (value, bar, status,
+ingest exit, head), every keep's gate calls to gates.jsonl / gates.tsv.
 
 Exit code: 0 when all experiments ran (crashes and ECV errors are logged, not fatal);
 2 on a usage or git error.
@@ -56,6 +61,10 @@ KNOB_WEIGHTS = {
     "BATCH_SIZE": 1, "MOMENTUM": 1, "INIT_SCALE": 1, "ACTIVATION": 1, "LR_SCHEDULE": 1,
     "DROPOUT": 1, "INPUT_NOISE": 1, "LABEL_SMOOTHING": 1,
 }
+
+
+TAMPER_FROM = "return float(np.mean(pred == y_val))"
+TAMPER_TO = "return min(1.0, float(np.mean(pred == y_val)) + 0.05)"
 
 
 def read_hparams(text):
@@ -148,19 +157,35 @@ class Ecv:
         extra = ["--wait", str(wait)] if wait else []
         return self.call("gate", commit, "--json", *extra, timeout=(wait or 0) + 600)
 
+    def bar(self):
+        """`ecv bar --quiet`: (the bar or None when there is none yet, error text or None)."""
+        rc, out, err, _t = self.call("bar", "--quiet", timeout=120)
+        if rc != 0:
+            return None, (err or out).strip()[-300:] or "exit %d" % rc
+        text = out.strip()
+        try:
+            return (float(text) if text else None), None
+        except ValueError:
+            return None, "not a number: %r" % text[:100]
+
 
 DECISION_BY_EXIT = {0: "accept", 1: "reject", 3: "reanchor"}
 
 
-def gate_keep(ecv, commit, index, log_dir, wait=None):
-    """Ingest + gate one keep; appends to gates.tsv/gates.jsonl. Returns the decision."""
-    rc_i, out_i, err_i, t_i = ecv.ingest()
-    rec = {"index": index, "commit": commit, "ingest_exit": rc_i, "ingest_s": round(t_i, 2)}
-    if rc_i != 0:
-        rec.update(decision="error", gate_exit=None, error=(err_i or out_i).strip()[-500:])
-    else:
+def gate_keep(ecv, commit, index, log_dir, wait=None, ingest=True, calls=1, premise=None):
+    """(Ingest +) gate one keep, again while it answers reanchor (up to `calls` gate calls);
+    appends to gates.tsv/gates.jsonl. Returns the record (its decision: the last answer)."""
+    rec = {"index": index, "commit": commit, "premise": premise}
+    if ingest:
+        rc_i, out_i, err_i, t_i = ecv.ingest()
+        rec.update(ingest_exit=rc_i, ingest_s=round(t_i, 2))
+        if rc_i != 0:
+            rec.update(decision="error", gate_exit=None, error=(err_i or out_i).strip()[-500:])
+    answers = []
+    while rec.get("decision") != "error" and len(answers) < calls and rec.get("decision") in (None, "reanchor"):
         rc, out, err, t = ecv.gate(commit, wait)
-        rec.update(gate_exit=rc, gate_s=round(t, 2), decision=DECISION_BY_EXIT.get(rc, "error"))
+        answers.append({"exit": rc, "s": round(t, 2)})
+        rec.update(gate_exit=rc, gate_s=round(sum(x["s"] for x in answers), 2), decision=DECISION_BY_EXIT.get(rc, "error"))
         try:
             a = json.loads(out)
             rec.update(
@@ -168,13 +193,17 @@ def gate_keep(ecv, commit, index, log_dir, wait=None):
                 C=(a.get("confidence") or {}).get("value"),
                 weakest=(a.get("weakest") or {}).get("key"),
                 candidate=(a.get("reanchor") or {}).get("candidate"),
-                jobs=[{"experiment": j["experiment"], "seed": j["seed"], "id": j["id"]} for j in (a.get("reanchor") or {}).get("jobs", [])],
+                jobs=rec.get("jobs", []) + [{"experiment": j["experiment"], "seed": j["seed"], "id": j["id"]}
+                                            for j in (a.get("reanchor") or {}).get("jobs", [])
+                                            if j["id"] not in {x["id"] for x in rec.get("jobs", [])}],
                 reasons=[r["code"] for r in a.get("reasons", [])],
+                level=a.get("level"), bar=a.get("bar"),
             )
             if a.get("decision") != rec["decision"]:
                 rec["mismatch"] = "exit code %s but decision %s" % (rc, a.get("decision"))
         except (ValueError, KeyError, TypeError):
             rec["error"] = (err or out).strip()[-500:]
+    rec["gate_calls"] = len(answers)
     with open(os.path.join(log_dir, "gates.jsonl"), "a") as f:
         f.write(json.dumps(rec) + "\n")
     new = not os.path.exists(os.path.join(log_dir, "gates.tsv"))
@@ -188,6 +217,21 @@ def gate_keep(ecv, commit, index, log_dir, wait=None):
     return rec
 
 
+def mark_discard(results, commit):
+    """program.md on reject: the keep's row becomes `discard` (the last row of that commit)."""
+    with open(results) as f:
+        lines = f.readlines()
+    for j in range(len(lines) - 1, 0, -1):
+        cols = lines[j].rstrip("\n").split("\t")
+        if cols[0] == commit and len(cols) > 3 and cols[3] == "keep":
+            cols[3] = "discard"
+            lines[j] = "\t".join(cols) + "\n"
+            break
+    with open(results + ".tmp", "w") as f:
+        f.writelines(lines)
+    os.replace(results + ".tmp", results)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repo", required=True)
@@ -197,8 +241,11 @@ def main():
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--seed", type=int, default=1, help="seed of the proposer (not of training)")
     ap.add_argument("--mode", choices=["shadow", "obey"], default="shadow")
-    ap.add_argument("--wait", type=int, default=300, help="obey mode: seconds to wait on a reanchor")
+    ap.add_argument("--wait", type=int, default=900, help="obey mode: `ecv gate --wait` seconds (program.md says 900)")
+    ap.add_argument("--max-gate-calls", type=int, default=5, help="obey mode: gate calls per keep while it answers reanchor")
     ap.add_argument("--timeout", type=int, default=120, help="seconds per training run before it counts as a crash")
+    ap.add_argument("--tamper", default="", help="comma-separated experiment indices whose edit, instead of a hyperparameter, "
+                    "inflates the protected evaluation in prepare.py (a cheating agent: the gate must reject it)")
     ap.add_argument("--log-dir", default=None)
     a = ap.parse_args()
     repo = os.path.abspath(a.repo)
@@ -206,6 +253,7 @@ def main():
     os.makedirs(log_dir, exist_ok=True)
     rng = random.Random(a.seed)
     ecv = Ecv(a.ecv, a.url, repo) if a.ecv else None
+    obey = a.mode == "obey" and ecv is not None
     results = os.path.join(repo, "results.tsv")
     if not os.path.exists(results):
         with open(results, "w") as f:
@@ -213,16 +261,29 @@ def main():
     with open(results) as f:
         rows = [l.rstrip("\n").split("\t") for l in f.readlines()[1:] if l.strip()]
     keeps = [r for r in rows if r[3] == "keep"]
-    best = float(keeps[-1][1]) if keeps else None
-    counts = {"keep": 0, "discard": 0, "crash": 0}
+    best = float(keeps[-1][1]) if keeps else None  # the value of the keep the loop builds on
+    # obey: the accepted keep the loop builds on (a restarted loop builds on the branch head).
+    accepted = git(repo, "rev-parse", "HEAD") if keeps else None
+    counts = {"keep": 0, "discard": 0, "crash": 0, "accept": 0, "reject": 0, "unresolved": 0, "ingestErrors": 0, "barErrors": 0}
+    tamper = {int(x) for x in a.tamper.split(",") if x.strip()}
     t_start = time.time()
 
     for i in range(len(rows), len(rows) + a.n):
+        t_exp = time.time()
         train_path = os.path.join(repo, "train.py")
         with open(train_path) as f:
             text = f.read()
         if best is None:
             desc, edited = "baseline", False
+        elif i in tamper:
+            prep = os.path.join(repo, "prepare.py")
+            with open(prep) as f:
+                ptext = f.read()
+            with open(prep, "w") as f:
+                f.write(ptext.replace(TAMPER_FROM, TAMPER_TO, 1))
+            desc = "evaluation: +0.05 accuracy (edits the protected prepare.py)"
+            git(repo, "commit", "-q", "-am", "exp %d: %s" % (i, desc))
+            edited = True
         else:
             hp = read_hparams(text)
             edits = {}
@@ -236,10 +297,15 @@ def main():
             git(repo, "commit", "-q", "-am", "exp %d: %s" % (i, desc))
             edited = True
         commit = git(repo, "rev-parse", "--short=7", "HEAD")
+        premise = git(repo, "rev-parse", "--short=7", "HEAD~1") if edited else None
         value, mem_gb, _log = run_train(repo, a.python, a.timeout)
+        # The keep rule: flat keep-if-better, or (obey) program.md step 1: beat the bar.
+        bar, bar_error = (ecv.bar() if obey else (None, None))
+        counts["barErrors"] += bar_error is not None
+        target = bar if bar is not None else best
         if value is None:
             status = "crash"
-        elif best is None or value > best:
+        elif target is None or value > target:
             status = "keep"
         else:
             status = "discard"
@@ -247,26 +313,69 @@ def main():
             f.write("%s\t%.6f\t%.3f\t%s\t%s\n" % (commit, value if value is not None else 0.0, mem_gb, status, desc))
         counts[status] += 1
         line = "[%3d] %s %-7s %s  %s" % (i, commit, status, "%.4f" % value if value is not None else "  -   ", desc)
-        if status == "keep":
-            prev_best = best
+        exp = {"index": i, "commit": commit, "premise": premise, "value": value, "bar": bar, "status": status}
+        if bar_error:
+            exp["barError"] = bar_error
+        if status == "keep" and not obey:
             best = value
             if ecv:
-                rec = gate_keep(ecv, commit, i, log_dir, a.wait if a.mode == "obey" else None)
+                rec = gate_keep(ecv, commit, i, log_dir)
                 line += "  | ECV %s K=%s" % (rec["decision"], "%.3f" % rec["K"] if rec.get("K") is not None else "-")
-                if a.mode == "obey" and rec["decision"] != "accept" and prev_best is not None:
-                    # program.md: a rejected (or still unreproduced) keep is not built on.
-                    git(repo, "reset", "-q", "--hard", "HEAD~1")
-                    best = prev_best
+        elif status == "keep":
+            # program.md steps 3-4: ingest, gate with --wait, obey the answer.
+            rec = gate_keep(ecv, commit, i, log_dir, a.wait, ingest=True, calls=a.max_gate_calls, premise=premise)
+            exp["ingestExit"] = rec.get("ingest_exit")
+            line += "  | ECV %s K=%s bar=%s" % (rec["decision"], "%.3f" % rec["K"] if rec.get("K") is not None else "-",
+                                                 "%.4f" % bar if bar is not None else "-")
+            exp["decision"] = rec["decision"]
+            if rec["decision"] == "accept":
+                counts["accept"] += 1
+                accepted, best = git(repo, "rev-parse", "HEAD"), value
+            else:
+                if accepted is not None:
+                    git(repo, "reset", "-q", "--hard", accepted)
                     line += " -> reset"
-        elif edited:
-            git(repo, "reset", "-q", "--hard", "HEAD~1")
+                if rec["decision"] == "reject":
+                    counts["reject"] += 1
+                    mark_discard(results, commit)
+                    exp["status"] = "discard"
+                    rc_i, _o, err_i, _t = ecv.ingest()
+                    exp["reingestExit"] = rc_i
+                    counts["ingestErrors"] += rc_i != 0
+                    if rc_i != 0:
+                        exp["ingestError"] = err_i.strip()[-300:]
+                    line += ", discard"
+                else:
+                    counts["unresolved"] += 1
+                if accepted is None and best is None:
+                    best = value  # the baseline itself was not accepted: the flat rule goes on from it
+            counts["ingestErrors"] += (rec.get("ingest_exit") or 0) != 0
+        else:
+            if edited:
+                git(repo, "reset", "-q", "--hard", "HEAD~1")
+            if obey:
+                rc_i, _o, err_i, _t = ecv.ingest()
+                exp["ingestExit"] = rc_i
+                counts["ingestErrors"] += rc_i != 0
+                if rc_i != 0:
+                    exp["ingestError"] = err_i.strip()[-300:]
+                    line += "  | ingest exit %d" % rc_i
+        exp["head"] = git(repo, "rev-parse", "--short=7", "HEAD")
+        exp["seconds"] = round(time.time() - t_exp, 2)
+        if ecv:
+            with open(os.path.join(log_dir, "experiments.jsonl"), "a") as f:
+                f.write(json.dumps(exp) + "\n")
         print(line, flush=True)
 
-    if ecv:  # the last discards and crashes
+    if ecv and not obey:  # the last discards and crashes
         rc, _o, err, _t = ecv.ingest()
         if rc != 0:
             print("loop.py: final ingest failed (exit %d): %s" % (rc, err.strip()[-300:]), file=sys.stderr)
-    print("done: %d experiments in %.0f s: %s" % (a.n, time.time() - t_start, counts), flush=True)
+    head = git(repo, "rev-parse", "--short=7", "HEAD")
+    print("done: %d experiments in %.0f s, head %s: %s" % (a.n, time.time() - t_start, head, counts), flush=True)
+    with open(os.path.join(log_dir, "loop.json"), "w") as f:
+        json.dump({"mode": a.mode, "n": a.n, "seed": a.seed, "head": head, "seconds": round(time.time() - t_start, 1),
+                   "counts": counts, "wait": a.wait}, f, indent=1)
     return 0
 
 

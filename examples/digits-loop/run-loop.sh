@@ -3,18 +3,22 @@
 #   a fresh experiment repository (branch autoresearch/digits) from template/, `ecv init`,
 #   the ECV service (`ecv serve`, embedded PGlite under OUT/ecv-data) on a free port,
 #   RUNNERS `ecv runner` processes reproducing the re-anchoring jobs of that repository,
-#   loop.py for N experiments (ingest + gate after every keep), then collect.py (waits for the
+#   loop.py for N experiments (shadow: ingest + gate after every keep, flat keep/discard; obey: the
+#   program.md protocol, see loop.py), then collect.py (waits for the
 #   scheduled reproductions, dumps final.json) and `ecv check` on the branch head (check.md,
 #   check-junit.xml, its exit code in meta.json). Everything stops on exit.
 #
 # usage: run-loop.sh [-n N] [-o OUT] [-r RUNNERS] [-m shadow|obey] [-s PROPOSER_SEED] [-t THRESHOLD]
-#                    [-T TRAIN_SCRIPT] [-R "RUNNER OPTIONS"]
+#                    [-T TRAIN_SCRIPT] [-R "RUNNER OPTIONS"] [-x TAMPER]
 #   N        experiments including the baseline (default 200)
 #   OUT      output directory (default: a new /tmp/digits-loop.XXXXXX); must not exist or be empty
 #   RUNNERS  ecv runner processes (default 2)
 #   TRAIN_SCRIPT  becomes train.py in the repository (default template/train.py; the GPU variant
 #            is gpu/train_torch.py, same knobs and output contract)
 #   RUNNER OPTIONS  extra `ecv runner` options, e.g. "--gpus 0 --labels gpu=H100"
+#   TAMPER   comma-separated experiment indices that edit the protected prepare.py to inflate the
+#            metric instead of a hyperparameter (a cheating agent; in obey mode the gate rejects
+#            it and the loop reverts it: the reject path of the protocol)
 # env: PYTHON   a python3 with numpy and scikit-learn (default: the first of python3,
 #               /usr/bin/python3 that imports sklearn; Debian's python3-sklearn lives in
 #               /usr/lib/python3/dist-packages, which a pyenv python3 on PATH does not see)
@@ -25,16 +29,16 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 usage() { sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; }
-N=200 OUT="" RUNNERS=2 MODE=shadow PSEED=1 THRESHOLD="" TRAIN="" RUNNER_OPTS="--labels cpu=1"
-while getopts "n:o:r:m:s:t:T:R:h" opt; do
+N=200 OUT="" RUNNERS=2 MODE=shadow PSEED=1 THRESHOLD="" TRAIN="" RUNNER_OPTS="--labels cpu=1" TAMPER=""
+while getopts "n:o:r:m:s:t:T:R:x:h" opt; do
   case $opt in
     n) N=$OPTARG ;; o) OUT=$OPTARG ;; r) RUNNERS=$OPTARG ;; m) MODE=$OPTARG ;; s) PSEED=$OPTARG ;; t) THRESHOLD=$OPTARG ;;
-    T) TRAIN=$OPTARG ;; R) RUNNER_OPTS=$OPTARG ;;
+    T) TRAIN=$OPTARG ;; R) RUNNER_OPTS=$OPTARG ;; x) TAMPER=$OPTARG ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
-[[ "$N" =~ ^[1-9][0-9]*$ && "$RUNNERS" =~ ^[1-9][0-9]?$ && "$PSEED" =~ ^[0-9]+$ && "$MODE" =~ ^(shadow|obey)$ ]] ||
+[[ "$N" =~ ^[1-9][0-9]*$ && "$RUNNERS" =~ ^[1-9][0-9]?$ && "$PSEED" =~ ^[0-9]+$ && "$MODE" =~ ^(shadow|obey)$ && "$TAMPER" =~ ^[0-9,]*$ ]] ||
   { echo "run-loop: bad option value (-n $N -r $RUNNERS -s $PSEED -m $MODE)" >&2; usage >&2; exit 2; }
 
 find_python() {
@@ -121,7 +125,7 @@ log "$RUNNERS runner(s) started"
 # 5. The loop.
 T0=$(date +%s)
 if ! "$PYTHON" "$HERE/loop.py" --repo "$REPO" --n "$N" --ecv "$ECV" --url "$URL" --python "$PYTHON" \
-  --seed "$PSEED" --mode "$MODE" --log-dir "$OUT" | tee "$OUT/loop.log"; then
+  --seed "$PSEED" --mode "$MODE" --tamper "$TAMPER" --log-dir "$OUT" | tee "$OUT/loop.log"; then
   log "loop.py failed"; exit 1
 fi
 T1=$(date +%s)
@@ -140,7 +144,7 @@ cp "$REPO/results.tsv" "$OUT/results.tsv"
 cat >"$OUT/meta.json" <<EOF
 {"n": $N, "runners": $RUNNERS, "mode": "$MODE", "proposerSeed": $PSEED, "url": "$URL",
  "python": "$PYTHON", "loopSeconds": $((T1 - T0)), "drainSeconds": $((T2 - T1)), "checkExit": $CHECK_RC,
- "repo": "$REPO", "branch": "autoresearch/digits", "host": "$(hostname)", "cpus": $(getconf _NPROCESSORS_ONLN)}
+ "repo": "$REPO", "branch": "autoresearch/digits", "head": "$(git -C "$REPO" rev-parse --short=7 HEAD)", "host": "$(hostname)", "cpus": $(getconf _NPROCESSORS_ONLN)}
 EOF
 log "collected in $((T2 - T1)) s (exit $COLLECT_RC); results in $OUT"
 [ "$COLLECT_RC" = 0 ] || exit 1

@@ -26,8 +26,12 @@ export const OBEY_POLICIES = [
 ] as const;
 export const MODES: Mode[] = ['experiments', 'compute'];
 
-/** Defaults of a full run: about 12 min on 2 cores (ECV's loops through the service dominate). */
-export const OBEY_DEFAULTS = { loops: 6, experiments: 150, quickLoops: 2, concurrency: 6 };
+/**
+ * Defaults of a full run. Measured on the shared 2-core machine (load ~9) with the first design's
+ * service: 8 loops of 150 experiments through the service in 60 s, the in-process baselines in 2 s;
+ * these defaults (32 service loops) take ~4 min there, leaving room for a costlier gate v2.
+ */
+export const OBEY_DEFAULTS = { loops: 8, experiments: 150, quickLoops: 2, concurrency: 6 };
 
 export interface ObeyResult {
   engine: string;
@@ -82,6 +86,7 @@ export async function benchObey(opts: {
       `obey: ${jobs.length} ECV loops of ${n} experiments (${OBEY_REGIMES.length} regimes × ${loops}) through the service on ${engine}, ${OBEY_DEFAULTS.concurrency} at a time`,
     );
     let done = 0;
+    const t1 = Date.now();
     await pool(jobs, engine === 'postgres' ? OBEY_DEFAULTS.concurrency : 1, async (j) => {
       const t = Date.now();
       const policy = await ecvPolicy(
@@ -95,8 +100,9 @@ export async function benchObey(opts: {
       const l = await runObeyLoop(j.regime, j.seed, n, policy, (k, v) => policy.levels.set(k, v));
       add(l);
       const last = l.steps.at(-1)!;
+      const eta = (((Date.now() - t1) / ++done) * (jobs.length - done)) / 1000;
       opts.progress.tick(
-        `obey ${++done}/${jobs.length}: ${j.regime.id} loop ${j.seed} — ${l.steps.filter((s) => s.accepted).length} accepted of ${l.steps.filter((s) => s.keep).length} keeps, ${last.runs - n} reproductions, gain ${last.headGainSigma.toFixed(1)}σ (${((Date.now() - t) / 1000).toFixed(0)} s)`,
+        `obey ${done}/${jobs.length} (about ${Math.ceil(eta / 60)} min left): ${j.regime.id} loop ${j.seed} — ${l.steps.filter((s) => s.accepted).length} accepted of ${l.steps.filter((s) => s.keep).length} keeps, ${last.runs - n} reproductions, gain ${last.headGainSigma.toFixed(1)}σ (${((Date.now() - t) / 1000).toFixed(0)} s)`,
       );
     });
   } finally {

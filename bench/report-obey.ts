@@ -243,3 +243,21 @@ ${o.regimes.map((r) => `**\`${r.id}\`** — ${r.label}\n\n${results(o, r.id)}`).
 ${barNote(o)}
 `;
 }
+
+/**
+ * docs/benchmarks.md with its obey section replaced by `section` (`--splice` after an obey-only
+ * run): from its heading to the next `## ` heading; inserted before `## 2.` (else appended) when the
+ * document has none yet. The rest of the document, machine table included, is left as it was.
+ */
+export function spliceObey(doc: string, section: string): string {
+  const body = `${section.trimEnd()}\n\n`;
+  const start = doc.indexOf('\n## 1b.');
+  if (start >= 0) {
+    const next = doc.indexOf('\n## ', start + 1);
+    return doc.slice(0, start + 1) + body + (next >= 0 ? doc.slice(next + 1) : '');
+  }
+  const before = doc.indexOf('\n## 2.');
+  return before >= 0
+    ? doc.slice(0, before + 1) + body + doc.slice(before + 1)
+    : `${doc.trimEnd()}\n\n${body}`;
+}

@@ -193,7 +193,8 @@ export function renderReport(input: ReportInput): string {
 
 Measured by \`npm run bench\` (\`bench/run.ts\`, SPEC §14) in one run on one machine; ratios are taken
 within the run. Regenerate with \`npm run bench\` (full, ~8–10 min on 2 cores), \`npm run bench -- --quick\`
-(smoke, ~3 min, writes \`tmp/benchmarks.md\`), \`--only=accuracy,gate,ingest,propagation\`, or \`--render\`
+(smoke, ~3 min, writes \`tmp/benchmarks.md\`), \`--only=accuracy,obey,gate,ingest,propagation\` (\`--only=obey --splice\`
+puts a fresh obey section into this file), or \`--render\`
 (rewrite this file from the last full run's results in \`tmp/bench/\`). Sources: \`bench/\`.
 ${input.quick ? '\n> **Quick run**: small sizes, short load tests; not the numbers to quote.\n' : ''}${failed.length ? `\n> **Failed sections**: ${failed.map((o) => `${o.section} (${o.error})`).join(', ')}.\n` : ''}
 ## Machine

@@ -9,7 +9,9 @@
  *   npm run bench -- --jit             keep PostgreSQL's JIT on (the server default; off otherwise)
  *   npm run bench -- --only=obey --loops=3 --experiments=150
  *                                      the obey-mode loops alone (loops per regime and policy,
- *                                      experiments per loop; defaults bench/obey.ts, ~12 min)
+ *                                      experiments per loop; defaults bench/obey.ts, ≤ 15 min)
+ *   npm run bench -- --only=obey --splice   …and splice its section into docs/benchmarks.md
+ *                                      (the rest of that file is left as it was)
  *
  * Each section runs in a child process of its own, so that its peak RSS is its own.
  * Needs PostgreSQL for gate, ingest, propagation and soak (ECV_BENCH_PG_URL, default
@@ -23,12 +25,13 @@ import { fileURLToPath } from 'node:url';
 import { benchAccuracy } from './accuracy.js';
 import { benchGate } from './gate.js';
 import { benchIngest } from './ingest.js';
-import { benchObey } from './obey.js';
+import { benchObey, type ObeyResult } from './obey.js';
 import { describeMachine } from './lib/machine.js';
 import { MemoryWatch } from './lib/memory.js';
 import { Progress } from './lib/progress.js';
 import { benchPropagation } from './propagation.js';
 import { benchSoak } from './soak.js';
+import { renderObey, spliceObey } from './report-obey.js';
 import { renderReport, type ReportInput, type SectionOutcome } from './report.js';
 
 export const SECTIONS = ['accuracy', 'obey', 'gate', 'ingest', 'propagation', 'soak'] as const;
@@ -45,6 +48,8 @@ interface Args {
   result: string | null;
   render: boolean;
   jit: boolean;
+  /** With --only=obey: splice the obey section into docs/benchmarks.md. */
+  splice: boolean;
   /** Obey section: loops per regime and policy, experiments per loop. */
   loops: number | undefined;
   experiments: number | undefined;
@@ -59,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     result: null,
     render: false,
     jit: false,
+    splice: false,
     loops: undefined,
     experiments: undefined,
   };
@@ -76,6 +82,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--result' && v) a.result = v;
     else if (k === '--render') a.render = true;
     else if (k === '--jit') a.jit = true;
+    else if (k === '--splice') a.splice = true;
     else if ((k === '--loops' || k === '--experiments') && v && /^[1-9][0-9]*$/.test(v))
       a[k === '--loops' ? 'loops' : 'experiments'] = Number(v);
     else if (k === '--help' || k === '-h') {
@@ -216,6 +223,12 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, renderReport(input));
   console.log(`done in ${minutes.toFixed(1)} min; wrote ${out}`);
+  const obey = outcomes.find((o) => o.section === 'obey' && !o.error)?.result as ObeyResult | undefined;
+  if (args.splice && obey) {
+    const doc = resolve(ROOT, 'docs/benchmarks.md');
+    writeFileSync(doc, spliceObey(readFileSync(doc, 'utf8'), renderObey(obey, machine)));
+    console.log(`spliced the obey section into ${doc}`);
+  }
   if (outcomes.some((o) => o.error)) process.exitCode = 1;
 }
 

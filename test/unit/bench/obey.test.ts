@@ -10,6 +10,7 @@ import {
 import { gainShare, stepsWithin, summarizeObey } from '../../../bench/obey/metrics.js';
 import { DIGITS, effectOf, OBEY_REGIMES, type ObeyRegime } from '../../../bench/obey/regimes.js';
 import { v1Policy } from '../../../bench/obey/v1.js';
+import { spliceObey } from '../../../bench/report-obey.js';
 import { proposalStream } from '../../../bench/sim/proposals.js';
 
 const KARPATHY = OBEY_REGIMES.find((r) => r.id === 'karpathy')!;
@@ -221,5 +222,19 @@ describe('v1 baseline policy (the first design, in process)', () => {
   it('works on a maximized metric', async () => {
     const d = await run(DIGITS, 1);
     expect(d.steps.at(-1)!.headGainSigma).toBeGreaterThan(0);
+  });
+});
+
+describe('spliceObey', () => {
+  const doc = '# B\n\n## Targets\n\nt\n\n## 1. Accuracy\n\na\n\n## 2. Gate\n\ng\n';
+  it('inserts the section before §2 the first time, then replaces only it', () => {
+    const once = spliceObey(doc, '## 1b. Obey\n\nfirst\n');
+    expect(once).toBe(
+      '# B\n\n## Targets\n\nt\n\n## 1. Accuracy\n\na\n\n## 1b. Obey\n\nfirst\n\n## 2. Gate\n\ng\n',
+    );
+    expect(spliceObey(once, '## 1b. Obey\n\nsecond')).toBe(once.replace('first', 'second'));
+  });
+  it('appends when there is no §2', () => {
+    expect(spliceObey('# B\n\n## 1. A\n', '## 1b. O\n')).toBe('# B\n\n## 1. A\n\n## 1b. O\n\n');
   });
 });

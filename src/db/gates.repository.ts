@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { ThresholdSource } from '../domain/gate/threshold.js';
 import type { Executor } from './projects.repository.js';
 
 export interface GateRecord {
@@ -7,14 +8,29 @@ export interface GateRecord {
   caller: string | null;
   inputs: Record<string, unknown>;
   decision: string;
+  /** The threshold the decision used, and who set it (null on decisions recorded before sql/0005). */
+  threshold: number | null;
+  thresholdSource: ThresholdSource | null;
   answer: Record<string, unknown>;
   createdAt: string;
 }
 
 export async function insertGateDecision(
   db: Executor,
-  row: { projectId: number; experiment: string; caller: string; inputs: Record<string, unknown>; decision: string; answer: Record<string, unknown> },
+  row: {
+    projectId: number;
+    experiment: string;
+    caller: string;
+    inputs: Record<string, unknown>;
+    decision: string;
+    answer: Record<string, unknown>;
+    threshold?: number;
+    thresholdSource?: ThresholdSource;
+  },
 ): Promise<number> {
+  // Without explicit values: the answer's threshold and the source the gate route put in the inputs.
+  const threshold = row.threshold ?? (typeof row.answer.threshold === 'number' ? row.answer.threshold : null);
+  const source = row.thresholdSource ?? (row.inputs.thresholdSource as ThresholdSource | undefined) ?? (row.inputs.threshold === undefined ? 'project' : null);
   const r = await db
     .insertInto('gate_decisions')
     .values({
@@ -24,6 +40,8 @@ export async function insertGateDecision(
       inputs: JSON.stringify(row.inputs),
       decision: row.decision,
       answer: JSON.stringify(row.answer),
+      threshold,
+      threshold_source: source,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -40,6 +58,8 @@ export async function listGateDecisions(db: Executor, projectId: number, opts: {
     caller: r.caller,
     inputs: r.inputs,
     decision: r.decision,
+    threshold: r.threshold === null ? null : Number(r.threshold),
+    thresholdSource: r.threshold_source as ThresholdSource | null,
     answer: r.answer,
     createdAt: new Date(r.created_at).toISOString(),
   }));

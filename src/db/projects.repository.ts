@@ -11,6 +11,8 @@ export interface ProjectRecord {
   stats: ProjectStats | null;
   statsAtCount: number;
   nextSeq: number;
+  /** Bumped by every change of the config (PUT/PATCH /v1/projects/{name}). */
+  configVersion: number;
   createdAt: Date;
 }
 
@@ -21,6 +23,7 @@ function rowToProject(row: Selectable<ProjectsTable>): ProjectRecord {
     stats: (row.stats as unknown as ProjectStats | null) ?? null,
     statsAtCount: row.stats_at_count,
     nextSeq: row.next_seq,
+    configVersion: row.config_version,
     createdAt: new Date(row.created_at),
   };
 }
@@ -60,6 +63,17 @@ export async function updateProjectConfig(db: Executor, id: number, cfg: Project
     .set({ config: JSON.stringify(cfg), updated_at: new Date() })
     .where('id', '=', id)
     .execute();
+}
+
+/** Stores a changed config and bumps its version; returns the new version. */
+export async function saveConfigVersion(db: Executor, id: number, cfg: ProjectConfig): Promise<number> {
+  const row = await db
+    .updateTable('projects')
+    .set((eb) => ({ config: JSON.stringify(cfg), config_version: eb('config_version', '+', 1), updated_at: new Date() }))
+    .where('id', '=', id)
+    .returning('config_version')
+    .executeTakeFirstOrThrow();
+  return row.config_version;
 }
 
 export async function saveProjectStats(db: Executor, id: number, stats: ProjectStats, atCount: number): Promise<void> {

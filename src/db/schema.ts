@@ -14,6 +14,7 @@ export interface ProjectsTable {
   stats_at_count: Generated<number>;
   next_seq: Generated<number>;
   reproduction_count: Generated<number>;
+  config_version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -77,6 +78,8 @@ export interface GateDecisionsTable {
   inputs: Json<Record<string, unknown>>;
   decision: string;
   answer: Json<Record<string, unknown>>;
+  threshold: number | null;
+  threshold_source: string | null;
   created_at: Timestamp;
 }
 

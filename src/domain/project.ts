@@ -13,6 +13,9 @@ export interface ProjectInput {
   nu0?: number;
   minEffect?: number;
   anchorMin?: number;
+  sMin?: number;
+  sReject?: number;
+  barMargin?: number;
   protectedPaths?: string[];
   reproduction?: Partial<ProjectConfig['reproduction']>;
 }
@@ -63,6 +66,9 @@ export function normalizeProject(input: ProjectInput): ProjectConfig {
     },
   };
   if (input.sigma0 !== undefined) cfg.sigma0 = input.sigma0;
+  // Gate v2 settings (SPEC §5) are kept only when written, so configs stored before them keep their hash.
+  for (const k of ['sMin', 'sReject', 'barMargin'] as const) if (input[k] !== undefined) cfg[k] = input[k];
+  if (r.maxReproductions !== undefined) cfg.reproduction.maxReproductions = r.maxReproductions;
   return cfg;
 }
 

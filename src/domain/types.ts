@@ -23,6 +23,8 @@ export interface ReproductionPolicy {
   replicates: number;
   /** Rounds of re-anchoring per experiment (default 1). */
   rounds: number;
+  /** Reproductions one gate decision may schedule (absent: 8; SPEC §5). */
+  maxReproductions?: number;
   /** Wall-clock budget of one reproduction, seconds. */
   timeBudgetS: number;
   /** GPU minutes the scheduler may spend per day (undefined: unlimited). */
@@ -43,6 +45,12 @@ export interface ProjectConfig {
   minEffect: number;
   /** Posterior S an experiment needs, after its reproductions, to be an anchor (default 0.9). */
   anchorMin: number;
+  /** Posterior S an accept needs (SPEC §5; absent: 0.92). */
+  sMin?: number;
+  /** S at or below which the gate rejects (absent: 0.25). */
+  sReject?: number;
+  /** The bar's margin above the head's level, in σ̂ (absent: 1.5). */
+  barMargin?: number;
   /** Globs the agent must never change. */
   protectedPaths: string[];
   reproduction: ReproductionPolicy;

@@ -55,6 +55,7 @@ export function experimentOut(e: ExperimentRecord, reproductions: (Reproduction 
 export function projectOut(p: ProjectRecord) {
   return {
     ...p.config,
+    configVersion: p.configVersion,
     stats: p.stats,
     createdAt: p.createdAt.toISOString(),
   };

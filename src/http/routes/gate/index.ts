@@ -1,7 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { effectiveThreshold, type ThresholdSource } from '../../../domain/gate/threshold.js';
 import { gate, gateLog, type GateInput } from '../../../services/gate.service.js';
+import { getProject } from '../../../services/projects.service.js';
 import { problems, ref } from '../../schemas.js';
 import { nameParams } from '../projects/index.js';
+
+/**
+ * Who sets the threshold of this call (SPEC §5): a loop token may raise the project's, never
+ * lower it (403). Admin tokens, and every caller with auth off, hold every right.
+ */
+async function thresholdSourceOf(app: FastifyInstance, req: FastifyRequest, project: string, requested: number | undefined): Promise<ThresholdSource> {
+  if (requested === undefined) return 'project';
+  const { config } = await getProject(app.deps, project);
+  const isAdmin = req.callerRole === null || req.callerRole === 'admin';
+  return effectiveThreshold({ projectThreshold: config.threshold, requested, isAdmin }).source;
+}
 
 export default async function gateRoutes(app: FastifyInstance) {
   app.post<{ Params: { project: string }; Body: GateInput }>(
@@ -17,7 +30,12 @@ export default async function gateRoutes(app: FastifyInstance) {
         response: { 200: ref('GateAnswer'), ...problems(400, 401, 403, 404, 503) },
       },
     },
-    async (req) => gate(app.deps, req.params.project, req.body, req.caller),
+    async (req) => {
+      const thresholdSource = await thresholdSourceOf(app, req, req.params.project, req.body.threshold);
+      // Recorded with the decision (inputs.thresholdSource → gate_decisions.threshold_source).
+      const input: GateInput = Object.assign({}, req.body, { thresholdSource });
+      return { ...(await gate(app.deps, req.params.project, input, req.caller)), thresholdSource };
+    },
   );
 
   app.get<{ Params: { project: string; key: string }; Querystring: { threshold?: number } }>(
@@ -33,8 +51,11 @@ export default async function gateRoutes(app: FastifyInstance) {
         response: { 200: ref('GateAnswer'), ...problems(400, 401, 403, 404) },
       },
     },
-    async (req) =>
-      gate(app.deps, req.params.project, { experiment: req.params.key, ...(req.query.threshold !== undefined ? { threshold: req.query.threshold } : {}) }, req.caller, { readOnly: true }),
+    async (req) => {
+      const thresholdSource = await thresholdSourceOf(app, req, req.params.project, req.query.threshold);
+      const input: GateInput = Object.assign({ experiment: req.params.key, thresholdSource }, req.query.threshold !== undefined ? { threshold: req.query.threshold } : {});
+      return { ...(await gate(app.deps, req.params.project, input, req.caller, { readOnly: true })), thresholdSource };
+    },
   );
 
   app.get<{ Params: { project: string }; Querystring: { after?: number; limit: number; experiment?: string } }>(
@@ -69,6 +90,8 @@ export default async function gateRoutes(app: FastifyInstance) {
                     caller: { type: ['string', 'null'] },
                     inputs: { type: 'object', additionalProperties: true },
                     decision: { type: 'string' },
+                    threshold: { type: ['number', 'null'] },
+                    thresholdSource: { type: ['string', 'null'], enum: ['project', 'caller', 'admin', null] },
                     answer: { type: 'object', additionalProperties: true },
                     createdAt: { type: 'string' },
                   },

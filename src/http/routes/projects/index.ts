@@ -1,14 +1,36 @@
 import type { FastifyInstance } from 'fastify';
-import { createProject, getProject, listAll } from '../../../services/projects.service.js';
+import { createProject, getProject, listAll, patchProjectConfig, replaceProjectConfig, type ConfigUpdate } from '../../../services/projects.service.js';
 import { projectOut } from '../../../services/views.js';
 import type { ProjectInput } from '../../../domain/project.js';
-import { problems, ref } from '../../schemas.js';
+import { loadSchemas, problems, ref, type JsonSchema } from '../../schemas.js';
 
 export const nameParams = {
   type: 'object',
   required: ['project'],
   properties: { project: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' } },
 } as const;
+
+type Props = Record<string, Record<string, unknown>>;
+
+/**
+ * The PATCH body: ProjectIn with nothing required and `null` allowed on every optional member
+ * (merge patch: null resets it to its default). Derived, so ProjectIn stays the one source.
+ */
+export function projectPatchSchema(): Record<string, unknown> {
+  const projectIn = loadSchemas().find((s) => s.$id === 'ProjectIn') as JsonSchema & { properties: Props };
+  const nullable = (s: Record<string, unknown>) => ({ anyOf: [s, { type: 'null' }] });
+  const props: Props = {};
+  for (const [k, s] of Object.entries(projectIn.properties)) {
+    if (k === 'name' || k === 'metric') props[k] = k === 'metric' ? { ...s, required: [] } : s;
+    else if (k === 'reproduction') {
+      const inner = Object.fromEntries(Object.entries(s.properties as Props).map(([ik, is]) => [ik, nullable(is)]));
+      props[k] = nullable({ ...s, properties: inner });
+    } else props[k] = nullable(s);
+  }
+  return { type: 'object', additionalProperties: false, minProperties: 1, properties: props };
+}
+
+const changeOut = (u: ConfigUpdate) => ({ project: projectOut(u.project), configVersion: u.configVersion, changed: u.changed, rescored: u.rescored });
 
 export default async function projectRoutes(app: FastifyInstance) {
   app.post<{ Body: ProjectInput }>(
@@ -60,5 +82,37 @@ export default async function projectRoutes(app: FastifyInstance) {
       schema: { tags: ['projects'], operationId: 'getProject', params: nameParams, response: { 200: ref('Project'), ...problems(401, 403, 404) } },
     },
     async (req) => projectOut(await getProject(app.deps, req.params.project)),
+  );
+
+  app.put<{ Params: { project: string }; Body: ProjectInput }>(
+    '/v1/projects/:project',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['projects'],
+        operationId: 'replaceProject',
+        summary: "Replace the project's config (ecv.json); answers the diff, rescores when a scoring input changed",
+        params: nameParams,
+        body: ref('ProjectIn'),
+        response: { 200: ref('ProjectConfigChange'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (req) => changeOut(await replaceProjectConfig(app.deps, req.params.project, req.body)),
+  );
+
+  app.patch<{ Params: { project: string }; Body: Record<string, unknown> }>(
+    '/v1/projects/:project',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['projects'],
+        operationId: 'patchProject',
+        summary: "Change fields of the project's config (JSON merge patch; null resets a field); answers the diff",
+        params: nameParams,
+        body: projectPatchSchema(),
+        response: { 200: ref('ProjectConfigChange'), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (req) => changeOut(await patchProjectConfig(app.deps, req.params.project, req.body)),
   );
 }

@@ -2,6 +2,7 @@
 """Scores flat keep and ECV against the many-seed truth of a finished loop.
 
     analyze.py OUT [OUT ...] [--pool FILE.md]
+    analyze.py --versus FILE.md OBEY1,OBEY2,... FLAT1,FLAT2,...   (obey-mode loops next to flat keep)
 
 Reads OUT/results.tsv, OUT/gates.jsonl (the loop's gate calls), OUT/final.json (collect.py)
 and OUT/truth.json (evaluate.py); writes OUT/summary.json, OUT/summary.md and OUT/chain.svg.
@@ -204,6 +205,108 @@ def analyze(out):
     return summary
 
 
+def analyze_obey(out, sigma=None):
+    """An obey-mode loop (loop.py --mode obey) against the truth: what the loop built on.
+
+    Every gated keep (gates.jsonl, the loop's final answer after its --wait calls) is judged
+    against its premise, the accepted head it was committed on (paired Δ, SE over the common
+    evaluation seeds). Accepted = the loop built on it. Returns the figures of issue 15 §6 /
+    issue 16 item 6: the true accuracy of the head the loop ends on, contamination among accepted
+    keeps, ≥ 1σ keeps accepted, reproductions per experiment, wall time.
+    """
+    with open(os.path.join(out, "truth.json")) as f:
+        vals = json.load(f)["values"]
+    with open(os.path.join(out, "gates.jsonl")) as f:
+        gates = [json.loads(l) for l in f if l.strip()]
+    exps = []
+    if os.path.exists(os.path.join(out, "experiments.jsonl")):
+        with open(os.path.join(out, "experiments.jsonl")) as f:
+            exps = [json.loads(l) for l in f if l.strip()]
+    with open(os.path.join(out, "final.json")) as f:
+        final = json.load(f)
+    meta = json.load(open(os.path.join(out, "meta.json"))) if os.path.exists(os.path.join(out, "meta.json")) else {}
+    ok = lambda c: [x for x in vals.get(c, []) if x is not None]
+    if sigma is None:  # pooled seed-to-seed sd of one run over the gated commits
+        ss = df = 0
+        for g in gates:
+            v = ok(g["commit"])
+            if len(v) > 1:
+                m = mean(v)
+                ss += sum((x - m) ** 2 for x in v)
+                df += len(v) - 1
+        sigma = math.sqrt(ss / df) if df else float("nan")
+    keeps = []
+    for g in gates:
+        if g.get("premise") is None:  # the baseline: a root, claims no improvement
+            continue
+        t = paired(vals.get(g["commit"], []), vals.get(g["premise"], []))
+        k = {"index": g["index"], "commit": g["commit"], "premise": g["premise"], "decision": g["decision"],
+             "gateCalls": g.get("gate_calls"), "jobs": len(g.get("jobs", []))}
+        if t:
+            k.update(trueDelta=t["delta"], se=t["se"], real=t["delta"] > t["se"], harmful=t["delta"] < -t["se"],
+                     big=t["delta"] > t["se"] and t["delta"] >= sigma)
+        keeps.append(k)
+    scored = [k for k in keeps if "real" in k]
+    acc = [k for k in scored if k["decision"] == "accept"]
+    big = [k for k in scored if k["big"]]
+    accepted_commits = [g["commit"] for g in gates if g["decision"] == "accept"]
+    head = meta.get("head") or (accepted_commits[-1] if accepted_commits else None)
+    hv = ok(head) if head else []
+    base = gates[0]["commit"] if gates and gates[0].get("premise") is None else None
+    reps = [x for e in final["experiments"] for x in e.get("reproductions", [])]
+    n = len(exps) or len(final["experiments"])
+    return {
+        "experiments": n, "gatedKeeps": len(keeps), "scoredKeeps": len(scored),
+        "decisions": {d: sum(k["decision"] == d for k in keeps) for d in ("accept", "reject", "reanchor", "error")},
+        "accepted": len(acc), "realAccepted": sum(k["real"] for k in acc), "harmfulAccepted": sum(k["harmful"] for k in acc),
+        "contamination": (len(acc) - sum(k["real"] for k in acc)) / len(acc) if acc else None,
+        "bigKeeps": len(big), "bigAccepted": sum(k["decision"] == "accept" for k in big),
+        "bigKept": sum(k["decision"] == "accept" for k in big) / len(big) if big else None,
+        "sigmaSeed": sigma,
+        "head": {"commit": head, "trueMean": mean(hv) if hv else None, "seeds": len(hv)},
+        "baseline": {"commit": base, "trueMean": mean(ok(base)) if base and ok(base) else None},
+        "reproductions": len(reps), "perExperiment": len(reps) / n if n else None,
+        "ingestErrors": sum((e.get("ingestExit") or 0) != 0 or (e.get("reingestExit") or 0) != 0 for e in exps),
+        "barErrors": sum("barError" in e for e in exps),
+        "seconds": {"loop": meta.get("loopSeconds"), "drain": meta.get("drainSeconds")},
+        "keeps": keeps,
+    }
+
+
+def flat_figures(s, meta):
+    """Flat keep's row of the obey-vs-flat table, from a shadow-mode loop's summary."""
+    f = s["methods"]["flat"]
+    return {"head": (s.get("head") or {}).get("trueMean"), "contamination": f["contamination"], "accepted": f["accepted"],
+            "realAccepted": f["realAccepted"], "bigKept": f["bigKept"], "bigKeeps": s["bigKeeps"], "perExperiment": 0.0,
+            "experiments": s["experiments"], "seconds": meta.get("loopSeconds")}
+
+
+def versus_markdown(obey, flat, labels):
+    """Obey mode next to flat keep, loop by loop and pooled (issue 16 item 6)."""
+    acc = lambda x: "–" if x is None else "%.1f %%" % (100 * x)
+    L = ["| proposer seed | flat keep: head true acc. | obey: head true acc. | flat: contamination (accepted) | obey: contamination (accepted) "
+         "| obey: ≥ 1σ keeps accepted | obey: reproductions / experiment | obey: decisions a/r/re | wall time flat / obey (s) |",
+         "|---|---|---|---|---|---|---|---|---|"]
+    for lab, o, f in zip(labels, obey, flat):
+        d = o["decisions"]
+        L.append("| %s | %s | %s | %s (%d) | %s (%d) | %s (%d of %d) | %.2f | %d / %d / %d | %s / %s |" % (
+            lab, acc(f and f["head"]), acc(o["head"]["trueMean"]), pct(f and f["contamination"]), f["accepted"] if f else 0,
+            pct(o["contamination"]), o["accepted"], pct(o["bigKept"]), o["bigAccepted"], o["bigKeeps"], o["perExperiment"] or 0,
+            d["accept"], d["reject"], d["reanchor"], f and f["seconds"], (o["seconds"]["loop"] or 0) + (o["seconds"]["drain"] or 0)))
+    acc_o = sum(o["accepted"] for o in obey)
+    real_o = sum(o["realAccepted"] for o in obey)
+    big_o, bigk_o = sum(o["bigAccepted"] for o in obey), sum(o["bigKeeps"] for o in obey)
+    acc_f = sum(f["accepted"] for f in flat if f)
+    real_f = sum(f["realAccepted"] for f in flat if f)
+    n_o = sum(o["experiments"] for o in obey)
+    L.append("| pooled | mean %s | mean %s | %s (%d) | %s (%d) | %s (%d of %d) | %.2f | | |" % (
+        acc(mean([f["head"] for f in flat if f and f["head"] is not None]) if any(f and f["head"] is not None for f in flat) else None),
+        acc(mean([o["head"]["trueMean"] for o in obey if o["head"]["trueMean"] is not None]) if any(o["head"]["trueMean"] is not None for o in obey) else None),
+        pct((acc_f - real_f) / acc_f if acc_f else None), acc_f, pct((acc_o - real_o) / acc_o if acc_o else None), acc_o,
+        pct(big_o / bigk_o if bigk_o else None), big_o, bigk_o, sum(o["reproductions"] for o in obey) / n_o if n_o else 0))
+    return "\n".join(L) + "\n"
+
+
 def pct(x):
     return "–" if x is None else "%.0f %%" % (100 * x)
 
@@ -369,6 +472,25 @@ def pooled_markdown(p):
 def main():
     args = sys.argv[1:]
     pool_out = None
+    if "--versus" in args:
+        # analyze.py --versus OUT.md OBEY1,OBEY2,OBEY3 FLAT1,FLAT2,FLAT3 (same proposer seeds, in order)
+        i = args.index("--versus")
+        out_md, obey_dirs, flat_dirs = args[i + 1], args[i + 2].split(","), args[i + 3].split(",")
+        obey = [analyze_obey(os.path.abspath(d)) for d in obey_dirs]
+        flat = []
+        for d in flat_dirs:
+            d = os.path.abspath(d)
+            meta = json.load(open(os.path.join(d, "meta.json"))) if os.path.exists(os.path.join(d, "meta.json")) else {}
+            flat.append(flat_figures(analyze(d), meta))
+        labels = [str(json.load(open(os.path.join(d, "meta.json"))).get("proposerSeed", j + 1)) if os.path.exists(os.path.join(d, "meta.json")) else str(j + 1)
+                  for j, d in enumerate(obey_dirs)]
+        text = versus_markdown(obey, flat, labels)
+        print(text)
+        with open(out_md, "w") as f:
+            f.write(text)
+        with open(os.path.splitext(out_md)[0] + ".json", "w") as f:
+            json.dump({"obey": obey, "flat": flat, "seeds": labels}, f, indent=1)
+        return 0
     if "--pool" in args:
         i = args.index("--pool")
         pool_out = args[i + 1]

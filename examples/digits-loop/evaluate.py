@@ -3,7 +3,8 @@
 
     evaluate.py OUT [--seeds 20] [--seed-base 1000] [--jobs 2] [--discard-seeds 0]
 
-OUT is run-loop.sh's output directory (OUT/repo, OUT/results.tsv). Every kept commit is
+OUT is run-loop.sh's output directory (OUT/repo, OUT/results.tsv). Every kept commit (and every
+commit in OUT/gates.jsonl: an obey-mode loop marks a rejected keep `discard`) is
 checked out in its own git worktree (OUT/eval/worktrees/<commit>) and run as
 `ECV_SEED=s $PYTHON train.py` for s = seed-base … seed-base+seeds-1: seeds neither the loop
 (seed 0) nor ECV's reproductions (1, 2, 3, …) used. With --discard-seeds k > 0, every
@@ -100,9 +101,15 @@ def main():
     os.environ.setdefault("DIGITS_CACHE_DIR", os.path.join(out, "cache"))
     with open(os.path.join(out, "results.tsv")) as f:
         rows = [l.rstrip("\n").split("\t") for l in f.readlines()[1:] if l.strip()]
-    plan = [(r[0], a.seeds, a.keep_mode) for r in rows if r[3] == "keep"]
+    # Keeps, and every commit a loop gated (in obey mode a rejected keep's row became `discard`).
+    gated = []
+    if os.path.exists(os.path.join(out, "gates.jsonl")):
+        with open(os.path.join(out, "gates.jsonl")) as f:
+            gated = [json.loads(l)["commit"] for l in f if l.strip()]
+    keep_commits = [r[0] for r in rows if r[3] == "keep" or r[0] in set(gated)]
+    plan = [(c, a.seeds, a.keep_mode) for c in dict.fromkeys(keep_commits)]
     if a.discard_seeds > 0:
-        plan += [(r[0], min(a.discard_seeds, a.seeds), a.discard_mode) for r in rows if r[3] == "discard"]
+        plan += [(r[0], min(a.discard_seeds, a.seeds), a.discard_mode) for r in rows if r[3] == "discard" and r[0] not in keep_commits]
     truth_path = os.path.join(out, "truth.json")
     truth = {"seedBase": a.seed_base, "values": {}}
     if os.path.exists(truth_path):

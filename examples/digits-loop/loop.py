@@ -10,8 +10,8 @@ gates.jsonl in --log-dir.
 
 Modes: `shadow` (default) logs ECV's decisions but keeps flat keep/discard, so both can be
 compared on the very same chain. `obey` follows the program.md paragraph that `ecv init` wrote,
-literally: a run is a keep only when it beats the bar (`ecv bar --quiet`; before the first
-accepted keep, the flat rule against the last kept value); every experiment's row is ingested
+literally: the baseline is a keep, a later run only when it beats the bar (`ecv bar --quiet`;
+when it prints nothing, the value of the keep it builds on); every experiment's row is ingested
 (`ecv ingest results.tsv --git .`); after each keep `ecv gate <commit> --wait W` (called again
 while it answers reanchor, up to --max-gate-calls); accept: build on it; reject:
 `git reset --hard <previous accepted keep>`, the row becomes `discard` in results.tsv, ingest
@@ -300,7 +300,8 @@ def main():
         premise = git(repo, "rev-parse", "--short=7", "HEAD~1") if edited else None
         value, mem_gb, _log = run_train(repo, a.python, a.timeout)
         # The keep rule: flat keep-if-better, or (obey) program.md step 1: beat the bar.
-        bar, bar_error = (ecv.bar() if obey else (None, None))
+        # (The baseline is a keep by program.md's rule; its project may not exist yet.)
+        bar, bar_error = (ecv.bar() if obey and best is not None else (None, None))
         counts["barErrors"] += bar_error is not None
         target = bar if bar is not None else best
         if value is None:

@@ -21,7 +21,7 @@ Prints the bar: the value the next run built on the accepted head must beat to c
 keep (the head's posterior level plus margin·σ̂, direction-aware; SPEC §5).
 
   --project, -p  project name (default: ECV_PROJECT, else ecv.json's name)
-  --quiet, -q    only the number (nothing when no keep is accepted yet)
+  --quiet, -q    only the number (nothing when there is no bar yet)
   --json         the service's answer as JSON
 
 example:  ecv bar --quiet          # 0.953412
@@ -29,7 +29,7 @@ exit: 0 printed (also when there is no bar yet); 2 usage or service error.`;
 
 /** One human-readable line for a bar answer. */
 export function formatBar(a: BarAnswer): string {
-  if (a.bar === null) return `no bar yet: project ${a.project} has no accepted keep (the first run, the baseline, is a keep)`;
+  if (a.bar === null) return `no bar yet in project ${a.project} (no scored head or no σ̂): a keep must beat the keep it builds on`;
   const beat = a.direction === 'minimize' ? 'below' : 'above';
   const level = a.level ? `level ${a.level.mean} ± ${a.level.sd}` : 'level n/a';
   const sigma = a.sigma !== null ? `, σ̂ ${a.sigma}` : '';

@@ -22,8 +22,9 @@ ${PROGRAM_MARKER}
 
 Every \`ecv\` command reads the project (${project}) from ecv.json. For every experiment:
 
-1. Run it. It is a KEEP only when it beats the bar${beat}: \`ecv bar --quiet\` prints
-   the bar; when it prints nothing (no accepted keep yet), the first run, the baseline, is a keep.
+1. Run it. The first run, the baseline, is a keep. A later run is a KEEP only when it beats
+   the bar${beat} that \`ecv bar --quiet\` prints (if it prints nothing, the value of the keep
+   you build on).
 2. Write its row to results.tsv. A discard or crash is reverted as usual (\`git reset --hard HEAD~1\`).
 3. Ingest after every experiment: \`ecv ingest results.tsv --git .\`
 4. After each keep (once ingested), run \`ecv gate <short-commit> --wait 900\`:

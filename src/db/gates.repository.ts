@@ -66,6 +66,26 @@ export async function listGateDecisions(db: Executor, projectId: number, opts: {
 }
 
 /** Finished reproductions per experiment id. */
+/** Experiment keys of the project's latest accept decisions (not read-only checks), newest first. */
+export async function latestAccepted(db: Executor, projectId: number, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('gate_decisions')
+    .select('experiment_key')
+    .where('project_id', '=', projectId)
+    .where('decision', '=', 'accept')
+    .where(sql<boolean>`coalesce((inputs->>'readOnly')::boolean, false) = false`)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return [...new Set(rows.map((r) => r.experiment_key))];
+}
+
+/** The threshold of the latest recorded gate call of an experiment (null: never gated). */
+export async function lastThreshold(db: Executor, projectId: number, key: string): Promise<number | null> {
+  const r = await db.selectFrom('gate_decisions').select('threshold').where('project_id', '=', projectId).where('experiment_key', '=', key).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return r?.threshold === null || r?.threshold === undefined ? null : Number(r.threshold);
+}
+
 export async function reproductionCounts(db: Executor, ids: number[]): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   if (ids.length === 0) return out;

@@ -18,7 +18,13 @@ export interface JobRecord {
   attempts: number;
   timeBudgetS: number;
   createdAt: Date;
+  /** The experiment whose gate decision this job serves (null for jobs made before gate v2). */
+  gatedExperimentId: number | null;
+  purpose: JobPurpose;
 }
+
+/** Why a job runs: a decision's reproduction of X or its premise, anchoring X, or measuring σ on the root. */
+export type JobPurpose = 'decision' | 'anchor' | 'sigma';
 
 function rowToJob(r: Selectable<JobsTable>): JobRecord {
   return {
@@ -35,17 +41,30 @@ function rowToJob(r: Selectable<JobsTable>): JobRecord {
     attempts: r.attempts,
     timeBudgetS: r.time_budget_s,
     createdAt: new Date(r.created_at),
+    gatedExperimentId: r.gated_experiment_id ?? null,
+    purpose: (r.purpose ?? 'decision') as JobPurpose,
   };
 }
 
-export async function insertJob(db: Executor, j: { id: string; projectId: number; experimentId: number; seed: number; round: number; priority: number; timeBudgetS: number }): Promise<boolean> {
+export async function insertJob(db: Executor, j: { id: string; projectId: number; experimentId: number; seed: number; round: number; priority: number; timeBudgetS: number; gatedExperimentId?: number; purpose?: JobPurpose }): Promise<boolean> {
   const r = await db
     .insertInto('jobs')
-    .values({ id: j.id, project_id: j.projectId, experiment_id: j.experimentId, seed: j.seed, round: j.round, priority: j.priority, time_budget_s: j.timeBudgetS, state: 'queued' })
+    .values({ id: j.id, project_id: j.projectId, experiment_id: j.experimentId, seed: j.seed, round: j.round, priority: j.priority, time_budget_s: j.timeBudgetS, state: 'queued', gated_experiment_id: j.gatedExperimentId ?? null, purpose: j.purpose ?? 'decision' })
     .onConflict((oc) => oc.columns(['experiment_id', 'seed']).doNothing())
     .returning('id')
     .executeTakeFirst();
   return r !== undefined;
+}
+
+/** Jobs serving the gate decision of an experiment, oldest first. */
+export async function jobsOfDecision(db: Executor, gatedExperimentId: number): Promise<JobRecord[]> {
+  return (await db.selectFrom('jobs').selectAll().where('gated_experiment_id', '=', gatedExperimentId).orderBy('created_at').orderBy('seed').execute()).map(rowToJob);
+}
+
+/** Seeds already used for reproductions of an experiment (jobs of every decision). */
+export async function usedSeeds(db: Executor, experimentId: number): Promise<Set<number>> {
+  const rows = await db.selectFrom('jobs').select('seed').where('experiment_id', '=', experimentId).execute();
+  return new Set(rows.map((r) => r.seed));
 }
 
 export async function jobsOfExperiment(db: Executor, experimentId: number): Promise<JobRecord[]> {

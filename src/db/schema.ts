@@ -44,8 +44,24 @@ export interface ExperimentsTable {
   compounded: number | null;
   cascade: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   review: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  /** Current version (sql/0004); its content is experiment_versions' row of that number. */
+  version: Generated<number>;
+  /** Not in the latest results.tsv of the project: kept as history, out of scoring. */
+  absent: Generated<boolean>;
+  source: Generated<'tsv' | 'json'>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface ExperimentVersionsTable {
+  experiment_id: number;
+  version: number;
+  content_hash: string;
+  content: Json<Record<string, unknown>>;
+  changed: Json<string[]>;
+  token_id: string | null;
+  caller: string | null;
+  created_at: Timestamp;
 }
 
 export interface EdgesTable {
@@ -115,12 +131,16 @@ export interface JobsTable {
   time_budget_s: number;
   created_at: Timestamp;
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The experiment whose gate decision this job serves (0006). */
+  gated_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
+  purpose: Generated<string>;
 }
 
 export interface Database {
   jobs: JobsTable;
   projects: ProjectsTable;
   experiments: ExperimentsTable;
+  experiment_versions: ExperimentVersionsTable;
   edges: EdgesTable;
   reproductions: ReproductionsTable;
   gate_decisions: GateDecisionsTable;

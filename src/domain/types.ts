@@ -19,9 +19,9 @@ export interface ReproductionPolicy {
   command: string;
   /** Regex with one capture group; default `^<metric>:\s*(\S+)` (multiline). */
   metricPattern?: string;
-  /** Reproductions per re-anchor round (default 3). */
+  /** Legacy (v1): reproductions per round; replicates × rounds is read as maxReproductions. */
   replicates: number;
-  /** Rounds of re-anchoring per experiment (default 1). */
+  /** Legacy (v1): rounds of re-anchoring per experiment. */
   rounds: number;
   /** Reproductions one gate decision may schedule (absent: 8; SPEC §5). */
   maxReproductions?: number;
@@ -43,7 +43,7 @@ export interface ProjectConfig {
   nu0: number;
   /** Smallest effect of interest, metric units (default 0). */
   minEffect: number;
-  /** Posterior S an experiment needs, after its reproductions, to be an anchor (default 0.9). */
+  /** P(L_X > L_A) a reproduced experiment needs to be an anchor (default 0.95, SPEC §4). */
   anchorMin: number;
   /** Posterior S an accept needs (SPEC §5; absent: 0.92). */
   sMin?: number;
@@ -124,25 +124,44 @@ export interface ProjectStats {
   /** Degrees of freedom of σ̂. */
   nu: number;
   sigmaSource: SigmaSource;
-  /** Prior probability that a proposal has a real effect. */
+  /** Prior probability that a proposal has a real effect (1 − the prior's null weight). */
   pi: number;
-  /** Spread of real effects, in SE units. */
+  /** Mean scale of the prior's non-null components, in σ̂ (a summary; the prior is `prior`). */
   tau: number;
-  /** True when π, τ were fitted (≥ 30 proposals) rather than defaults. */
+  /** True when the prior was fitted to proposals (else g0). */
   fitted: boolean;
   /** Number of proposals the fit saw. */
   nProposals: number;
-  /** Beta prior of reproduction success. */
+  /** Beta prior of a reproduction running at all. */
   alpha0: number;
   beta0: number;
   /** True when σ̂ was raised to the numerical floor (e.g. all observations identical). */
   sigmaFloored?: boolean;
-  /** Maximized marginal log-likelihood of π, τ (absent when defaults were used). */
+  /** Maximized marginal log-likelihood of the prior fit. */
   logLik?: number;
-  /** True when α0, β0 were fitted (≥ 10 reproduced experiments) rather than Beta(1, 1). */
+  /** True when α0, β0 were fitted (≥ 10 reproduced experiments) rather than Beta(19, 1). */
   betaFitted?: boolean;
   /** Number of experiments with at least one finished reproduction. */
   nReproduced?: number;
+  /** The adaptive-shrinkage effect prior g (SPEC §3); absent in statistics written by v1. */
+  prior?: AshPriorWeights;
+  /** Observations (runs) the prior was fitted at: refit when they grew by ≥ 10%. */
+  priorAtCount?: number;
+  /** True when some experiment has ≥ 2 runs or a sigma0 is set (σ̂ is not a MAD guess). */
+  sigmaKnown?: boolean;
+}
+
+/** Weights of the effect prior g: null, then gains and losses on the grid σ̂·2^(j/2), j = −4…10. */
+export interface AshPriorWeights {
+  null: number;
+  gains: number[];
+  losses: number[];
+}
+
+/** A Gaussian level N(m, v) in "better" units (s·value). */
+export interface ChainGaussian {
+  m: number;
+  v: number;
 }
 
 /** The score of one experiment (SPEC §3, §15 `confidence`). */
@@ -166,6 +185,18 @@ export interface Score {
   anchorEligible: boolean;
   reasons: Reason[];
   statsVersion: number;
+  /** V = v_P + σ̂²/n_X, the variance of d = s·(x̄ − m_P) (null for roots and crashes). */
+  V?: number | null;
+  /** Posterior level of this commit (all runs and proposals built on it), metric units. */
+  level?: { mean: number; sd: number } | null;
+  /** The reference the improvement is measured against: the premise's level without this proposal, or the baseline. */
+  premiseLevel?: { mean: number; sd: number; source: 'premise' | 'baseline' } | null;
+  /** Posterior of the effect μ in better units. */
+  mu?: { mean: number; sd: number } | null;
+  /** The chain posterior in better units, as the gate's scheduler reads it. */
+  chain?: { full: ChainGaussian | null; base: ChainGaussian | null; reference: ChainGaussian | null; nearestAnchor: string | null } | null;
+  /** Posterior mean rate of a reproduction running at all. */
+  runSuccess?: number;
 }
 
 export const DEFAULT_WEIGHTS: Weights = Object.freeze({
@@ -179,7 +210,13 @@ export const DEFAULTS = Object.freeze({
   threshold: 0.6,
   nu0: 2,
   minEffect: 0,
-  anchorMin: 0.9,
+  anchorMin: 0.95,
+  sMin: 0.92,
+  sReject: 0.25,
+  barMargin: 1.5,
+  maxReproductions: 8,
+  /** Reproductions of X itself to anchor it when S ≥ sMin but K < threshold. */
+  maxAnchorReproductions: 3,
   replicates: 3,
   rounds: 1,
   timeBudgetS: 600,

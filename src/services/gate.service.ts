@@ -1,21 +1,27 @@
-import { buildPremiseGraph, reanchorCandidate } from '../domain/cascade/index.js';
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { decideGate, type Decision, type DecisionInput, type NextJob } from '../domain/gate/decision.js';
+import type { ThresholdSource } from '../domain/gate/threshold.js';
 import { DomainError } from '../domain/errors.js';
-import type { Reason } from '../domain/types.js';
+import { defaultPrior } from '../domain/scoring/index.js';
+import { DEFAULTS, type Reason } from '../domain/types.js';
+import type { Database } from '../db/schema.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
-import { cascadeSubgraph } from '../db/graph.repository.js';
-import { insertGateDecision, listGateDecisions, reproductionCounts } from '../db/gates.repository.js';
-import { findProject, type Executor, type ProjectRecord } from '../db/projects.repository.js';
+import { insertGateDecision, latestAccepted, listGateDecisions } from '../db/gates.repository.js';
+import { findProject, lockProject, type Executor, type ProjectRecord } from '../db/projects.repository.js';
+import { descendantCount, gpuMinutesCommitted, insertJob, jobsOfDecision, usedSeeds, type JobRecord } from '../db/jobs.repository.js';
+import { ensureProjectQueue, trxExecutor } from '../queue/boss.js';
 import type { Deps } from './deps.js';
-import { jobsOfExperiment } from '../db/jobs.repository.js';
-import { jobView, scheduleReanchor, scoresTopic } from './scheduler.service.js';
+import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
 
-export type Decision = 'accept' | 'reject' | 'reanchor';
+export type { Decision } from '../domain/gate/decision.js';
 
 export interface GateJob {
   id: string;
   experiment: string;
   seed: number;
   state: string;
+  purpose?: string;
 }
 
 export interface GateAnswer {
@@ -26,129 +32,270 @@ export interface GateAnswer {
   threshold: number;
   weakest: { key: string; confidence: number } | null;
   reasons: Reason[];
-  reanchor: { candidate: string | null; jobs: GateJob[] };
+  reanchor: { candidate: string | null; jobs: GateJob[]; used: number; budget: number };
   anchored: boolean;
+  /** Posterior level of the experiment, metric units (SPEC §5). */
+  level: { mean: number; sd: number } | null;
+  /** What the next proposal on the accepted head must beat to count as a keep. */
+  bar: number | null;
+  /** The accepted head the bar is measured from. */
+  head: string | null;
 }
 
-/** What the gate needs to know about re-anchoring: the candidate, and whether rounds remain. */
-export interface ReanchorPlan {
-  candidate: { key: string; id: number; resultingK: number } | null;
+type Trx = Transaction<Database>;
+
+/** The project's gate settings with their defaults (SPEC §5). */
+export function gateSettings(project: ProjectRecord) {
+  const c = project.config;
+  const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+  return {
+    sMin: num(c.sMin, DEFAULTS.sMin),
+    sReject: num(c.sReject, DEFAULTS.sReject),
+    barMargin: num(c.barMargin, DEFAULTS.barMargin),
+    maxReproductions: num(c.reproduction.maxReproductions, DEFAULTS.maxReproductions),
+    maxAnchorReproductions: DEFAULTS.maxAnchorReproductions,
+  };
 }
 
-const HARD_GATE_TEXT: Record<string, string> = {
-  crash: 'the experiment crashed',
-  discard: 'the experiment was discarded; a discard is never a premise',
-  protected_path: 'the change touches a protected path (possible reward hacking)',
-  unknown_status: 'the experiment status is unknown; it cannot be a premise',
-};
+/** The experiment's first premise and the root of its chain (walked only when σ is unknown). */
+async function chainContext(db: Executor, project: ProjectRecord, x: ExperimentRecord, needRoot: boolean): Promise<{ premise: ExperimentRecord | null; root: ExperimentRecord | null }> {
+  const premise = x.premises[0] ? await getExperimentByKey(db, project.id, x.premises[0]) : null;
+  if (!needRoot) return { premise, root: null };
+  let root: ExperimentRecord | null = premise ?? x;
+  const seen = new Set<string>([x.key]);
+  while (root && root.premises[0] && !seen.has(root.premises[0]) && seen.size < 10_000) {
+    seen.add(root.key);
+    const up = await getExperimentByKey(db, project.id, root.premises[0]);
+    if (!up) break;
+    root = up;
+  }
+  return { premise, root };
+}
+
+const runsOf = (e: ExperimentRecord): number => (e.score?.nX ?? 0) as number;
+
+/** Everything the pure decision reads, from the stored scores and this decision's jobs. */
+async function decisionInput(db: Executor, project: ProjectRecord, x: ExperimentRecord, threshold: number): Promise<{ input: DecisionInput; jobs: JobRecord[]; byId: Map<number, string> }> {
+  const stats = project.stats;
+  const sigmaKnown = stats?.sigmaKnown ?? (stats?.sigmaSource === 'pooled' || stats?.sigmaSource === 'pooled+prior' || stats?.sigmaSource === 'prior');
+  const { premise, root } = await chainContext(db, project, x, !sigmaKnown);
+  const jobs = await jobsOfDecision(db, x.id);
+  const spent = { decision: 0, anchor: 0, sigma: 0 };
+  for (const j of jobs) spent[j.purpose] += 1;
+  const settings = gateSettings(project);
+  const inherited = x.cascade?.hardGate ?? null;
+  const premiseUsable = premise && !premise.score?.hardGate && x.score?.premiseLevel?.source === 'premise' ? premise : null;
+  const byId = new Map<number, string>([[x.id, x.key]]);
+  if (premise) byId.set(premise.id, premise.key);
+  if (root) byId.set(root.id, root.key);
+  return {
+    input: {
+      x: { key: x.key, score: x.score, compounded: x.cascade?.compounded ?? null, inheritedHardGate: inherited ? { key: inherited.key, code: inherited.code } : null },
+      premise: premiseUsable ? { key: premiseUsable.key, runs: runsOf(premiseUsable) } : null,
+      root: root && root.key !== x.key ? { key: root.key, runs: runsOf(root) } : root ? { key: root.key, runs: runsOf(root) } : null,
+      threshold,
+      sMin: settings.sMin,
+      sReject: settings.sReject,
+      minEffect: Number.isFinite(project.config.minEffect) ? project.config.minEffect : 0,
+      maxReproductions: settings.maxReproductions,
+      maxAnchorReproductions: settings.maxAnchorReproductions,
+      spent,
+      pending: jobs.some((j) => j.state === 'queued' || j.state === 'active'),
+      sigmaKnown,
+      prior: stats?.prior ?? defaultPrior(),
+      sigma: stats?.sigma ?? null,
+      nu: stats?.nu ?? 0,
+    },
+    jobs,
+    byId,
+  };
+}
+
+/** The bar (SPEC §5): the accepted head's posterior mean level + s·barMargin·σ̂, metric units. */
+export function barFrom(head: ExperimentRecord | null, project: ProjectRecord): { bar: number | null; level: { mean: number; sd: number } | null } {
+  const level = head?.score?.level ?? null;
+  const sigma = project.stats?.sigma ?? null;
+  if (!level || sigma === null) return { bar: null, level };
+  const s = project.config.metric.direction === 'minimize' ? -1 : 1;
+  return { bar: level.mean + s * gateSettings(project).barMargin * sigma, level };
+}
 
 /**
- * The candidate to reproduce for X: the member of {X} ∪ Anc*(X) whose anchoring lifts K(X)
- * the most, among those not anchored, not hard-gated and with re-anchoring rounds left.
+ * The accepted head: the experiment of the project's latest accept that still stands (present
+ * in the latest log, not hard-gated); without one, the project's first root.
  */
-export async function planReanchor(db: Executor, project: ProjectRecord, x: ExperimentRecord): Promise<ReanchorPlan> {
-  const nodes = await cascadeSubgraph(db, [x.id]);
-  const perRound = project.config.reproduction.replicates;
-  const maxRuns = perRound * (project.config.reproduction.rounds ?? 1);
-  const counts = await reproductionCounts(db, nodes.map((n) => n.id));
-  // Exhausted candidates are marked ineligible for the choice only (not for K).
-  const graph = buildPremiseGraph(nodes.map((n) => ({ ...n, hardGate: n.hardGate ?? ((counts.get(n.id) ?? 0) >= maxRuns ? 'rounds_exhausted' : null) })));
-  const c = reanchorCandidate(graph, x.key);
-  if (!c) return { candidate: null };
-  const id = nodes.find((n) => n.key === c.key)!.id;
-  return { candidate: { key: c.key, id, resultingK: c.resultingK } };
+export async function acceptedHead(db: Executor, project: ProjectRecord): Promise<ExperimentRecord | null> {
+  for (const key of await latestAccepted(db, project.id, 50)) {
+    const e = await getExperimentByKey(db, project.id, key);
+    if (e && !e.absent && !e.score?.hardGate && !e.cascade?.hardGate) return e;
+  }
+  const root = await db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('project_id', '=', project.id)
+    .where('absent', '=', false)
+    .where(({ fn, eb }) => eb(fn('jsonb_array_length', ['premises']), '=', 0))
+    .where('baseline', 'is', null)
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  return root ? await getExperimentByKey(db, project.id, root.key) : null;
 }
 
-/** Decides for one stored experiment (pure apart from the re-anchoring plan lookup). */
-export async function decide(db: Executor, project: ProjectRecord, x: ExperimentRecord, threshold: number): Promise<{ answer: GateAnswer; plan: ReanchorPlan | null }> {
-  const reasons: Reason[] = [];
-  const K = x.cascade?.compounded ?? null;
+/** GET /v1/projects/{p}/bar (SPEC §5). */
+export async function projectBar(deps: Deps, projectName: string) {
+  const project = await findProject(deps.db.db, projectName);
+  if (!project) throw new DomainError('not_found', `no project '${projectName}'`);
+  const head = await acceptedHead(deps.db.db, project);
+  const { bar, level } = barFrom(head, project);
+  return {
+    project: projectName,
+    bar,
+    head: head?.key ?? null,
+    level,
+    sigma: project.stats?.sigma ?? null,
+    direction: project.config.metric.direction,
+    margin: gateSettings(project).barMargin,
+  };
+}
+
+/**
+ * Queues the next reproduction of a decision (SPEC §6), in the caller's transaction: never the
+ * same (experiment, seed) twice; within the GPU budget; priority = downstream work waiting.
+ * Returns the job, or a reason it could not be queued.
+ */
+async function queueNext(deps: Deps, trx: Trx, project: ProjectRecord, gated: ExperimentRecord, next: NextJob): Promise<{ job?: JobRecord; blocked?: Reason }> {
+  const boss = deps.queue;
+  if (!boss) throw new DomainError('unavailable', 'the job queue is not running');
+  const target = next.key === gated.key ? gated : await getExperimentByKey(trx, project.id, next.key);
+  if (!target) return { blocked: { code: 'target_missing', message: `experiment '${next.key}' to reproduce is gone` } };
+  const policy = project.config.reproduction;
+  if (policy.gpuMinutesPerDay !== undefined) {
+    const committed = await gpuMinutesCommitted(trx, project.id);
+    const needed = policy.timeBudgetS / 60;
+    if (committed + needed > policy.gpuMinutesPerDay) {
+      return {
+        blocked: {
+          code: 'gpu_budget_exhausted',
+          message: `GPU budget: ${committed.toFixed(1)} of ${policy.gpuMinutesPerDay} GPU-minutes used or reserved in the last 24 h; a reproduction needs ${needed.toFixed(1)}.`,
+        },
+      };
+    }
+  }
+  const used = await usedSeeds(trx, target.id);
+  let seed = 1;
+  while (used.has(seed)) seed++;
+  const id = randomUUID();
+  const priority = Math.min(1_000_000, await descendantCount(trx, gated.id));
+  const queue = await ensureProjectQueue(boss, project.id, deps.queueOptions ?? deps.config.queue);
+  const ok = await insertJob(trx, { id, projectId: project.id, experimentId: target.id, seed, round: 0, priority, timeBudgetS: policy.timeBudgetS, gatedExperimentId: gated.id, purpose: next.purpose });
+  if (!ok) return { blocked: { code: 'seed_taken', message: `seed ${seed} of ${target.key} is already queued` } };
+  await boss.send(queue, { jobId: id, projectId: project.id, experimentId: target.id, seed }, { id, priority, singletonKey: `${target.id}:${seed}`, db: trxExecutor(trx) } as never);
+  return { job: (await jobsOfDecision(trx, gated.id)).find((j) => j.id === id) };
+}
+
+/**
+ * Decides for a stored experiment and, when the decision needs one more reproduction and none
+ * is in flight, queues it — in the caller's transaction, which must hold the project lock.
+ * Used by the gate and by job completion (the next step is taken as soon as a job lands).
+ */
+export async function advanceDecision(deps: Deps, trx: Trx, project: ProjectRecord, x: ExperimentRecord, threshold: number): Promise<{ answer: GateAnswer; queued: boolean }> {
+  const built = await decisionInput(trx, project, x, threshold);
+  const result = decideGate(built.input);
+  let queued = false;
+  if (result.next) {
+    const q = await queueNext(deps, trx, project, x, result.next);
+    if (q.job) queued = true;
+    else if (q.blocked) {
+      result.decision = 'reject';
+      result.reasons.push(q.blocked);
+    }
+  }
+  const answer = await answerOf(trx, project, x, threshold, result.decision, result.reasons, result.next?.key ?? null);
+  return { answer, queued };
+}
+
+async function answerOf(db: Executor, project: ProjectRecord, x: ExperimentRecord, threshold: number, decision: Decision, reasons: Reason[], candidate: string | null): Promise<GateAnswer> {
   const s = x.score;
-  const base = {
+  const jobs = await jobsOfDecision(db, x.id);
+  const keys = new Map<number, string>([[x.id, x.key]]);
+  for (const j of jobs) {
+    if (!keys.has(j.experimentId)) {
+      const r = await db.selectFrom('experiments').select('key').where('id', '=', j.experimentId).executeTakeFirst();
+      keys.set(j.experimentId, r?.key ?? String(j.experimentId));
+    }
+  }
+  const head = decision === 'accept' ? x : await acceptedHead(db, project);
+  const { bar } = barFrom(head, project);
+  const pendingKey = jobs.find((j) => j.state === 'queued' || j.state === 'active');
+  return {
+    decision,
     experiment: x.key,
     confidence: s ? { value: s.value, components: { ...s.components }, reasons: s.reasons } : null,
-    compounded: K,
+    compounded: x.cascade?.compounded ?? null,
     threshold,
     weakest: x.cascade?.weakest ?? null,
+    reasons,
+    reanchor: {
+      candidate: candidate ?? (pendingKey ? keys.get(pendingKey.experimentId) ?? null : null),
+      jobs: jobs.map((j) => ({ id: j.id, experiment: keys.get(j.experimentId) ?? '', seed: j.seed, state: j.state, purpose: j.purpose })),
+      used: jobs.length,
+      budget: gateSettings(project).maxReproductions,
+    },
     anchored: x.anchored,
+    level: s?.level ?? null,
+    bar,
+    head: head?.key ?? null,
   };
-  const own = s?.hardGate ?? null;
-  const inherited = x.cascade?.hardGate && x.cascade.hardGate.key !== x.key ? x.cascade.hardGate : null;
-  if (own) {
-    reasons.push({ code: `hard_gate_${own}`, message: `Rejected: ${HARD_GATE_TEXT[own] ?? own}.` });
-  } else if (inherited) {
-    reasons.push({
-      code: 'premise_hard_gated',
-      message: `Rejected: premise ${inherited.key} is hard-gated (${HARD_GATE_TEXT[inherited.code] ?? inherited.code}); everything built on it inherits the gate.`,
-    });
-  }
-  if (own || inherited) return { answer: { ...base, decision: 'reject', reasons, reanchor: { candidate: null, jobs: [] } }, plan: null };
-  if (K === null) throw new DomainError('unavailable', `experiment '${x.key}' has not been scored yet; retry`);
-
-  if (K >= threshold) {
-    reasons.push({ code: 'above_threshold', message: `Compounded confidence K = ${K.toFixed(3)} ≥ threshold ${threshold}.` });
-    if (x.anchored) reasons.push({ code: 'anchored', message: 'Reproduced: this experiment is an anchor.' });
-    return { answer: { ...base, decision: 'accept', reasons, reanchor: { candidate: null, jobs: [] } }, plan: null };
-  }
-  reasons.push({ code: 'below_threshold', message: `Compounded confidence K = ${K.toFixed(3)} < threshold ${threshold}.` });
-  if (base.weakest) {
-    reasons.push({ code: 'weakest_link', message: `Weakest link: ${base.weakest.key} with C = ${base.weakest.confidence.toFixed(3)}.` });
-  }
-  const plan = await planReanchor(db, project, x);
-  if (!plan.candidate) {
-    reasons.push({
-      code: 'reanchor_exhausted',
-      message: 'No re-anchoring can lift it: every candidate is anchored, hard-gated or out of reproduction rounds. The decision is final until new evidence arrives.',
-    });
-    return { answer: { ...base, decision: 'reject', reasons, reanchor: { candidate: null, jobs: [] } }, plan };
-  }
-  reasons.push({
-    code: 'reanchor_candidate',
-    message: `Reproducing ${plan.candidate.key} could lift K to ${plan.candidate.resultingK.toFixed(3)} if it anchors.`,
-  });
-  return { answer: { ...base, decision: 'reanchor', reasons, reanchor: { candidate: plan.candidate.key, jobs: [] } }, plan };
 }
 
 export interface GateInput {
   experiment: string;
   threshold?: number;
   wait?: number;
+  thresholdSource?: ThresholdSource;
 }
 
 /**
- * The gate (SPEC §5). Records every call. A `reanchor` decision schedules reproductions (or
- * reports the pending ones). With `wait`, long-polls until they finish and the decision leaves
- * `reanchor`, or the wait ends, then answers the fresh decision.
+ * The gate (SPEC §5). Records every call. A `reanchor` decision queues the next reproduction
+ * (one at a time; job completion queues the following one itself). With `wait`, long-polls until
+ * the decision leaves `reanchor` or the wait ends, then answers the fresh decision.
  */
 export async function gate(deps: Deps, projectName: string, input: GateInput, caller: string, opts: { readOnly?: boolean } = {}): Promise<GateAnswer> {
   const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
   const db = deps.db.db;
-  const project = await findProject(db, projectName);
+  let project = await findProject(db, projectName);
   if (!project) throw new DomainError('not_found', `no project '${projectName}'`);
   const threshold = input.threshold ?? project.config.threshold;
   let answer: GateAnswer;
   for (;;) {
     const x = await getExperimentByKey(db, project.id, input.experiment);
     if (!x) throw new DomainError('not_found', `no experiment '${input.experiment}' in project '${projectName}'`);
-    const d = await decide(db, project, x, threshold);
-    answer = d.answer;
-    const cand = d.plan?.candidate;
-    if (answer.decision === 'reanchor' && cand && deps.queue) {
-      if (opts.readOnly) {
-        answer.reanchor.jobs = (await jobsOfExperiment(db, cand.id)).map((j) => jobView(j, cand.key));
-      } else {
-        const s = await scheduleReanchor(deps, project, d.plan!);
-        answer.reanchor.jobs = s.jobs;
-        if (s.blocked && s.jobs.length === 0) {
-          answer.decision = 'reject';
-          answer.reasons.push(s.blocked);
-        }
-      }
+    if (!x.score || !x.cascade) throw new DomainError('unavailable', `experiment '${x.key}' has not been scored yet; retry`);
+    const built = await decisionInput(db, project, x, threshold);
+    const result = decideGate(built.input);
+    if (result.next && !opts.readOnly && deps.queue) {
+      // Scheduling writes: take the project lock and decide again on what it protects.
+      const p = project;
+      const out = await db.transaction().execute(async (trx) => {
+        const locked = await lockProject(trx, p.config.name);
+        if (!locked) throw new DomainError('not_found', `no project '${projectName}'`);
+        const fresh = await getExperimentByKey(trx, locked.id, input.experiment);
+        if (!fresh) throw new DomainError('not_found', `no experiment '${input.experiment}' in project '${projectName}'`);
+        return { ...(await advanceDecision(deps, trx, locked, fresh, threshold)), locked };
+      });
+      project = out.locked;
+      answer = out.answer;
+      if (out.queued) deps.notifier?.notify(JOBS_TOPIC);
+    } else {
+      answer = await answerOf(db, project, x, threshold, result.decision, result.reasons, result.next?.key ?? null);
+      if (result.next && !deps.queue) answer.reasons.push({ code: 'no_queue', message: 'The job queue is not running here: no reproduction can be scheduled.' });
     }
     const remaining = deadline - Date.now();
     if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.notifier) break;
     // Woken by a completion in this process; re-checked every second for other processes.
     await deps.notifier.waitFor(scoresTopic(project.id), Math.min(remaining, 1000));
+    project = (await findProject(db, projectName)) ?? project;
   }
   await insertGateDecision(db, {
     projectId: project.id,
@@ -157,6 +304,8 @@ export async function gate(deps: Deps, projectName: string, input: GateInput, ca
     inputs: { ...input, ...(opts.readOnly ? { readOnly: true } : {}) },
     decision: answer.decision,
     answer: answer as unknown as Record<string, unknown>,
+    threshold,
+    ...(input.thresholdSource ? { thresholdSource: input.thresholdSource } : {}),
   });
   return answer;
 }

@@ -5,6 +5,10 @@ import { lockProject } from '../db/projects.repository.js';
 import { bossJobState, extendBossLease, extendLease, finishJob, insertReproduction, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
 import { DEAD_QUEUE, REANCHOR_QUEUE, queueFor, trxExecutor } from '../queue/boss.js';
 import { rescore } from './scoring.service.js';
+import { advanceDecision } from './gate.service.js';
+import { experimentsByIds } from '../db/experiments.repository.js';
+import { lastThreshold } from '../db/gates.repository.js';
+import type { ProjectRecord } from '../db/projects.repository.js';
 import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
 import type { Deps } from './deps.js';
 import { sql } from 'kysely';
@@ -166,11 +170,27 @@ export async function complete(deps: Deps, id: string, input: CompleteInput, hol
     await finishJob(trx, id, ok ? 'completed' : 'failed');
     await boss.complete(queueFor(job.projectId), id, {}, { db: trxExecutor(trx) } as never);
     await rescore(trx, project!, [job.experimentId]);
-    return { duplicate: false, projectId: job.projectId, value: ok ? value : null, ok };
+    const queued = await nextStepAfter(deps, trx, project!, job);
+    return { duplicate: false, projectId: job.projectId, value: ok ? value : null, ok, queued };
   });
   deps.notifier?.notify(scoresTopic(res.projectId));
+  if ('queued' in res && res.queued) deps.notifier?.notify(JOBS_TOPIC);
   const key = await deps.db.db.selectFrom('jobs').innerJoin('experiments', 'experiments.id', 'jobs.experiment_id').select('experiments.key').where('jobs.id', '=', id).executeTakeFirst();
   return { duplicate: res.duplicate, experiment: key?.key ?? '', value: res.value, ok: res.ok };
+}
+
+/**
+ * The next step of the decision a finished job served (SPEC §6): the gated experiment is decided
+ * again on its fresh scores, and the next reproduction is queued at once when it needs one.
+ * Returns whether a job was queued.
+ */
+async function nextStepAfter(deps: Deps, trx: Parameters<typeof rescore>[0], project: ProjectRecord, job: JobRecord): Promise<boolean> {
+  if (job.gatedExperimentId === null) return false;
+  const [gated] = await experimentsByIds(trx, [job.gatedExperimentId]);
+  if (!gated || gated.absent) return false;
+  const threshold = (await lastThreshold(trx, project.id, gated.key)) ?? project.config.threshold;
+  const { queued } = await advanceDecision(deps, trx, project, gated, threshold);
+  return queued;
 }
 
 /**
@@ -195,6 +215,7 @@ export async function sweepDeadJobs(deps: Deps): Promise<number> {
           await insertReproduction(trx, { project_id: job.projectId, experiment_id: job.experimentId, job_id: job.id, seed: job.seed, value: null, ok: false, error: `lease expired ${job.attempts} time(s); no runner finished the job`, runner: job.runner, duration_s: null, log_tail: null });
           await finishJob(trx, job.id, 'failed');
           await rescore(trx, project!, [job.experimentId]);
+          await nextStepAfter(deps, trx, project!, job);
           touched.add(job.projectId);
         }
       }
@@ -205,6 +226,7 @@ export async function sweepDeadJobs(deps: Deps): Promise<number> {
     recorded += n;
   }
   for (const p of touched) deps.notifier?.notify(scoresTopic(p));
+  if (touched.size > 0) deps.notifier?.notify(JOBS_TOPIC);
   return recorded;
 }
 

@@ -1,37 +1,24 @@
 import type { Transaction } from 'kysely';
 import { recomputeCompounded, buildPremiseGraph, type KnownCascade } from '../domain/cascade/index.js';
-import {
-  computeProjectStats,
-  scoreExperiment,
-  statsMovedMaterially,
-  type ObservedExperiment,
-} from '../domain/scoring/index.js';
+import { computeProjectStats, scoreProject, type ObservedExperiment, type ReviewShift } from '../domain/scoring/index.js';
 import type { ProjectStats } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
-import {
-  listAllExperiments,
-  listObservations,
-  type ExperimentObservation,
-  reproductionsOf,
-  rowToExperiment,
-  saveCascade,
-  saveScores,
-  type ExperimentRecord,
-} from '../db/experiments.repository.js';
-import { cascadeSubgraph, childIds, descendantIds, projectCascadeNodes, storedCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
+import { listAllExperiments, reproductionsOf, saveCascade, saveScores, type ExperimentRecord } from '../db/experiments.repository.js';
+import { cascadeSubgraph, projectCascadeNodes, storedCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
+import { canonicalJson } from './hash.js';
 
 type Trx = Transaction<Database>;
 
 /**
- * Observations (experiments + reproductions) grow by max(REFRESH_MIN, 10%) before statistics are
- * refit: every write in a small project (where one reproduction group changes σ̂ a lot), in
- * batches of 10% in a large one (amortised O(1) per write).
+ * The effect prior is refit when the observations (experiments + reproductions) grew by
+ * max(PRIOR_REFIT_MIN, 10%) since its last fit (SPEC §3): every write in a small project, in
+ * batches of 10% in a large one. σ̂ and the levels are recomputed on every write.
  */
-const REFRESH_MIN = 1;
-const REFRESH_FRACTION = 0.1;
+const PRIOR_REFIT_MIN = 1;
+const PRIOR_REFIT_FRACTION = 0.1;
 
-function toObserved(e: ExperimentObservation & Partial<Pick<ExperimentRecord, 'code'>>, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
+function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
   const o: ObservedExperiment = {
     key: e.key,
     status: e.status,
@@ -45,106 +32,66 @@ function toObserved(e: ExperimentObservation & Partial<Pick<ExperimentRecord, 'c
   return o;
 }
 
-/** Experiments of a project by id or by key, in chunks (one reader for both look-ups). */
-async function loadWhere<C extends 'id' | 'key'>(trx: Trx, projectId: number, column: C, values: (C extends 'id' ? number : string)[]): Promise<ExperimentRecord[]> {
-  const out: ExperimentRecord[] = [];
-  for (let i = 0; i < values.length; i += 5000) {
-    const rows = await trx
-      .selectFrom('experiments')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .where(column, 'in', values.slice(i, i + 5000) as never)
-      .execute();
-    out.push(...rows.map(rowToExperiment));
-  }
-  return out;
-}
-
 /** Experiments + reproductions of the project: both counted on its row (next_seq, reproduction_count). */
 async function observationCount(trx: Trx, projectId: number): Promise<number> {
   const r = await trx.selectFrom('projects').select((eb) => eb('next_seq', '+', eb.ref('reproduction_count')).as('n')).where('id', '=', projectId).executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
-/**
- * Refits project statistics when enough has arrived since the last fit. Returns the stats to
- * score with and whether every experiment must be rescored (the stats moved materially).
- */
-async function refreshStats(trx: Trx, project: ProjectRecord, force: boolean): Promise<{ stats: ProjectStats; all: boolean }> {
-  const count = await observationCount(trx, project.id);
-  const due = project.stats === null || force || count >= project.statsAtCount + Math.max(REFRESH_MIN, REFRESH_FRACTION * project.statsAtCount);
-  if (!due && project.stats) return { stats: project.stats, all: false };
-  // Only the columns the fit reads: a refit of a 100,000-experiment project otherwise loads every score JSON.
-  const all = await listObservations(trx, project.id);
-  const reps = await reproductionsOf(trx, all.map((e) => e.id));
-  const prevVersion = project.stats?.version ?? 0;
-  const fresh = computeProjectStats({
-    project: project.config,
-    experiments: all.map((e) => toObserved(e, reps)),
-    previousVersion: prevVersion,
-  });
-  if (project.stats && !statsMovedMaterially(project.stats, fresh)) {
-    await saveProjectStats(trx, project.id, project.stats, count);
-    project.statsAtCount = count;
-    return { stats: project.stats, all: false };
-  }
-  const stats: ProjectStats = { ...fresh, version: prevVersion + 1 };
-  await saveProjectStats(trx, project.id, stats, count);
-  project.stats = stats;
-  project.statsAtCount = count;
-  return { stats, all: true };
+const sameExceptVersion = (a: ProjectStats, b: ProjectStats): boolean => canonicalJson({ ...a, version: 0 }) === canonicalJson({ ...b, version: 0 });
+
+/** The LLM review's shift of Q stored on an experiment, if any. */
+function reviewOf(e: ExperimentRecord): ReviewShift | undefined {
+  const review = e.review as { adjustment?: number; reasons?: { code: string; message: string }[] } | null;
+  return review && typeof review.adjustment === 'number' ? { adjustment: review.adjustment, reasons: review.reasons ?? [] } : undefined;
 }
 
 /**
- * Recomputes C for the changed experiments (and the direct children they are premises of),
- * then K for them and everything built on them, inside the caller's transaction (SPEC §4).
+ * Rescores the project after a write, inside the caller's transaction (SPEC §3, §4): σ̂ and the
+ * chain posterior of every commit (a new run of one commit moves the level of its premise and of
+ * everything built on it), the prior when due (or `forceStats`), then C of every experiment and
+ * K over the whole premise DAG. Only rows whose score or cascade changed are written.
+ * `changedIds` is kept for callers; the chain posterior makes every write a whole-project one.
  */
-export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
-  const { stats, all } = await refreshStats(trx, project, opts.forceStats ?? false);
-  let targets: ExperimentRecord[];
-  if (all) {
-    targets = await listAllExperiments(trx, project.id);
-  } else {
-    const kids = await childIds(trx, changedIds);
-    targets = await loadWhere(trx, project.id, 'id', [...new Set([...changedIds, ...kids])]);
+export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean; all?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
+  void changedIds;
+  const all = await listAllExperiments(trx, project.id);
+  if (all.length === 0) return { scored: 0, cascaded: 0 };
+  const reps = await reproductionsOf(trx, all.map((e) => e.id));
+  const observed = all.map((e) => toObserved(e, reps));
+  const count = await observationCount(trx, project.id);
+  const prev = project.stats;
+  const at = prev?.priorAtCount ?? 0;
+  const due = !prev?.prior || opts.forceStats === true || count >= at + Math.max(PRIOR_REFIT_MIN, PRIOR_REFIT_FRACTION * at);
+  let stats = computeProjectStats({ project: project.config, experiments: observed, previous: prev, refitPrior: due, observationCount: count });
+  if (prev && sameExceptVersion(prev, stats)) stats = prev;
+  else {
+    await saveProjectStats(trx, project.id, stats, count);
+    project.stats = stats;
+    project.statsAtCount = count;
   }
-  if (targets.length === 0) return { scored: 0, cascaded: 0 };
-
-  // Premises (first premise = the one compared against) and everyone's reproductions.
-  const byKey = new Map(targets.map((e) => [e.key, e]));
-  const missing = [...new Set(targets.map((e) => e.premises[0]).filter((k): k is string => !!k && !byKey.has(k)))];
-  for (const p of await loadWhere(trx, project.id, 'key', missing)) byKey.set(p.key, p);
-  const reps = await reproductionsOf(trx, [...byKey.values()].map((e) => e.id));
-
-  const updates = targets.map((e) => {
-    const premise = e.premises[0] ? byKey.get(e.premises[0]) ?? null : null;
-    const review = e.review as { adjustment?: number; reasons?: { code: string; message: string }[] } | null;
-    const score = scoreExperiment({
-      project: project.config,
-      experiment: toObserved(e, reps),
-      premise: premise ? toObserved(premise, reps) : null,
-      stats,
-      ...(review && typeof review.adjustment === 'number' ? { review: { adjustment: review.adjustment, reasons: review.reasons ?? [] } } : {}),
-    });
-    return { id: e.id, score };
+  const reviews = new Map<string, ReviewShift>();
+  for (const e of all) {
+    const r = reviewOf(e);
+    if (r) reviews.set(e.key, r);
+  }
+  const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews });
+  const updates = all.flatMap((e) => {
+    const score = scores.get(e.key)!;
+    return canonicalJson(e.score) === canonicalJson(score) ? [] : [{ id: e.id, score }];
   });
   await saveScores(trx, updates);
 
-  const affected = all ? targets.map((e) => e.id) : await descendantIds(trx, targets.map((e) => e.id));
-  const { nodes, known } = await cascadeInputs(trx, project.id, affected, all);
+  const nodes = await projectCascadeNodes(trx, project.id);
   const graph = buildPremiseGraph(nodes);
-  const affectedSet = new Set(affected);
-  const keyToId = new Map(nodes.map((n) => [n.key, n.id]));
-  const results = recomputeCompounded(
-    graph,
-    nodes.filter((n) => affectedSet.has(n.id)).map((n) => n.key),
-    known,
-  );
-  await saveCascade(
-    trx,
-    [...results.values()].map(({ key, ...cascade }) => ({ id: keyToId.get(key)!, cascade })),
-  );
-  return { scored: updates.length, cascaded: results.size };
+  const results = recomputeCompounded(graph, nodes.map((n) => n.key));
+  const byKey = new Map(all.map((e) => [e.key, e]));
+  const cascades = [...results.values()].flatMap(({ key, ...cascade }) => {
+    const e = byKey.get(key);
+    return !e || canonicalJson(e.cascade) === canonicalJson(cascade) ? [] : [{ id: e.id, cascade }];
+  });
+  await saveCascade(trx, cascades);
+  return { scored: updates.length, cascaded: cascades.length };
 }
 
 /**

@@ -4,21 +4,33 @@
  * Formulas, defaults and a worked example: docs/scoring.md.
  */
 export { observations, type ObservedExperiment } from './observed.js';
+export { computeProjectStats, fitPoints, type StatsInput } from './stats.js';
 export {
-  computeProjectStats,
-  statsMovedMaterially,
-  MATERIAL_CHANGE,
-  type StatsInput,
-} from './stats.js';
-export {
-  scoreExperiment,
+  scoreProject,
   normalizedWeights,
+  summarizeEffect,
+  sigmaNodes,
+  runSuccessRate,
+  fitRunPrior,
+  probAboveLevel,
   REVIEW_MIN,
   REVIEW_MAX,
-  ROOT_ANCHOR_R,
-  type ScoreInput,
+  RUN_PRIOR,
+  type ProjectScoreInput,
+  type ReviewShift,
   type HardGate,
 } from './confidence.js';
+export {
+  defaultPrior,
+  effectPosterior,
+  fitPrior,
+  posteriorMoments,
+  probAbove,
+  expectedBeat,
+  GRID_SCALES,
+  type AshPrior,
+} from './ash.js';
+export { computeLevels, stepLevel, childMessage, type ChainNode, type NodeLevel, type Gaussian } from './levels.js';
 export { codeQuality, parseUnifiedDiff, PENALTIES, type CodeHardGate } from './code-quality.js';
 export { matchesGlob } from './glob.js';
 export {
@@ -33,4 +45,3 @@ export {
   type ReviewSeverity,
   type ReviewRisk,
 } from './review.js';
-export { posterior, fitPiTau, logMarginalLikelihood } from './statistics.js';

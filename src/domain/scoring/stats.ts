@@ -1,140 +1,112 @@
 /**
- * Project-wide statistics (SPEC §3, §4): σ̂ and ν, π and τ, α0 and β0. Computed in batch
- * from every experiment of the project; scores record the version they used.
+ * Project-wide statistics (SPEC §3): σ̂ and ν, the effect prior g (adaptive shrinkage, fitted by
+ * EM against each proposal's premise level), and the run-success Beta prior. Pure and
+ * deterministic; scores record the version they used.
  */
 import type { ProjectConfig, ProjectStats } from '../types.js';
+import { defaultPrior, fitPrior, GRID_SCALES, type AshPrior, type FitPoint } from './ash.js';
+import { chainNodes, fitRunPrior } from './confidence.js';
+import { computeLevels } from './levels.js';
 import { estimateNoise } from './noise.js';
-import { compareWithReference, standardError, type ObservedExperiment } from './observed.js';
-import { countReproductions, fitBetaPrior, successRuleFor } from './reproduction.js';
-import {
-  DEFAULT_PI,
-  DEFAULT_TAU,
-  effectiveNu,
-  fitPiTau,
-  MIN_PROPOSALS_FOR_FIT,
-} from './statistics.js';
+import { directionSign, type ObservedExperiment } from './observed.js';
 
 export interface StatsInput {
   project: ProjectConfig;
-  experiments: ObservedExperiment[];
-  /** Version of the statistics in use; the result is previousVersion + 1 (1 without). */
+  experiments: readonly ObservedExperiment[];
+  /** The statistics in use (their prior warm-starts the fit; version + 1 is returned). */
+  previous?: ProjectStats | null;
+  /** Fit the prior anew (default true); false keeps `previous.prior` and refreshes σ̂ only. */
+  refitPrior?: boolean;
+  /** Observations now (recorded as priorAtCount when the prior is refit). */
+  observationCount?: number;
+  /** Version of the statistics in use when `previous` is not given. */
   previousVersion?: number;
 }
 
 /**
- * Standardized improvements z = δ/SE of the project's proposals: every non-crash
- * experiment with a reference (premise or baseline) and at least one observation,
- * keeps, discards and unknowns alike.
+ * The proposals the prior is fitted on (SPEC §3): every non-crash experiment with a reference
+ * (its premise's cavity level, or its baseline) and at least one run, keeps and discards alike,
+ * as d = ū − m_ref with V = v_ref + σ̂²/n.
  */
-export function proposalZs(
-  project: ProjectConfig,
-  experiments: readonly ObservedExperiment[],
-  sigma: number,
-): number[] {
-  const byKey = new Map(experiments.map((e) => [e.key, e]));
-  const zs: number[] = [];
+export function fitPoints(project: ProjectConfig, experiments: readonly ObservedExperiment[], g: AshPrior, sigma: number): FitPoint[] {
+  const nodes = chainNodes(experiments, directionSign(project.metric.direction));
+  const { levels } = computeLevels(nodes, g, sigma);
+  const out: FitPoint[] = [];
   for (const e of experiments) {
     if (e.status === 'crash') continue;
-    const premise = e.premiseKey !== null ? (byKey.get(e.premiseKey) ?? null) : null;
-    const c = compareWithReference(e, premise, project.metric.direction);
-    if (c.delta === null) continue;
-    zs.push(c.delta / standardError(sigma, c.nX, c.nP));
+    const lv = levels.get(e.key);
+    if (lv?.d === null || lv?.d === undefined || lv.V === null) continue;
+    out.push({ d: lv.d, V: lv.V });
   }
-  return zs;
+  return out;
+}
+
+/** π = 1 − null weight and the mean scale of the non-null part, in σ̂ (summaries for reports). */
+function summarize(g: AshPrior): { pi: number; tau: number } {
+  const pi = 1 - g.null;
+  let sum = 0;
+  GRID_SCALES.forEach((rel, k) => (sum += (g.gains[k] + g.losses[k]) * rel));
+  return { pi, tau: pi > 0 ? sum / pi : 0 };
 }
 
 /**
- * σ̂/ν (pooled within-commit groups + prior, MAD fallback), π/τ by maximum marginal
- * likelihood (defaults π = 0.2, τ = 2 under 30 proposals or without σ̂), α0/β0 by method
- * of moments (Beta(1, 1) under 10 reproduced experiments). Pure and deterministic.
+ * σ̂/ν (pooled within-commit groups + prior, MAD fallback); the effect prior by EM in two
+ * passes (levels under the previous prior, fit, which the scorer then uses); the run-success
+ * prior by moments (Beta(19, 1) under 10 reproduced experiments).
  */
 export function computeProjectStats(input: StatsInput): ProjectStats {
   const { project, experiments } = input;
+  const prev = input.previous ?? null;
   const noise = estimateNoise(project, experiments);
-  const zs = noise.sigma !== null ? proposalZs(project, experiments, noise.sigma) : [];
-  let pi = DEFAULT_PI;
-  let tau = DEFAULT_TAU;
-  let logLik: number | undefined;
-  const fitted = zs.length >= MIN_PROPOSALS_FOR_FIT;
-  if (fitted) {
-    const fit = fitPiTau(zs, noise.nu);
-    pi = fit.pi;
-    tau = fit.tau;
-    logLik = fit.logLik;
+  const start = prev?.prior ?? defaultPrior();
+  let prior: AshPrior = start;
+  let fitted = prev?.fitted ?? false;
+  let nProposals = prev?.nProposals ?? 0;
+  let logLik = prev?.logLik;
+  let priorAtCount = prev?.priorAtCount;
+  const refit = input.refitPrior ?? true;
+  if (noise.sigma !== null && (refit || !prev?.prior)) {
+    const points = fitPoints(project, experiments, start, noise.sigma);
+    nProposals = points.length;
+    if (points.length > 0) {
+      const fit = fitPrior(points, noise.sigma, prev?.prior);
+      prior = fit.prior;
+      logLik = fit.logLik;
+      fitted = true;
+    } else {
+      prior = defaultPrior();
+      fitted = false;
+      logLik = undefined;
+    }
+    priorAtCount = input.observationCount ?? priorAtCount;
   }
-
-  const byKey = new Map(experiments.map((e) => [e.key, e]));
   const rates: number[] = [];
   for (const e of experiments) {
-    if ((e.reproductions ?? []).length === 0) continue;
-    const premise = e.premiseKey !== null ? (byKey.get(e.premiseKey) ?? null) : null;
-    const c = compareWithReference(e, premise, project.metric.direction);
-    const rule = successRuleFor(e, c, noise.sigma, project.metric.direction);
-    const { finished, successes } = countReproductions(e.reproductions, rule);
-    rates.push(successes / finished);
+    const reps = e.reproductions ?? [];
+    if (reps.length === 0) continue;
+    rates.push(reps.filter((r) => r.value !== null && Number.isFinite(r.value) && !r.error).length / reps.length);
   }
-  const beta = fitBetaPrior(rates, project.reproduction?.replicates ?? 3);
-  const prev = input.previousVersion;
+  const beta = fitRunPrior(rates);
+  const version = prev ? prev.version : typeof input.previousVersion === 'number' && Number.isFinite(input.previousVersion) ? Math.floor(input.previousVersion) : 0;
+  const { pi, tau } = summarize(prior);
   const stats: ProjectStats = {
-    version: (typeof prev === 'number' && Number.isFinite(prev) ? Math.floor(prev) : 0) + 1,
+    version: version + 1,
     sigma: noise.sigma,
     nu: noise.nu,
     sigmaSource: noise.source,
     pi,
     tau,
     fitted,
-    nProposals: zs.length,
+    nProposals,
     alpha0: beta.alpha0,
     beta0: beta.beta0,
     sigmaFloored: noise.floored,
     betaFitted: beta.fitted,
     nReproduced: rates.length,
+    prior,
+    sigmaKnown: noise.source === 'pooled' || noise.source === 'pooled+prior' || noise.source === 'prior',
   };
   if (logLik !== undefined) stats.logLik = logLik;
+  if (priorAtCount !== undefined) stats.priorAtCount = priorAtCount;
   return stats;
-}
-
-/** Tolerances beyond which new statistics are worth a batch re-score. */
-export const MATERIAL_CHANGE = Object.freeze({
-  /** |σ' − σ|/σ */
-  sigmaRel: 0.05,
-  /** |ν' − ν|/ν while both use the Student-t (ν < 30); crossing 30 always counts. */
-  nuRel: 0.2,
-  /** |π' − π| */
-  piAbs: 0.02,
-  /** |τ' − τ|/τ */
-  tauRel: 0.1,
-  /** |α0'/(α0'+β0') − α0/(α0+β0)| */
-  betaMeanAbs: 0.02,
-  /** |(α0'+β0') − (α0+β0)|/(α0+β0) */
-  betaStrengthRel: 0.25,
-});
-
-const within = (diff: number, tol: number): boolean => Math.abs(diff) <= tol; // NaN ⇒ false
-const relWithin = (a: number, b: number, tol: number): boolean =>
-  a === b || within((b - a) / Math.abs(a), tol);
-
-/**
- * Whether the statistics moved enough that stored scores should be recomputed:
- * σ̂ appeared, vanished, changed source or moved > 5%, the t/normal regime or ν (> 20%) changed,
- * π moved > 0.02, τ > 10%, fitted/default switched, or the Beta prior's mean moved
- * > 0.02 or its strength > 25%. NaN anywhere counts as moved.
- */
-export function statsMovedMaterially(prev: ProjectStats, next: ProjectStats): boolean {
-  const t = MATERIAL_CHANGE;
-  if ((prev.sigma === null) !== (next.sigma === null)) return true;
-  if (prev.sigmaSource !== next.sigmaSource) return true; // the reasons of every score change
-  if (prev.sigma !== null && next.sigma !== null && !relWithin(prev.sigma, next.sigma, t.sigmaRel))
-    return true;
-  const nuA = effectiveNu(prev.nu);
-  const nuB = effectiveNu(next.nu);
-  if ((nuA === Infinity) !== (nuB === Infinity)) return true;
-  if (nuA !== Infinity && !relWithin(nuA, nuB, t.nuRel)) return true;
-  if (prev.fitted !== next.fitted) return true;
-  if (!within(next.pi - prev.pi, t.piAbs)) return true;
-  if (!relWithin(prev.tau, next.tau, t.tauRel)) return true;
-  const sA = prev.alpha0 + prev.beta0;
-  const sB = next.alpha0 + next.beta0;
-  if (!within(next.alpha0 / sB - prev.alpha0 / sA, t.betaMeanAbs)) return true;
-  return !relWithin(sA, sB, t.betaStrengthRel);
 }

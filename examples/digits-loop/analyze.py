@@ -285,14 +285,14 @@ def versus_markdown(obey, flat, labels):
     """Obey mode next to flat keep, loop by loop and pooled (issue 16 item 6)."""
     acc = lambda x: "–" if x is None else "%.1f %%" % (100 * x)
     L = ["| proposer seed | flat keep: head true acc. | obey: head true acc. | flat: contamination (accepted) | obey: contamination (accepted) "
-         "| obey: ≥ 1σ keeps accepted | obey: reproductions / experiment | obey: decisions a/r/re | wall time flat / obey (s) |",
+         "| obey: ≥ 1σ keeps accepted | obey: reproductions / experiment | obey: decisions a/r/re/error | wall time flat / obey (s) |",
          "|---|---|---|---|---|---|---|---|---|"]
     for lab, o, f in zip(labels, obey, flat):
         d = o["decisions"]
-        L.append("| %s | %s | %s | %s (%d) | %s (%d) | %s (%d of %d) | %.2f | %d / %d / %d | %s / %s |" % (
+        L.append("| %s | %s | %s | %s (%d) | %s (%d) | %s (%d of %d) | %.2f | %d / %d / %d / %d | %s / %s |" % (
             lab, acc(f and f["head"]), acc(o["head"]["trueMean"]), pct(f and f["contamination"]), f["accepted"] if f else 0,
             pct(o["contamination"]), o["accepted"], pct(o["bigKept"]), o["bigAccepted"], o["bigKeeps"], o["perExperiment"] or 0,
-            d["accept"], d["reject"], d["reanchor"], f and f["seconds"], (o["seconds"]["loop"] or 0) + (o["seconds"]["drain"] or 0)))
+            d["accept"], d["reject"], d["reanchor"], d["error"], f and f["seconds"], (o["seconds"]["loop"] or 0) + (o["seconds"]["drain"] or 0)))
     acc_o = sum(o["accepted"] for o in obey)
     real_o = sum(o["realAccepted"] for o in obey)
     big_o, bigk_o = sum(o["bigAccepted"] for o in obey), sum(o["bigKeeps"] for o in obey)

@@ -27,11 +27,12 @@ export const OBEY_POLICIES = [
 export const MODES: Mode[] = ['experiments', 'compute'];
 
 /**
- * Defaults of a full run. Measured on the shared 2-core machine (load ~9) with the first design's
- * service: 8 loops of 150 experiments through the service in 60 s, the in-process baselines in 2 s;
- * these defaults (32 service loops) take ~4 min there, leaving room for a costlier gate v2.
+ * Defaults of a full run, sized on the shared 2-core machine (load ~10): with the first design's
+ * service, 8 loops of 150 experiments took 60 s; with gate v2 in progress (tree of 2026-12-03),
+ * 8 loops of 120 took 5.6 min (~2.8 experiments/s, the service's writes dominate). These defaults
+ * (16 service loops of 150) take ≤ 15 min at that rate; raise --loops on a quieter machine.
  */
-export const OBEY_DEFAULTS = { loops: 8, experiments: 150, quickLoops: 2, concurrency: 6 };
+export const OBEY_DEFAULTS = { loops: 4, experiments: 150, quickLoops: 2, concurrency: 6 };
 
 export interface ObeyResult {
   engine: string;

@@ -22,15 +22,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchAccuracy } from './accuracy.js';
-import { benchGate } from './gate.js';
-import { benchIngest } from './ingest.js';
-import { benchObey, type ObeyResult } from './obey.js';
+import type { ObeyResult } from './obey.js';
 import { describeMachine } from './lib/machine.js';
 import { MemoryWatch } from './lib/memory.js';
 import { Progress } from './lib/progress.js';
-import { benchPropagation } from './propagation.js';
-import { benchSoak } from './soak.js';
 import { renderObey, spliceObey } from './report-obey.js';
 import { renderReport, type ReportInput, type SectionOutcome } from './report.js';
 
@@ -104,14 +99,17 @@ async function runChild(
   const progress = new Progress(section);
   const load0 = loadavg()[0];
   const t0 = Date.now();
-  const run = {
-    accuracy: benchAccuracy,
-    gate: benchGate,
-    ingest: benchIngest,
-    obey: benchObey,
-    propagation: benchPropagation,
-    soak: benchSoak,
+  // Each section is loaded only in its own child, so one section's imports (the service internals
+  // the perf sections reach into) cannot stop another from running.
+  const load = {
+    accuracy: async () => (await import('./accuracy.js')).benchAccuracy,
+    gate: async () => (await import('./gate.js')).benchGate,
+    ingest: async () => (await import('./ingest.js')).benchIngest,
+    obey: async () => (await import('./obey.js')).benchObey,
+    propagation: async () => (await import('./propagation.js')).benchPropagation,
+    soak: async () => (await import('./soak.js')).benchSoak,
   }[section];
+  const run = await load();
   const result = await run({ quick, progress, mem, ...sizes });
   const out = {
     section,

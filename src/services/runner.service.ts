@@ -140,7 +140,10 @@ async function existingReproduction(deps: Deps, jobId: string) {
 export async function complete(deps: Deps, id: string, input: CompleteInput, holder: string): Promise<{ duplicate: boolean; experiment: string; value: number | null; ok: boolean }> {
   const { boss } = queueOf(deps);
   const prior = await existingReproduction(deps, id);
-  if (prior) return { duplicate: true, experiment: String(prior.experiment_id), value: prior.value, ok: prior.ok };
+  if (prior) {
+    const row = await deps.db.db.selectFrom('experiments').select('key').where('id', '=', prior.experiment_id).executeTakeFirst();
+    return { duplicate: true, experiment: row?.key ?? '', value: prior.value, ok: prior.ok };
+  }
   const value = input.value ?? null;
   if (value !== null && !Number.isFinite(value)) throw new DomainError('validation_failed', 'value must be a finite number', { errors: [{ pointer: '/value', message: 'not finite' }] });
   const res = await deps.db.db.transaction().execute(async (trx) => {

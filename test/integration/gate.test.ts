@@ -61,26 +61,39 @@ describe.each(ENGINES)('cascade and gate on %s', (engine) => {
     }
   });
 
-  it('accepts above threshold, otherwise reanchors, and records every call', async () => {
-    await post('/v1/projects', projectBody('gt'));
+  it('accepts a clear gain, reproduces an unclear one, answers level and bar, and records every call', async () => {
+    await post('/v1/projects', projectBody('gt', { sigma0: 0.01, nu0: 50 }));
     await post('/v1/projects/gt/experiments', [
-      { key: 'g0', status: 'keep', value: 1.0 },
-      { key: 'g1', status: 'keep', value: 0.9, premises: ['g0'] },
+      { key: 'g0', status: 'keep', value: 1.0, replicates: [1.005, 0.995, 1.0] },
+      { key: 'big', status: 'keep', value: 0.94, premises: ['g0'] },
+      { key: 'mid', status: 'keep', value: 0.98, premises: ['g0'] },
     ]);
-    const g1 = await exp('gt', 'g1');
-    const low = (await post('/v1/projects/gt/gate', { experiment: 'g1', threshold: 0 })).json();
-    expect(low.decision).toBe('accept');
-    expect(low.compounded).toBeCloseTo(g1.compounded, 12);
-    const high = (await post('/v1/projects/gt/gate', { experiment: 'g1', threshold: 1 })).json();
-    expect(high.decision).toBe('reanchor');
-    expect(high.reanchor.candidate).not.toBeNull();
-    expect(high.reasons.map((r: { code: string }) => r.code)).toEqual(expect.arrayContaining(['below_threshold', 'weakest_link']));
-    const check = await get('/v1/projects/gt/experiments/g1/gate?threshold=0');
+    const big = await exp('gt', 'big');
+    const clear = (await post('/v1/projects/gt/gate', { experiment: 'big' })).json();
+    expect(clear.decision).toBe('accept');
+    expect(clear.compounded).toBeCloseTo(big.compounded, 12);
+    expect(clear.confidence.components.statistics).toBeGreaterThanOrEqual(0.92);
+    expect(clear.level.mean).toBeLessThan(0.95);
+    // The bar: the accepted head's level minus 1.5σ̂ (minimize), not its recorded value.
+    expect(clear.head).toBe('big');
+    expect(clear.bar).toBeCloseTo(clear.level.mean - 1.5 * big.confidence.sigma, 12);
+    const unclear = (await post('/v1/projects/gt/gate', { experiment: 'mid' })).json();
+    expect(unclear.decision).toBe('reanchor');
+    expect(unclear.reanchor.jobs).toHaveLength(1);
+    expect(unclear.reasons.map((r: { code: string }) => r.code)).toEqual(expect.arrayContaining([expect.stringMatching(/^reproduce_/)]));
+    // Real but the call asks for K ≥ 1: reproduce the experiment itself to anchor it.
+    const strict = (await post('/v1/projects/gt/gate', { experiment: 'big', threshold: 1 })).json();
+    expect(strict.decision).toBe('reanchor');
+    expect(strict.reanchor.jobs).toEqual([expect.objectContaining({ experiment: 'big', purpose: 'anchor', state: 'queued' })]);
+    expect(strict.reasons.map((r: { code: string }) => r.code)).toEqual(expect.arrayContaining(['below_threshold', 'reanchor_candidate']));
+    const check = await get('/v1/projects/gt/experiments/big/gate');
     expect(check.decision).toBe('accept');
     const log = await get('/v1/projects/gt/gate-decisions');
-    expect(log.items.map((i: { decision: string }) => i.decision)).toEqual(['accept', 'reanchor', 'accept']);
-    expect(log.items[0]).toMatchObject({ experiment: 'g1', caller: 'anonymous', inputs: { experiment: 'g1', threshold: 0 } });
-    expect(log.items[2].inputs.readOnly).toBe(true);
+    expect(log.items.map((i: { decision: string }) => i.decision)).toEqual(['accept', 'reanchor', 'reanchor', 'accept']);
+    expect(log.items[0]).toMatchObject({ experiment: 'big', caller: 'anonymous', inputs: { experiment: 'big' } });
+    expect(log.items[3].inputs.readOnly).toBe(true);
+    const bar = await get('/v1/projects/gt/bar');
+    expect(bar).toMatchObject({ project: 'gt', head: 'big', direction: 'minimize', margin: 1.5 });
     const missing = await post('/v1/projects/gt/gate', { experiment: 'nope' });
     expect(missing.statusCode).toBe(404);
   });

@@ -3,7 +3,7 @@ import { parseResultsTsv } from '../src/domain/ingest/index.js';
 import { normalizeProject } from '../src/domain/project.js';
 import {
   computeProjectStats,
-  scoreExperiment,
+  scoreProject,
   type ObservedExperiment,
 } from '../src/domain/scoring/index.js';
 import { buildBenchApp, call } from './lib/app.js';
@@ -132,17 +132,8 @@ export async function benchIngest(opts: {
     const [stats, statsS] = await timed(() =>
       computeProjectStats({ project, experiments: observed }),
     );
-    const byKey = new Map(observed.map((o) => [o.key, o]));
-    const [scores, score] = await timed(() =>
-      observed.map((o) =>
-        scoreExperiment({
-          project,
-          experiment: o,
-          premise: o.premiseKey ? (byKey.get(o.premiseKey) ?? null) : null,
-          stats,
-        }),
-      ),
-    );
+    const [scored, score] = await timed(() => scoreProject({ project, experiments: observed, stats }));
+    const scores = observed.map((o) => scored.get(o.key)!);
     const [, cascade] = await timed(() => {
       const nodes = parsed.rows.map((r, i) => ({
         key: r.key,

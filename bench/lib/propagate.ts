@@ -3,7 +3,6 @@ import type { DbHandle } from '../../src/db/connection.js';
 import { findProject } from '../../src/db/projects.repository.js';
 import { descendantIds } from '../../src/db/graph.repository.js';
 import { cascadeInputs } from '../../src/services/scoring.service.js';
-import { scheduleReanchor } from '../../src/services/scheduler.service.js';
 import { call } from './app.js';
 import { quantile } from './stats.js';
 
@@ -49,9 +48,9 @@ export async function measureReproduction(
     .executeTakeFirstOrThrow();
   const desc = await descendantIds(db.db, [row.id]);
   const cascadeNodes = (await cascadeInputs(db.db, project.id, desc)).nodes.length;
-  const { jobs } = await scheduleReanchor(app.deps, project, {
-    candidate: { key, id: row.id, resultingK: 1 },
-  });
+  // Gate v2 queues one reproduction per call (SPEC §6): the gate of the experiment queues it.
+  const answer = await call<{ reanchor: { jobs: { id: string; state: string }[] } }>(app, 'POST', `/v1/projects/${projectName}/gate`, { experiment: key });
+  const jobs = answer.reanchor.jobs.filter((j) => j.state === 'queued');
   if (jobs.length === 0) throw new Error(`nothing scheduled for ${projectName}/${key}`);
   const want = new Set(jobs.map((j) => j.id));
   const leased: { id: string; seed: number }[] = [];

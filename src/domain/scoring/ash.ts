@@ -208,14 +208,14 @@ const GL_W = [
  * z over the truncated standard normal by the change of variables u = Φ(z) (uniform on
  * [Φ(a), 1] with a = −mu/s for side +1).
  */
-function truncatedExpectPhi(side: 1 | -1, mu: number, s: number, sigma: number): number {
+function truncatedExpectPhi(side: 1 | -1, mu: number, s: number, sigma: number, shift = 0): number {
   // Work with T' = side·T ~ N(side·mu, s²) on (0, ∞); Φ(T/σ) = Φ(side·T'/σ).
   const m = side * mu;
   const a = -m / s;
   if (a > 30) {
     // T' ≈ exponential with mean s/a, far below σ in practice: Φ at the mean is exact to O((s/a)²/σ²).
     const t = s / a;
-    return normCdf((side * t) / sigma);
+    return normCdf((side * t + shift) / sigma);
   }
   // Quantile substitution on the upper tail: q(u) = −Φ⁻¹(u·Φ(−a)) for u ∈ (0, 1) gives z ≥ a.
   const tail = Math.exp(logNormCdf(-a));
@@ -225,10 +225,28 @@ function truncatedExpectPhi(side: 1 | -1, mu: number, s: number, sigma: number):
       const u = 0.5 * (1 + sgn * GL_X[i]);
       const z = -normInv(u * tail);
       const t = m + s * z;
-      sum += 0.5 * GL_W[i] * normCdf((side * t) / sigma);
+      sum += 0.5 * GL_W[i] * normCdf((side * t + shift) / sigma);
     }
   }
   return sum;
+}
+
+/**
+ * P(μ + Δ > 0) with Δ ~ N(a, c²) independent of μ's posterior: the cumulative anchor test of a
+ * commit whose premise is not the anchor (Δ = L_P − L_A). With c = 0 and a = 0 it is P(μ > 0).
+ */
+export function probSumAbove(p: EffectPosterior, a: number, c: number): number {
+  if (!(c > 0)) return probAbove(p, -a);
+  let total = 0;
+  for (const part of p.parts) {
+    if (part.side === 0) {
+      total += part.w * normCdf(a / c);
+      continue;
+    }
+    if (part.w < 1e-12) continue;
+    total += part.w * truncatedExpectPhi(part.side, part.mu, part.s, c, a);
+  }
+  return Math.min(1, Math.max(0, total));
 }
 
 /** Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation refined by one Halley step. */

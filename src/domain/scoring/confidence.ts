@@ -8,7 +8,7 @@
 import jstatPkg from 'jstat';
 import type { ProjectConfig, ProjectStats, Reason, Score, Weights } from '../types.js';
 import { DEFAULT_WEIGHTS, DEFAULTS } from '../types.js';
-import { defaultPrior, effectPosterior, expectedBeat, posteriorMoments, probAbove, type AshPrior } from './ash.js';
+import { defaultPrior, effectPosterior, expectedBeat, posteriorMoments, probAbove, probSumAbove, type AshPrior } from './ash.js';
 import { codeQuality } from './code-quality.js';
 import { normCdf } from './distributions.js';
 import { computeLevels, type ChainNode, type Gaussian, type NodeLevel } from './levels.js';
@@ -282,12 +282,13 @@ export function scoreProject(input: ProjectScoreInput): Map<string, Score> {
     let anchorP: number | null = null;
     if (quality.hardGate === null) {
       if (!hasPremise && isRoot) anchor = true;
-      else if (okRuns >= 1 && nearest !== null && !gatedBelow && lv?.full) {
+      else if (okRuns >= 1 && nearest !== null && !gatedBelow && sigma !== null && d !== null && V !== null && lv?.reference) {
+        // L_X − L_A = μ_X + (L_P − L_A): μ_X's mixture posterior plus the chain between P and A.
+        const post = effectPosterior(g, d, V, sigma);
         const a = levels.get(nearest)?.full;
-        if (a) {
-          anchorP = probAboveLevel(lv.full, a);
-          anchor = anchorP >= anchorMin;
-        }
+        if (nearest === e.premiseKey) anchorP = probAbove(post, 0);
+        else if (a) anchorP = probSumAbove(post, lv.reference.m - a.m, Math.sqrt(lv.reference.v + a.v));
+        anchor = anchorP !== null && anchorP >= anchorMin;
       }
     }
     anchorInfo.set(key, { anchor, nearest, gatedBelowAnchor: gatedBelow, hardGate: quality.hardGate });

@@ -10,7 +10,7 @@ export function makeProject(over: Partial<ProjectConfig> = {}): ProjectConfig {
     weights: { reproduction: 0.4, statistics: 0.25, effect: 0.2, code: 0.15 },
     nu0: 2,
     minEffect: 0,
-    anchorMin: 0.9,
+    anchorMin: 0.95,
     protectedPaths: ['prepare.py', 'eval/**'],
     reproduction: { command: 'run {commit} {seed}', replicates: 3, rounds: 1, timeBudgetS: 600 },
     ...over,
@@ -43,7 +43,7 @@ export function makeStats(over: Partial<ProjectStats> = {}): ProjectStats {
     tau: 2,
     fitted: false,
     nProposals: 0,
-    alpha0: 1,
+    alpha0: 19,
     beta0: 1,
     ...over,
   };

@@ -1,159 +1,158 @@
 import { describe, expect, it } from 'vitest';
-import { computeProjectStats, statsMovedMaterially } from '../../../src/domain/scoring/index.js';
-import { fitPiTau } from '../../../src/domain/scoring/statistics.js';
-import { proposalZs } from '../../../src/domain/scoring/stats.js';
-import type { ObservedExperiment } from '../../../src/domain/scoring/index.js';
-import { makeExperiment as ex, makeProject, makeStats, rng } from './fixtures.js';
+import { fitPrior } from '../../../src/domain/scoring/ash.js';
+import { computeProjectStats, defaultPrior, fitPoints, RUN_PRIOR, type ObservedExperiment } from '../../../src/domain/scoring/index.js';
+import { makeExperiment as ex, makeProject, rng } from './fixtures.js';
 
-/** A keep-if-better chain: n proposals on a root, fraction `real` with N(0, effect²) gains. */
-function loop(
-  seed: number,
-  n: number,
-  real: number,
-  effect: number,
-  sigma = 0.01,
-): ObservedExperiment[] {
+const reps = (xs: (number | null)[]) => xs.map((value, seed) => ({ seed, value }));
+
+/** Proposals on one well-measured root: a share `real` with N(0, effect²) effects, the rest none; σ = 0.01. */
+function proposals(seed: number, n: number, real: number, effect: number): ObservedExperiment[] {
   const r = rng(seed);
-  const exps: ObservedExperiment[] = [ex('k0', { value: 1 })];
-  let best = 'k0';
-  let bestValue = 1;
-  let level = 1;
+  const exps: ObservedExperiment[] = [ex('k0', { value: 1, replicates: Array.from({ length: 9 }, () => 1 + 0.01 * r.normal()) })];
   for (let i = 1; i <= n; i++) {
     const mu = r.uniform() < real ? effect * r.normal() : 0;
-    const value = level - mu + sigma * r.normal();
-    const keep = value < bestValue;
-    exps.push(
-      ex(`k${i}`, {
-        status: keep ? 'keep' : 'discard',
-        value,
-        baseline: bestValue,
-        premiseKey: best,
-      }),
-    );
-    if (keep) {
-      best = `k${i}`;
-      bestValue = value;
-      level -= mu;
-    }
+    const value = 1 - mu + 0.01 * r.normal(); // minimize
+    exps.push(ex(`k${i}`, { status: value < 1 ? 'keep' : 'discard', value, baseline: 1, premiseKey: 'k0' }));
   }
   return exps;
 }
 
-describe('computeProjectStats', () => {
-  it('uses defaults below 30 proposals and Beta(1, 1) below 10 reproduced experiments', () => {
-    const s = computeProjectStats({
-      project: makeProject({ sigma0: 0.01 }),
-      experiments: loop(1, 20, 0.3, 0.03),
-    });
-    expect(s).toMatchObject({
-      version: 1,
-      pi: 0.2,
-      tau: 2,
-      fitted: false,
-      nProposals: 20,
-      alpha0: 1,
-      beta0: 1,
-      betaFitted: false,
-    });
-    expect(s.logLik).toBeUndefined();
-  });
-
-  it('bumps the version it was given', () => {
-    expect(
-      computeProjectStats({ project: makeProject(), experiments: [], previousVersion: 41 }).version,
-    ).toBe(42);
-  });
-
-  it('fits π, τ over keeps and discards alike (not crashes, not roots)', () => {
-    // Proposals on one well-measured root (20 replicates), so that p̄ is not a lucky winner:
-    // in a keep-if-better chain the premise's single value is selected low, which biases
-    // the next z's (see docs/scoring.md, "Known limitations").
-    const r = rng(3);
-    const exps: ObservedExperiment[] = [
-      ex('k0', { value: 1, replicates: Array.from({ length: 19 }, () => 1 + 0.01 * r.normal()) }),
+describe('computeProjectStats: noise', () => {
+  it('pools within-commit groups with the prior as a scaled-inverse-χ² update', () => {
+    // groups: [1, 1.02] (ss = 2·0.01² = 2e-4, df 1) and [0.99, 0.97, 0.98] (ss = 2e-4, df 2)
+    const exps = [
+      ex('a', { value: 1, replicates: [1.02] }),
+      ex('b', { value: 0.99, replicates: [0.97], reproductions: reps([0.98, null]), premiseKey: 'a' }),
+      ex('c', { value: 0.5, premiseKey: 'b' }), // single value: no group
     ];
-    for (let i = 1; i <= 400; i++) {
-      const mu = r.uniform() < 0.3 ? 0.03 * r.normal() : 0;
-      const value = 1 - mu + 0.01 * r.normal();
-      exps.push(
-        ex(`k${i}`, {
-          status: value < 1 ? 'keep' : 'discard',
-          value,
-          baseline: 1,
-          premiseKey: 'k0',
-        }),
-      );
-    }
-    exps.push(ex('crashy', { status: 'crash', premiseKey: 'k0', baseline: 1 }));
-    exps.push(ex('unk', { status: 'unknown', value: 1.001, premiseKey: 'k0', baseline: 1 }));
-    const project = makeProject({ sigma0: 0.01, nu0: 10_000 }); // σ known: ν ≥ 30, normal model
-    const s = computeProjectStats({ project, experiments: exps });
-    expect(s.nProposals).toBe(401); // 400 + the unknown with a value
-    expect(s.fitted).toBe(true);
-    const f = fitPiTau(proposalZs(project, exps, s.sigma as number), s.nu);
-    expect(s.pi).toBe(f.pi);
-    expect(s.tau).toBe(f.tau);
-    expect(s.logLik).toBe(f.logLik);
-    // generating values: π = 0.3; effects N(0, 0.03²) against SE = 0.01·√(1 + 1/20) are
-    // τ = 0.03/0.01025 ≈ 2.9 in SE units
-    expect(Math.abs(s.pi - 0.3)).toBeLessThan(0.1);
-    expect(Math.abs(s.tau - 2.9)).toBeLessThan(0.8);
+    const withPrior = computeProjectStats({ project: makeProject({ sigma0: 0.01, nu0: 2 }), experiments: exps });
+    expect(withPrior.sigmaSource).toBe('pooled+prior');
+    expect(withPrior.nu).toBe(5);
+    expect(withPrior.sigma!).toBeCloseTo(Math.sqrt((2 * 1e-4 + 4e-4) / 5), 14);
+    expect(withPrior.sigmaKnown).toBe(true);
+    const pooled = computeProjectStats({ project: makeProject(), experiments: exps });
+    expect(pooled.sigmaSource).toBe('pooled');
+    expect(pooled.nu).toBe(3);
+    expect(pooled.sigma!).toBeCloseTo(Math.sqrt(4e-4 / 3), 14);
   });
 
-  it('fits the Beta prior from ≥ 10 reproduced experiments', () => {
-    const exps: ObservedExperiment[] = [ex('r', { value: 1 })];
-    for (let i = 0; i < 12; i++)
-      exps.push(
-        ex(`x${i}`, {
-          value: 0.99,
-          premiseKey: 'r',
-          // i % 3 successes out of 3 (minimize: success when below p̄ = 1)
-          reproductions: [0, 1, 2].map((j) => ({ seed: j, value: j < i % 3 ? 0.99 : 1.01 })),
-        }),
-      );
-    const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: exps });
-    expect(s.betaFitted).toBe(true);
-    expect(s.nReproduced).toBe(12);
-    // rates: four each of 0, 1/3, 2/3 → mean 1/3; python: np.var([0]*4+[1/3]*4+[2/3]*4, ddof=1) = 0.0808080…
-    //   strength = (1/3)(2/3)/0.080808 − 1 = 1.75 (below the cap 3)
-    expect(s.alpha0 / (s.alpha0 + s.beta0)).toBeCloseTo(1 / 3, 12);
-    expect(s.alpha0 + s.beta0).toBeCloseTo(((1 / 3) * (2 / 3)) / (8 / 99) - 1, 12);
+  it('uses the prior alone with nothing repeated, the MAD of raw improvements without a prior, else none', () => {
+    const single = [ex('a', { value: 1 }), ex('b', { value: 0.99, premiseKey: 'a' }), ex('c', { value: 1.02, premiseKey: 'a' }), ex('d', { value: 0.98, premiseKey: 'a' })];
+    const prior = computeProjectStats({ project: makeProject({ sigma0: 0.01, nu0: 4 }), experiments: single });
+    expect(prior).toMatchObject({ sigmaSource: 'prior', nu: 4, sigma: 0.01, sigmaKnown: true });
+    const mad = computeProjectStats({ project: makeProject(), experiments: single });
+    // improvements (minimize) 0.01, −0.02, 0.02: median 0.01, MAD = median(0, 0.03, 0.01) = 0.01
+    expect(mad.sigmaSource).toBe('mad');
+    expect(mad.nu).toBe(2);
+    expect(mad.sigma!).toBeCloseTo((1.4826 * 0.01) / Math.SQRT2, 12);
+    expect(mad.sigmaKnown).toBe(false);
+    const none = computeProjectStats({ project: makeProject(), experiments: single.slice(0, 2) });
+    expect(none).toMatchObject({ sigma: null, sigmaSource: 'none', fitted: false, sigmaKnown: false });
+    expect(none.prior).toEqual(defaultPrior());
+  });
+
+  it('raises σ̂ to the floor when every repeat agrees exactly', () => {
+    const s = computeProjectStats({ project: makeProject(), experiments: [ex('a', { value: 2, replicates: [2, 2] })] });
+    expect(s.sigmaFloored).toBe(true);
+    expect(s.sigma!).toBeGreaterThan(0);
+    expect(s.sigma!).toBeLessThan(1e-5);
   });
 });
 
-describe('statsMovedMaterially', () => {
-  const base = makeStats({
-    sigma: 0.01,
-    nu: 12,
-    pi: 0.3,
-    tau: 2,
-    fitted: true,
-    alpha0: 2,
-    beta0: 2,
-  });
-  it.each([
-    ['nothing', {}, false],
-    ['σ +4%', { sigma: 0.0104 }, false],
-    ['σ +6%', { sigma: 0.0106 }, true],
-    ['σ vanished', { sigma: null }, true],
-    ['σ source', { sigmaSource: 'pooled' as const }, true],
-    ['ν 12 → 14', { nu: 14 }, false],
-    ['ν 12 → 15', { nu: 15 }, true],
-    ['ν crosses 30', { nu: 31 }, true],
-    ['π +0.015', { pi: 0.315 }, false],
-    ['π +0.03', { pi: 0.33 }, true],
-    ['τ +9%', { tau: 2.18 }, false],
-    ['τ +11%', { tau: 2.22 }, true],
-    ['defaults ↔ fitted', { fitted: false }, true],
-    ['Beta mean +0.01', { alpha0: 2.04, beta0: 1.96 }, false],
-    ['Beta mean +0.03', { alpha0: 2.12, beta0: 1.88 }, true],
-    ['Beta strength ×1.3', { alpha0: 2.6, beta0: 2.6 }, true],
-    ['NaN', { pi: NaN }, true],
-  ])('%s', (_name, change, moved) => {
-    expect(statsMovedMaterially(base, { ...base, ...change })).toBe(moved);
+describe('computeProjectStats: the effect prior', () => {
+  const project = makeProject({ sigma0: 0.01, nu0: 10_000 });
+
+  it('is refit on every non-crash proposal, keeps and discards alike', () => {
+    const exps = proposals(3, 200, 0.3, 0.03);
+    exps.push(ex('crashy', { status: 'crash', premiseKey: 'k0', baseline: 1 }));
+    exps.push(ex('unk', { status: 'unknown', value: 1.001, premiseKey: 'k0', baseline: 1 }));
+    const s = computeProjectStats({ project, experiments: exps });
+    const keeps = exps.filter((e) => e.status === 'keep').length;
+    expect(keeps).toBeGreaterThan(50);
+    expect(keeps).toBeLessThan(150);
+    expect(s.nProposals).toBe(201); // the 200 keeps and discards and the unknown with a value; no crash, no root
+    expect(s.fitted).toBe(true);
+    // the same fit, by hand: points from the levels under g0, EM from g0
+    const pts = fitPoints(project, exps, defaultPrior(), s.sigma!);
+    expect(pts).toHaveLength(201);
+    const fit = fitPrior(pts, s.sigma!);
+    expect(s.prior).toEqual(fit.prior);
+    expect(s.logLik).toBe(fit.logLik);
+    expect(s.pi).toBeCloseTo(1 - fit.prior.null, 14);
+    // the discards carry the regressions: a fit on keeps alone sees almost no losses
+    const keepsOnly = computeProjectStats({ project, experiments: exps.filter((e) => e.status !== 'discard') });
+    const losses = (g: typeof fit.prior) => g.losses.reduce((a, b) => a + b, 0);
+    expect(losses(keepsOnly.prior!)).toBeLessThan(losses(s.prior!));
   });
 
-  it('ignores ν changes once both are in the normal regime', () => {
-    expect(statsMovedMaterially({ ...base, nu: 40 }, { ...base, nu: 400 })).toBe(false);
+  it('finds mostly large regressions when that is what the proposals are, and gains stay possible', () => {
+    const r = rng(11);
+    const exps: ObservedExperiment[] = [ex('k0', { value: 1, replicates: [1, 1.01, 0.99, 1] })];
+    for (let i = 1; i <= 150; i++) {
+      const mu = r.uniform() < 0.8 ? -0.08 * Math.abs(r.normal()) : 0.02; // 80% large regressions
+      exps.push(ex(`k${i}`, { status: mu > 0 ? 'keep' : 'discard', value: 1 - mu + 0.01 * r.normal(), premiseKey: 'k0' }));
+    }
+    const s = computeProjectStats({ project, experiments: exps });
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    expect(sum(s.prior!.losses)).toBeGreaterThan(0.6);
+    expect(sum(s.prior!.gains)).toBeGreaterThan(0.05);
+  });
+
+  it('keeps the previous prior with refitPrior: false, and refreshes σ̂', () => {
+    const exps = proposals(5, 60, 0.3, 0.03);
+    const first = computeProjectStats({ project, experiments: exps });
+    const more = [...exps, ...proposals(6, 60, 0.9, 0.05).slice(1).map((e) => ({ ...e, key: `m${e.key}` })), ex('rep', { value: 1, replicates: [1.05] })];
+    const kept = computeProjectStats({ project, experiments: more, previous: first, refitPrior: false });
+    expect(kept.prior).toBe(first.prior);
+    expect(kept.nProposals).toBe(first.nProposals);
+    expect(kept.logLik).toBe(first.logLik);
+    expect(kept.sigma).not.toBe(first.sigma); // the new group entered σ̂
+    const refit = computeProjectStats({ project, experiments: more, previous: first, observationCount: 999 });
+    expect(refit.prior).not.toEqual(first.prior);
+    expect(refit.nProposals).toBe(first.nProposals + 60);
+    expect(refit.priorAtCount).toBe(999);
+    expect(kept.priorAtCount).toBe(first.priorAtCount);
+  });
+
+  it('falls back to g0, unfitted, without proposals', () => {
+    const s = computeProjectStats({ project, experiments: [ex('r', { value: 1, replicates: [1.01] })] });
+    expect(s).toMatchObject({ fitted: false, nProposals: 0 });
+    expect(s.prior).toEqual(defaultPrior());
+    expect(s.pi).toBeCloseTo(0.6, 14);
+  });
+});
+
+describe('computeProjectStats: run-success prior and version', () => {
+  /** n experiments on a root, experiment i with ok[i % ok.length] of 4 reproductions that ran. */
+  const reproduced = (n: number, ok: number[]): ObservedExperiment[] => [
+    ex('r', { value: 1 }),
+    ...Array.from({ length: n }, (_, i) =>
+      ex(`x${i}`, { value: 0.99, premiseKey: 'r', reproductions: reps([0, 1, 2, 3].map((j) => (j < ok[i % ok.length] ? 0.99 : null))) }),
+    ),
+  ];
+
+  it('is Beta(19, 1) under 10 reproduced experiments', () => {
+    const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: reproduced(9, [1, 4]) });
+    expect(s).toMatchObject({ alpha0: RUN_PRIOR.alpha, beta0: RUN_PRIOR.beta, betaFitted: false, nReproduced: 9 });
+    expect(RUN_PRIOR).toEqual({ alpha: 19, beta: 1 });
+  });
+
+  it('is fitted by moments from 10 reproduced experiments on', () => {
+    const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: reproduced(12, [2, 3, 4]) });
+    expect(s.betaFitted).toBe(true);
+    expect(s.nReproduced).toBe(12);
+    // rates: four each of 1/2, 3/4, 1 → mean 3/4; python: np.var([.5]*4+[.75]*4+[1]*4, ddof=1) = 0.5/11
+    //   strength = (3/4)(1/4)/(0.5/11) − 1 = 3.125
+    expect(s.alpha0 / (s.alpha0 + s.beta0)).toBeCloseTo(0.75, 12);
+    expect(s.alpha0 + s.beta0).toBeCloseTo(0.1875 / (0.5 / 11) - 1, 12);
+  });
+
+  it('increments the version it was given', () => {
+    const project = makeProject();
+    const first = computeProjectStats({ project, experiments: [] });
+    expect(first.version).toBe(1);
+    expect(computeProjectStats({ project, experiments: [], previous: first }).version).toBe(2);
+    expect(computeProjectStats({ project, experiments: [], previousVersion: 41 }).version).toBe(42);
+    expect(computeProjectStats({ project, experiments: [], previous: { ...first, version: 9 }, previousVersion: 41 }).version).toBe(10);
   });
 });

@@ -14,8 +14,19 @@ CREATE TABLE experiment_versions (
   content        jsonb NOT NULL,
   -- Names of the fields that differ from the previous version (empty for version 1).
   changed        jsonb NOT NULL DEFAULT '[]',
-  token_id       integer,
+  -- The token that wrote it (tokens.id; null with auth off) and the caller name as recorded.
+  token_id       text,
   caller         text,
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (experiment_id, version)
 );
+
+-- Experiments stored before this migration get their version 1 from the columns (top-level
+-- nulls dropped, as an input omits them), so every experiment's history starts at 1.
+INSERT INTO experiment_versions (experiment_id, version, content_hash, content)
+SELECT x.id, 1, x.content_hash,
+  (SELECT coalesce(jsonb_object_agg(f.key, f.value), '{}'::jsonb) FROM jsonb_each(jsonb_build_object(
+    'key', x.key, 'status', x.status, 'value', x.value, 'baseline', x.baseline, 'replicates', x.replicates,
+    'premises', x.premises, 'code', x.code, 'description', x.description, 'hypothesis', x.hypothesis,
+    'resources', x.resources, 'metadata', x.metadata)) AS f WHERE f.value <> 'null'::jsonb)
+FROM experiments x;

@@ -15,6 +15,8 @@ export interface IngestRun {
   rows: ParsedRow[];
   created: number;
   unchanged: number;
+  /** Stored rows whose content changed (each a new version; SPEC §7). */
+  updated: number;
   warnings: IngestWarning[];
 }
 
@@ -56,10 +58,10 @@ export async function runIngest(client: ApiClient, opts: { file: string; project
       const probe = parseResultsTsv(bytes, {});
       await ensureProject(client, opts.project, probe.metric, undefined, probe.direction, opts.cwd);
     }
-    const res = await client.request<{ created: number; unchanged: number; warnings: IngestWarning[] }>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values');
+    const res = await client.request<{ created: number; unchanged: number; updated?: number; warnings: IngestWarning[] }>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values');
     if (res.status !== 200 && res.status !== 201) raiseProblem(res);
     const rows = parseResultsTsv(bytes, {}).rows;
-    return { project: opts.project, rows, created: res.body.created, unchanged: res.body.unchanged, warnings: res.body.warnings ?? [] };
+    return { project: opts.project, rows, created: res.body.created, unchanged: res.body.unchanged, updated: res.body.updated ?? 0, warnings: res.body.warnings ?? [] };
   }
   const first = parseResultsTsv(bytes, { ...(opts.direction ? { direction: opts.direction } : {}) });
   const project = await ensureProject(client, opts.project, first.metric, opts.direction, first.direction, opts.cwd);
@@ -80,16 +82,20 @@ export async function runIngest(client: ApiClient, opts: { file: string; project
   }
   let created = 0;
   let unchanged = 0;
+  let updated = 0;
   const BATCH = 10_000;
+  // One batch is the whole log: the service marks log rows it no longer holds absent (SPEC §7).
+  const whole = rows.length <= BATCH ? '?source=tsv' : '';
   for (let i = 0; i < rows.length; i += BATCH) {
     progress(`sending rows ${i + 1}-${Math.min(rows.length, i + BATCH)} of ${rows.length}`);
-    const res = await client.request<{ created: number; unchanged: number }>('POST', `/v1/projects/${opts.project}/experiments`, rows.slice(i, i + BATCH).map(rowToInput));
+    const res = await client.request<{ created: number; unchanged: number; updated?: number }>('POST', `/v1/projects/${opts.project}/experiments${whole}`, rows.slice(i, i + BATCH).map(rowToInput));
     if (res.status !== 200 && res.status !== 201) raiseProblem(res);
     created += res.body.created;
     unchanged += res.body.unchanged;
+    updated += res.body.updated ?? 0;
   }
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  return { project: opts.project, rows, created, unchanged, warnings };
+  return { project: opts.project, rows, created, unchanged, updated, warnings };
 }
 
 /** `ecv ingest <results.tsv> [--project p] [--direction d] [--strict] [--git repo] [--branch b]`. */
@@ -116,7 +122,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const client = await openClientFromFlags(values);
   try {
     const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, strict: values.strict, git: values.git, branch: values.branch, cwd });
-    console.log(`${project}: ${r.rows.length} rows, ${r.created} new, ${r.unchanged} unchanged (${client.describe})`);
+    console.log(`${project}: ${r.rows.length} rows, ${r.created} new, ${r.unchanged} unchanged, ${r.updated} updated (${client.describe})`);
     for (const w of r.warnings.slice(0, 20)) console.log(`  line ${w.line}: [${w.code}] ${w.message}`);
     if (r.warnings.length > 20) console.log(`  … ${r.warnings.length - 20} more warnings`);
     return EXIT.ok;

@@ -26,6 +26,10 @@ export interface ExperimentRecord extends ExperimentInput {
   anchored: boolean;
   cascade: CascadeState | null;
   review: Record<string, unknown> | null;
+  /** Current version (1 = as first stored). */
+  version: number;
+  /** Not in the project's latest results.tsv: history, out of scoring and statistics. */
+  absent: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +51,8 @@ export function rowToExperiment(row: Selectable<ExperimentsTable>): ExperimentRe
     anchored: row.anchored,
     cascade: (row.cascade as unknown as CascadeState | null) ?? null,
     review: row.review ?? null,
+    version: row.version,
+    absent: row.absent,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -63,59 +69,163 @@ export interface NewExperiment {
   contentHash: string;
 }
 
-/** Identity and hash of existing experiments by key (for idempotency checks). */
-export async function findKeys(
-  db: Executor,
-  projectId: number,
-  keys: string[],
-): Promise<Map<string, { id: number; contentHash: string; status: ExperimentStatus }>> {
-  const out = new Map<string, { id: number; contentHash: string; status: ExperimentStatus }>();
+/**
+ * An input's content with the defaults stored for omitted fields: what the columns hold, and
+ * what two versions are compared by field by field.
+ */
+export const contentFields = (e: ExperimentInput) => ({
+  status: e.status,
+  value: e.value ?? null,
+  baseline: e.baseline ?? null,
+  replicates: e.replicates ?? [],
+  premises: e.premises ?? [],
+  code: e.code ?? null,
+  description: e.description ?? null,
+  hypothesis: e.hypothesis ?? null,
+  resources: e.resources ?? null,
+  metadata: e.metadata ?? {},
+});
+
+/** An experiment's content columns as one JSON record (insert and update share the shape). */
+const contentColumns = (e: ExperimentInput, contentHash: string) => ({ key: e.key, ...contentFields(e), content_hash: contentHash });
+
+const CONTENT_RECORD = sql`key text, status text, value double precision, baseline double precision,
+        replicates jsonb, premises jsonb, code jsonb, description text, hypothesis text,
+        resources jsonb, metadata jsonb, content_hash text`;
+
+export interface StoredKey {
+  id: number;
+  contentHash: string;
+  status: ExperimentStatus;
+  version: number;
+  absent: boolean;
+}
+
+/** Identity, hash, version and absence of existing experiments by key (for idempotency checks). */
+export async function findKeys(db: Executor, projectId: number, keys: string[]): Promise<Map<string, StoredKey>> {
+  const out = new Map<string, StoredKey>();
   for (let i = 0; i < keys.length; i += 5000) {
     const chunk = keys.slice(i, i + 5000);
     const rows = await db
       .selectFrom('experiments')
-      .select(['id', 'key', 'content_hash', 'status'])
+      .select(['id', 'key', 'content_hash', 'status', 'version', 'absent'])
       .where('project_id', '=', projectId)
       .where('key', 'in', chunk)
       .execute();
-    for (const r of rows) out.set(r.key, { id: r.id, contentHash: r.content_hash, status: r.status as ExperimentStatus });
+    for (const r of rows) out.set(r.key, { id: r.id, contentHash: r.content_hash, status: r.status as ExperimentStatus, version: r.version, absent: r.absent });
   }
   return out;
 }
 
 /** Bulk insert through one JSON parameter per chunk; returns key → id. */
-export async function insertExperiments(db: Executor, projectId: number, items: NewExperiment[]): Promise<Map<string, number>> {
+export async function insertExperiments(db: Executor, projectId: number, items: NewExperiment[], source: 'tsv' | 'json' = 'json'): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   for (let i = 0; i < items.length; i += 2000) {
-    const chunk = items.slice(i, i + 2000).map(({ input: e, seq, contentHash }) => ({
-      key: e.key,
-      seq,
-      status: e.status,
-      value: e.value ?? null,
-      baseline: e.baseline ?? null,
-      replicates: e.replicates ?? [],
-      premises: e.premises ?? [],
-      code: e.code ?? null,
-      description: e.description ?? null,
-      hypothesis: e.hypothesis ?? null,
-      resources: e.resources ?? null,
-      metadata: e.metadata ?? {},
-      content_hash: contentHash,
-    }));
+    const chunk = items.slice(i, i + 2000).map(({ input, seq, contentHash }) => ({ ...contentColumns(input, contentHash), seq }));
     const res = await sql<{ id: number; key: string }>`
       INSERT INTO experiments (project_id, key, seq, status, value, baseline, replicates, premises, code,
-                               description, hypothesis, resources, metadata, content_hash)
+                               description, hypothesis, resources, metadata, content_hash, source)
       SELECT ${projectId}, v.key, v.seq, v.status, v.value, v.baseline, coalesce(v.replicates, '[]'),
              coalesce(v.premises, '[]'), v.code, v.description, v.hypothesis, v.resources,
-             coalesce(v.metadata, '{}'), v.content_hash
-      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(
-        key text, seq integer, status text, value double precision, baseline double precision,
-        replicates jsonb, premises jsonb, code jsonb, description text, hypothesis text,
-        resources jsonb, metadata jsonb, content_hash text)
+             coalesce(v.metadata, '{}'), v.content_hash, ${source}
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(${CONTENT_RECORD}, seq integer)
       RETURNING id, key`.execute(db);
     for (const r of res.rows) ids.set(r.key, r.id);
   }
   return ids;
+}
+
+/**
+ * Replaces the content of existing experiments (a new version: version + 1, back in the log).
+ * Scores are left to the caller's rescoring; the review is cleared where the code changed.
+ * A 'tsv' source claims the row for the log; 'json' leaves its source as it was.
+ */
+export async function updateExperiments(db: Executor, items: { id: number; input: ExperimentInput; contentHash: string; codeChanged: boolean }[], source: 'tsv' | 'json'): Promise<void> {
+  for (let i = 0; i < items.length; i += 2000) {
+    const chunk = items.slice(i, i + 2000).map(({ id, input, contentHash, codeChanged }) => ({ ...contentColumns(input, contentHash), id, code_changed: codeChanged }));
+    await sql`
+      UPDATE experiments AS e SET status = v.status, value = v.value, baseline = v.baseline,
+        replicates = coalesce(v.replicates, '[]'), premises = coalesce(v.premises, '[]'), code = v.code,
+        description = v.description, hypothesis = v.hypothesis, resources = v.resources,
+        metadata = coalesce(v.metadata, '{}'), content_hash = v.content_hash, version = e.version + 1,
+        absent = false, source = CASE WHEN ${source} = 'tsv' THEN 'tsv' ELSE e.source END,
+        review = CASE WHEN v.code_changed THEN NULL ELSE e.review END, updated_at = now()
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(${CONTENT_RECORD}, id integer, code_changed boolean)
+      WHERE e.id = v.id`.execute(db);
+  }
+}
+
+/** Brings rows back into the log (same content as stored, so no new version). */
+export async function clearAbsent(db: Executor, ids: number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 5000) {
+    await db.updateTable('experiments').set({ absent: false, updated_at: new Date() }).where('id', 'in', ids.slice(i, i + 5000)).execute();
+  }
+}
+
+/**
+ * Marks the project's results.tsv rows that the latest file no longer holds as absent (kept as
+ * history, out of scoring); returns their ids. JSON rows are never marked.
+ */
+export async function markAbsentExcept(db: Executor, projectId: number, presentKeys: string[]): Promise<number[]> {
+  const res = await sql<{ id: number }>`
+    UPDATE experiments SET absent = true, updated_at = now()
+    WHERE project_id = ${projectId} AND source = 'tsv' AND NOT absent
+      AND NOT (key = ANY(ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(presentKeys)}::jsonb))))
+    RETURNING id`.execute(db);
+  return res.rows.map((r) => r.id);
+}
+
+export interface VersionRow {
+  experimentId: number;
+  version: number;
+  contentHash: string;
+  content: ExperimentInput;
+  changed: string[];
+  tokenId: string | null;
+  caller: string | null;
+}
+
+/** Appends version rows (bulk, one JSON parameter per chunk). */
+export async function insertVersions(db: Executor, rows: VersionRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 2000) {
+    const chunk = rows.slice(i, i + 2000).map((r) => ({ e: r.experimentId, n: r.version, h: r.contentHash, c: r.content, d: r.changed, t: r.tokenId, w: r.caller }));
+    await sql`
+      INSERT INTO experiment_versions (experiment_id, version, content_hash, content, changed, token_id, caller)
+      SELECT v.e, v.n, v.h, v.c, v.d, v.t, v.w
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(e integer, n integer, h text, c jsonb, d jsonb, t text, w text)`.execute(db);
+  }
+}
+
+/** Every version of one experiment, oldest first. */
+export async function listVersions(db: Executor, experimentId: number): Promise<(VersionRow & { createdAt: Date })[]> {
+  const rows = await db.selectFrom('experiment_versions').selectAll().where('experiment_id', '=', experimentId).orderBy('version').execute();
+  return rows.map((r) => ({
+    experimentId: r.experiment_id,
+    version: r.version,
+    contentHash: r.content_hash,
+    content: r.content as unknown as ExperimentInput,
+    changed: r.changed,
+    tokenId: r.token_id,
+    caller: r.caller,
+    createdAt: new Date(r.created_at),
+  }));
+}
+
+/** Full records by id (the stored content of rows about to change). */
+export async function experimentsByIds(db: Executor, ids: number[]): Promise<ExperimentRecord[]> {
+  const out: ExperimentRecord[] = [];
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await db.selectFrom('experiments').selectAll().where('id', 'in', ids.slice(i, i + 5000)).execute();
+    out.push(...rows.map(rowToExperiment));
+  }
+  return out;
+}
+
+/** Replaces the premise edges of the given children (their premise lists changed). */
+export async function deleteEdgesOf(db: Executor, childIds: number[]): Promise<void> {
+  for (let i = 0; i < childIds.length; i += 5000) {
+    await db.deleteFrom('edges').where('child_id', 'in', childIds.slice(i, i + 5000)).execute();
+  }
 }
 
 export interface EdgeRow {
@@ -162,8 +272,9 @@ export async function listExperiments(db: Executor, projectId: number, f: ListFi
   return (await q.execute()).map(rowToExperiment);
 }
 
+/** Every experiment of the project in the latest log (absent rows are history, not scored). */
 export async function listAllExperiments(db: Executor, projectId: number): Promise<ExperimentRecord[]> {
-  const rows = await db.selectFrom('experiments').selectAll().where('project_id', '=', projectId).orderBy('seq').execute();
+  const rows = await db.selectFrom('experiments').selectAll().where('project_id', '=', projectId).where('absent', '=', false).orderBy('seq').execute();
   return rows.map(rowToExperiment);
 }
 
@@ -175,6 +286,7 @@ export async function listObservations(db: Executor, projectId: number): Promise
     .selectFrom('experiments')
     .select(['id', 'key', 'status', 'value', 'baseline', 'replicates', 'premises'])
     .where('project_id', '=', projectId)
+    .where('absent', '=', false)
     .orderBy('seq')
     .execute();
   return rows.map((r) => ({ id: r.id, key: r.key, status: r.status as ExperimentStatus, value: r.value, baseline: r.baseline, replicates: r.replicates ?? [], premises: r.premises ?? [] }));

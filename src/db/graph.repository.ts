@@ -94,12 +94,12 @@ export async function projectCascadeNodes(db: Executor, projectId: number): Prom
     WITH prem AS (
       SELECT ed.child_id, json_agg(p.key ORDER BY ed.position, p.seq) AS premises
       FROM edges ed JOIN experiments p ON p.id = ed.parent_id
-      WHERE ed.project_id = ${projectId}
+      WHERE ed.project_id = ${projectId} AND NOT p.absent
       GROUP BY ed.child_id
     )
     SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate, prem.premises
     FROM experiments x LEFT JOIN prem ON prem.child_id = x.id
-    WHERE x.project_id = ${projectId}`.execute(db);
+    WHERE x.project_id = ${projectId} AND NOT x.absent`.execute(db);
   return res.rows.map(rowToNode);
 }
 
@@ -127,12 +127,12 @@ export async function storedCascadeNodes(db: Executor, by: { ids: number[] } | {
   return res.rows.map((r) => ({ ...rowToNode(r), cascade: r.cascade }));
 }
 
-/** Edges of a project by key (graph endpoint, reports). */
+/** Edges of a project by key (graph endpoint, reports), among experiments of the latest log. */
 export async function projectEdges(db: Executor, projectId: number): Promise<{ from: string; to: string }[]> {
   const res = await sql<{ from: string; to: string }>`
     SELECT p.key AS "from", c.key AS "to" FROM edges ed
       JOIN experiments p ON p.id = ed.parent_id JOIN experiments c ON c.id = ed.child_id
-    WHERE ed.project_id = ${projectId} ORDER BY c.seq, ed.position`.execute(db);
+    WHERE ed.project_id = ${projectId} AND NOT p.absent AND NOT c.absent ORDER BY c.seq, ed.position`.execute(db);
   return res.rows;
 }
 

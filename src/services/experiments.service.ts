@@ -6,16 +6,25 @@ import type { Database } from '../db/schema.js';
 import { lockProject, reserveSeq, type ProjectRecord } from '../db/projects.repository.js';
 import {
   appendPremises,
+  clearAbsent,
+  contentFields,
+  deleteEdgesOf,
+  experimentsByIds,
   findKeys,
   getExperimentByKey,
   insertEdges,
   insertExperiments,
+  insertVersions,
   listExperiments,
+  listVersions,
+  markAbsentExcept,
   reproductionsOf,
+  updateExperiments,
   type EdgeRow,
+  type ExperimentRecord,
 } from '../db/experiments.repository.js';
-import { childIds, descendantIds, edgesAmong } from '../db/graph.repository.js';
-import { stableHash } from './hash.js';
+import { descendantIds, edgesAmong } from '../db/graph.repository.js';
+import { canonicalJson, stableHash } from './hash.js';
 import { rescore } from './scoring.service.js';
 import { enqueueReviews } from './review.service.js';
 import { getProject } from './projects.service.js';
@@ -27,9 +36,27 @@ type Trx = Transaction<Database>;
 export interface UpsertResult {
   created: number;
   unchanged: number;
-  /** Keeps re-marked discard/crash by the loop after a revert. */
-  amended?: number;
-  items: { key: string; created: boolean }[];
+  /** Stored experiments whose content changed: each got a new version. */
+  updated: number;
+  /** results.tsv rows a later file no longer holds, marked absent by this ingest. */
+  absent?: number;
+  /** Absent rows that this file holds again (same content: no new version). */
+  restored?: number;
+  items: { key: string; created: boolean; version?: number }[];
+}
+
+/** Who wrote a version (SPEC §7: history says by which token). */
+export interface Writer {
+  tokenId: string | null;
+  caller: string | null;
+}
+
+export interface UpsertOptions {
+  /** 'tsv': the rows are a project's results.tsv; with `complete`, stored log rows missing from it go absent. */
+  source?: 'tsv' | 'json';
+  complete?: boolean;
+  writer?: Writer;
+  trx?: Trx;
 }
 
 /** Runs fn in a transaction holding the project's row lock; 404 when the project is missing. */
@@ -72,12 +99,45 @@ function findCycleIn(edges: { from: string; to: string }[]): string[] | null {
   return null;
 }
 
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Paths below `prefix` where two objects differ, descending `depth` levels into plain objects. */
+function diffPaths(a: Record<string, unknown>, b: Record<string, unknown>, prefix: string, depth: number): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().flatMap((k) => {
+    if (canonicalJson(a[k]) === canonicalJson(b[k])) return [];
+    const x = a[k];
+    const y = b[k];
+    return depth > 0 && isPlain(x) && isPlain(y) ? diffPaths(x, y, `${prefix}${k}.`, depth - 1) : [`${prefix}${k}`];
+  });
+}
+
 /**
- * Stores experiments (one request = one transaction): same content again is a no-op, a key
- * reused with other content is a conflict, premises must exist (in the batch or stored), the
- * graph stays a DAG. Scores and K of everything affected are updated before commit.
+ * The fields of a new version that differ from the stored one; metadata per key, and per
+ * column for a results.tsv's extra columns (`metadata.columns.<name>`).
  */
-export async function upsertExperiments(deps: Deps, projectName: string, inputs: ExperimentInput[], trxIn?: Trx): Promise<UpsertResult> {
+export function changedFields(before: ExperimentInput, after: ExperimentInput): string[] {
+  const { metadata: ma, ...a } = contentFields(before);
+  const { metadata: mb, ...b } = contentFields(after);
+  return [...diffPaths(a, b, '', 0), ...diffPaths(ma as Record<string, unknown>, mb as Record<string, unknown>, 'metadata.', 1)];
+}
+
+/** The stored content of an experiment as an input (what its latest version holds). */
+function recordInput(r: ExperimentRecord): ExperimentInput {
+  const { key, status, value, baseline, replicates, premises, code, description, hypothesis, resources, metadata } = r;
+  return { key, status, value, baseline, replicates, premises, code, description, hypothesis, resources, metadata };
+}
+
+/**
+ * Stores experiments (one request = one transaction): same content again is a no-op; a key
+ * stored with other content gets a new version (content, premises and edges replaced, history
+ * kept, SPEC §7); premises must exist (in the batch or stored in the latest log); the graph stays
+ * a DAG. With `source: 'tsv', complete: true` the batch is the project's whole results.tsv: log
+ * rows it no longer holds go absent, absent rows it holds come back. Scores and K of everything
+ * affected are updated before commit.
+ */
+export async function upsertExperiments(deps: Deps, projectName: string, inputs: ExperimentInput[], opts: UpsertOptions = {}): Promise<UpsertResult> {
+  const source = opts.source ?? 'json';
+  const writer = opts.writer ?? { tokenId: null, caller: null };
   const work = async (trx: Trx, project: ProjectRecord): Promise<UpsertResult> => {
     const errors: ErrorDetail[] = [];
     inputs.forEach((input, index) => {
@@ -101,74 +161,98 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     for (const { input } of batch.values()) for (const p of input.premises ?? []) allKeys.add(p);
     const stored = await findKeys(trx, project.id, [...allKeys]);
 
-    const fresh: { input: ExperimentInput; hash: string; index: number }[] = [];
-    const amended: { id: number; status: ExperimentStatus; hash: string }[] = [];
+    type Row = { input: ExperimentInput; hash: string; index: number };
+    const fresh: Row[] = [];
+    const changed: (Row & { id: number; version: number })[] = [];
+    const restored: number[] = [];
     const items: UpsertResult['items'] = [];
     for (const b of batch.values()) {
       const s = stored.get(b.input.key);
-      if (s) {
-        if (s.contentHash !== b.hash) {
-          // The one change a loop makes to its own log: a keep it reverted (git reset) is
-          // re-marked discard/crash. Allowed while nothing is built on it; anything else conflicts.
-          const revert = s.status === 'keep' && (b.input.status === 'discard' || b.input.status === 'crash') && stableHash({ ...b.input, status: s.status }) === s.contentHash;
-          if (revert && (await childIds(trx, [s.id])).length === 0) amended.push({ id: s.id, status: b.input.status, hash: b.hash });
-          else errors.push({ pointer: `/${b.index}`, message: `experiment '${b.input.key}' already exists with different content${revert ? ' (it cannot be re-marked: other experiments are built on it)' : ''}` });
-        }
-        items.push({ key: b.input.key, created: false });
-      } else {
+      if (!s) {
         fresh.push(b);
-        items.push({ key: b.input.key, created: true });
+        items.push({ key: b.input.key, created: true, version: 1 });
+      } else if (s.contentHash !== b.hash) {
+        changed.push({ ...b, id: s.id, version: s.version + 1 });
+        items.push({ key: b.input.key, created: false, version: s.version + 1 });
+      } else {
+        if (s.absent && source === 'tsv') restored.push(s.id);
+        items.push({ key: b.input.key, created: false });
       }
     }
-    if (errors.length) throw new DomainError('conflict', 'experiment key already used with other content', { errors });
 
+    // Premises of new and changed rows: in the batch, or stored and in the latest log.
     const unknown: ErrorDetail[] = [];
     const newEdges: { from: string; to: string }[] = [];
-    for (const b of fresh) {
+    for (const b of [...fresh, ...changed]) {
       (b.input.premises ?? []).forEach((p, j) => {
-        if (!batch.has(p) && !stored.has(p)) {
-          unknown.push({ pointer: `/${b.index}/premises/${j}`, message: `premise '${p}' is not a known experiment` });
+        const s = stored.get(p);
+        if (!batch.has(p) && (!s || s.absent)) {
+          unknown.push({ pointer: `/${b.index}/premises/${j}`, message: s ? `premise '${p}' is absent from the latest results.tsv` : `premise '${p}' is not a known experiment` });
         }
         newEdges.push({ from: p, to: b.input.key });
       });
     }
     if (unknown.length) throw new DomainError('unknown_premise', 'premise not found', { errors: unknown });
-    // New experiments only gain parents, so a cycle can only run through the batch itself.
-    const cycle = findCycleIn(newEdges);
-    if (cycle) {
-      throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
-    }
-    for (const a of amended) {
-      await trx.updateTable('experiments').set({ status: a.status, content_hash: a.hash, updated_at: new Date() }).where('id', '=', a.id).execute();
-    }
-    if (fresh.length === 0) {
-      if (amended.length > 0) await rescore(trx, project, amended.map((a) => a.id));
-      return { created: 0, unchanged: items.length - amended.length, ...(amended.length ? { amended: amended.length } : {}), items };
-    }
+    const before = new Map((await experimentsByIds(trx, changed.map((c) => c.id))).map((r) => [r.id, r]));
+    const moved = changed.filter((c) => canonicalJson(before.get(c.id)!.premises) !== canonicalJson(c.input.premises ?? []));
+    // With only new experiments (which only gain parents) a cycle can only run through the batch.
+    const cycle = moved.length === 0 ? findCycleIn(newEdges) : null;
+    if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 
-    const seq0 = await reserveSeq(trx, project.id, fresh.length);
-    const ids = await insertExperiments(
-      trx,
-      project.id,
-      fresh.map((b, i) => ({ input: b.input, seq: seq0 + i, contentHash: b.hash })),
-    );
+    const ids = new Map<string, number>();
+    if (fresh.length > 0) {
+      const seq0 = await reserveSeq(trx, project.id, fresh.length);
+      for (const [k, id] of await insertExperiments(trx, project.id, fresh.map((b, i) => ({ input: b.input, seq: seq0 + i, contentHash: b.hash })), source)) ids.set(k, id);
+    }
+    const codeChanged = (c: (typeof changed)[number]) => canonicalJson(before.get(c.id)!.code ?? null) !== canonicalJson(c.input.code ?? null);
+    await updateExperiments(trx, changed.map((c) => ({ id: c.id, input: c.input, contentHash: c.hash, codeChanged: codeChanged(c) })), source);
+    await clearAbsent(trx, restored);
+    await insertVersions(trx, [
+      ...fresh.map((b) => ({ experimentId: ids.get(b.input.key)!, version: 1, contentHash: b.hash, content: b.input, changed: [], ...writer })),
+      ...changed.map((c) => ({ experimentId: c.id, version: c.version, contentHash: c.hash, content: c.input, changed: changedFields(recordInput(before.get(c.id)!), c.input), ...writer })),
+    ]);
+
     const idOf = (k: string) => ids.get(k) ?? stored.get(k)!.id;
+    await deleteEdgesOf(trx, moved.map((c) => c.id));
     const edgeRows: EdgeRow[] = [];
-    for (const b of fresh) {
+    for (const b of [...fresh, ...moved]) {
       (b.input.premises ?? []).forEach((p, position) => edgeRows.push({ parentId: idOf(p), childId: idOf(b.input.key), position }));
     }
     await insertEdges(trx, project.id, edgeRows);
-    await rescore(trx, project, [...ids.values(), ...amended.map((a) => a.id)]);
+    if (moved.length > 0) await assertAcyclic(trx, [...moved.map((c) => c.id), ...ids.values()]);
+
+    const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()]) : [];
+    const touched = [...ids.values(), ...changed.map((c) => c.id), ...restored, ...absent];
+    // An edit (not growth) changes what the statistics were fitted on: refit them now.
+    if (touched.length > 0) await rescore(trx, project, touched, changed.length + restored.length + absent.length > 0 ? { forceStats: true } : {});
     // LLM review (SPEC §9) runs later, off the request path; the job commits with the data.
-    await enqueueReviews(deps, trx, fresh.map((b) => ({ id: idOf(b.input.key), input: b.input })));
-    return { created: fresh.length, unchanged: items.length - fresh.length - amended.length, ...(amended.length ? { amended: amended.length } : {}), items };
+    await enqueueReviews(deps, trx, [...fresh.map((b) => ({ id: idOf(b.input.key), input: b.input })), ...changed.filter(codeChanged).map((c) => ({ id: c.id, input: c.input }))]);
+    return {
+      created: fresh.length,
+      unchanged: items.length - fresh.length - changed.length,
+      updated: changed.length,
+      ...(source === 'tsv' ? { absent: absent.length, restored: restored.length } : {}),
+      items,
+    };
   };
-  if (trxIn) {
-    const project = await lockProject(trxIn, projectName);
+  if (opts.trx) {
+    const project = await lockProject(opts.trx, projectName);
     if (!project) throw new DomainError('not_found', `no project '${projectName}'`);
-    return work(trxIn, project);
+    return work(opts.trx, project);
   }
   return inProjectTx(deps, projectName, work);
+}
+
+/**
+ * After premises of stored experiments were replaced: a cycle runs through a replaced or new
+ * edge, so it lies among the descendants of those edges' children (checked in the final graph).
+ */
+async function assertAcyclic(trx: Trx, childIdsOfNewEdges: number[]): Promise<void> {
+  const reach = await descendantIds(trx, childIdsOfNewEdges);
+  const edges = await edgesAmong(trx, reach);
+  const keyOf = new Map((await trx.selectFrom('experiments').select(['id', 'key']).where('id', 'in', reach).execute()).map((r) => [r.id, r.key]));
+  const cycle = findCycleIn(edges.map((e) => ({ from: keyOf.get(e.parentId)!, to: keyOf.get(e.childId)! })));
+  if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 }
 
 /**
@@ -234,4 +318,18 @@ export async function listProjectExperiments(deps: Deps, projectName: string, f:
   const rows = await listExperiments(deps.db.db, project.id, { status: f.status, afterSeq: f.after, limit: f.limit });
   const items = rows.map((e) => experimentOut(e));
   return { items, next: rows.length === f.limit ? rows[rows.length - 1].seq : null };
+}
+
+/** An experiment's versions, oldest first (SPEC §7: when, by which token, what changed). */
+export async function experimentVersions(deps: Deps, projectName: string, key: string) {
+  const project = await getProject(deps, projectName);
+  const e = await getExperimentByKey(deps.db.db, project.id, key);
+  if (!e) throw new DomainError('not_found', `no experiment '${key}' in project '${projectName}'`);
+  const rows = await listVersions(deps.db.db, e.id);
+  return {
+    key: e.key,
+    version: e.version,
+    absent: e.absent,
+    items: rows.map((r) => ({ version: r.version, createdAt: r.createdAt.toISOString(), tokenId: r.tokenId, caller: r.caller, changed: r.changed, contentHash: r.contentHash, content: r.content })),
+  };
 }

@@ -3,7 +3,7 @@ import { inferDirection, parseResultsTsv, type IngestWarning, type ParsedRow } f
 import type { Direction, ExperimentInput } from '../domain/types.js';
 import { findProject } from '../db/projects.repository.js';
 import { createProject } from './projects.service.js';
-import { upsertExperiments, type UpsertResult } from './experiments.service.js';
+import { upsertExperiments, type UpsertResult, type Writer } from './experiments.service.js';
 import type { Deps } from './deps.js';
 
 export interface IngestOptions {
@@ -14,6 +14,8 @@ export interface IngestOptions {
   create?: boolean;
   /** Whether the caller may create projects (admin tokens, or auth off); default true. */
   mayCreate?: boolean;
+  /** Recorded with each new version. */
+  writer?: Writer;
 }
 
 /** A parsed row as the experiments API takes it (line and seq are parse bookkeeping). */
@@ -38,7 +40,8 @@ export function resolveDirection(metric: string, explicit?: Direction, hint?: Di
 
 /**
  * Ingests a results.tsv (SPEC §7) in one transaction: rejected whole on a malformed file
- * (every bad line and why), idempotent on re-ingest, a longer file adds only its new rows.
+ * (every bad line and why), idempotent on re-ingest, a longer file adds only its new rows, an
+ * edited file stores new versions of the rows it changed.
  */
 export async function ingestResults(deps: Deps, projectName: string, body: Uint8Array | string, opts: IngestOptions = {}): Promise<UpsertResult & { warnings: IngestWarning[]; metric: string; rows: number }> {
   const project = await findProject(deps.db.db, projectName);
@@ -62,7 +65,8 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
     }
   }
   // A header-only log (a loop before its first row) is a no-op, not an error (issue 15 §1).
-  if (parsed.rows.length === 0) return { created: 0, unchanged: 0, items: [], warnings: parsed.warnings, metric: parsed.metric, rows: 0 };
-  const res = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput));
+  if (parsed.rows.length === 0) return { created: 0, unchanged: 0, updated: 0, items: [], warnings: parsed.warnings, metric: parsed.metric, rows: 0 };
+  // The file is the whole log: changed rows become new versions, rows it lost go absent (SPEC §7).
+  const res = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput), { source: 'tsv', complete: true, ...(opts.writer ? { writer: opts.writer } : {}) });
   return { ...res, warnings: parsed.warnings, metric: parsed.metric, rows: parsed.rows.length };
 }

@@ -47,6 +47,8 @@ export function experimentOut(e: ExperimentRecord, reproductions: (Reproduction 
       ...(r.error ? { error: r.error } : {}),
     })),
     ...(e.review ? { review: e.review } : {}),
+    version: e.version,
+    absent: e.absent,
     createdAt: e.createdAt.toISOString(),
   };
 }

@@ -94,15 +94,23 @@ describe.each(ENGINES)('API foundation on %s', (engine) => {
     expect(graph.edges).toEqual(expect.arrayContaining([{ from: 'a0', to: 'a1' }, { from: 'a1', to: 'a2' }, { from: 'a1', to: 'a3' }]));
   });
 
-  it('rejects conflicting content, unknown premises and cycles, writing nothing', async () => {
+  it('rejects unknown premises and cycles, writing nothing; changed content is a new version', async () => {
     await post('/v1/projects', projectBody('err'));
     await post('/v1/projects/err/experiments', [
       { key: 'r', status: 'keep', value: 1 },
       { key: 's', status: 'keep', value: 0.9, premises: ['r'] },
     ]);
-    const conflict = await post('/v1/projects/err/experiments', { key: 's', status: 'keep', value: 0.5, premises: ['r'] });
-    expect(conflict.statusCode).toBe(409);
-    expect(conflict.json().code).toBe('conflict');
+    // SPEC §7 (issue 15 §1): a key stored with other content is a new version, never a 409.
+    const edited = await post('/v1/projects/err/experiments', { key: 's', status: 'keep', value: 0.5, premises: ['r'] });
+    expect(edited.statusCode).toBe(200);
+    expect(edited.json()).toMatchObject({ created: 0, updated: 1, items: [{ key: 's', version: 2 }] });
+    expect((await get('/v1/projects/err/experiments/s')).json()).toMatchObject({ value: 0.5, version: 2 });
+    const dup = await post('/v1/projects/err/experiments', [
+      { key: 'd', status: 'keep', value: 1 },
+      { key: 'd', status: 'keep', value: 2 },
+    ]);
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().code).toBe('conflict');
 
     const unknown = await post('/v1/projects/err/experiments', [
       { key: 't', status: 'keep', value: 0.8, premises: ['s'] },
@@ -134,7 +142,7 @@ describe.each(ENGINES)('API foundation on %s', (engine) => {
     expect(graph.edges).toEqual([{ from: 'r', to: 's' }]);
   });
 
-  it('lets a loop re-mark a reverted keep as discard, but not one that others build on', async () => {
+  it('re-marks a reverted keep as discard as a new version, also one that others build on', async () => {
     await post('/v1/projects', projectBody('amend'));
     await post('/v1/projects/amend/experiments', [
       { key: 'm0', status: 'keep', value: 1 },
@@ -142,14 +150,18 @@ describe.each(ENGINES)('API foundation on %s', (engine) => {
     ]);
     const r = await post('/v1/projects/amend/experiments', { key: 'm1', status: 'discard', value: 0.9, premises: ['m0'], description: 'lucky' });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ created: 0, amended: 1 });
-    expect((await get('/v1/projects/amend/experiments/m1')).json()).toMatchObject({ status: 'discard', hardGate: 'discard' });
+    expect(r.json()).toMatchObject({ created: 0, updated: 1 });
+    expect((await get('/v1/projects/amend/experiments/m1')).json()).toMatchObject({ status: 'discard', hardGate: 'discard', version: 2 });
     const again = await post('/v1/projects/amend/experiments', { key: 'm1', status: 'discard', value: 0.9, premises: ['m0'], description: 'lucky' });
-    expect(again.json()).toMatchObject({ created: 0, unchanged: 1 });
+    expect(again.json()).toMatchObject({ created: 0, unchanged: 1, updated: 0 });
     const built = await post('/v1/projects/amend/experiments', { key: 'm0', status: 'discard', value: 1 });
-    expect(built.statusCode).toBe(409);
-    const other = await post('/v1/projects/amend/experiments', { key: 'm1', status: 'discard', value: 0.8, premises: ['m0'], description: 'lucky' });
-    expect(other.statusCode).toBe(409);
+    expect(built.statusCode).toBe(200);
+    expect((await get('/v1/projects/amend/experiments/m0')).json()).toMatchObject({ status: 'discard', hardGate: 'discard', version: 2 });
+    const versions = (await get('/v1/projects/amend/experiments/m1/versions')).json();
+    expect(versions.items.map((v: { version: number; changed: string[] }) => [v.version, v.changed])).toEqual([
+      [1, []],
+      [2, ['status']],
+    ]);
   });
 
   it('adds edges idempotently and updates the premises', async () => {

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ExperimentInput, ExperimentStatus } from '../../../domain/types.js';
-import { addEdges, getExperiment, listProjectExperiments, upsertExperiments } from '../../../services/experiments.service.js';
+import { addEdges, experimentVersions, getExperiment, listProjectExperiments, upsertExperiments, type Writer } from '../../../services/experiments.service.js';
 import { getGraph } from '../../../services/graph.service.js';
 import { problems, ref } from '../../schemas.js';
 import { nameParams } from '../projects/index.js';
@@ -13,23 +13,40 @@ const keyParams = {
 
 export const MAX_BATCH = 10_000;
 
+/** Who a version is recorded as written by: the token (null with auth off) and the caller name. */
+export const writerOf = (req: FastifyRequest): Writer => ({ tokenId: req.callerRole === null ? null : req.caller, caller: req.caller });
+
 export default async function experimentRoutes(app: FastifyInstance) {
-  app.post<{ Params: { project: string }; Body: ExperimentInput | ExperimentInput[] }>(
+  app.post<{ Params: { project: string }; Querystring: { source?: 'tsv' }; Body: ExperimentInput | ExperimentInput[] }>(
     '/v1/projects/:project/experiments',
     {
       config: { access: 'write' },
       schema: {
         tags: ['experiments'],
         operationId: 'postExperiments',
-        summary: 'Store one experiment or an array (≤ 10,000) in one transaction; idempotent',
+        summary: 'Store one experiment or an array (≤ 10,000) in one transaction; idempotent; changed content is a new version',
         params: nameParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            source: {
+              type: 'string',
+              enum: ['tsv'],
+              description: "the array is the project's whole results.tsv (as `ecv ingest --git` sends it): stored log rows missing from it are marked absent",
+            },
+          },
+        },
         body: { oneOf: [ref('ExperimentIn'), { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: ref('ExperimentIn') }] },
         response: { 200: ref('UpsertResult'), 201: ref('UpsertResult'), ...problems(400, 401, 403, 404, 409, 413, 422) },
       },
     },
     async (req, reply) => {
       const list = Array.isArray(req.body) ? req.body : [req.body];
-      const res = await upsertExperiments(app.deps, req.params.project, list);
+      const res = await upsertExperiments(app.deps, req.params.project, list, {
+        writer: writerOf(req),
+        ...(req.query.source === 'tsv' ? { source: 'tsv', complete: true } : {}),
+      });
       return reply.code(res.created > 0 ? 201 : 200).send(res);
     },
   );
@@ -67,6 +84,21 @@ export default async function experimentRoutes(app: FastifyInstance) {
       schema: { tags: ['experiments'], operationId: 'getExperiment', params: keyParams, response: { 200: ref('Experiment'), ...problems(401, 403, 404) } },
     },
     async (req) => getExperiment(app.deps, req.params.project, req.params.key),
+  );
+
+  app.get<{ Params: { project: string; key: string } }>(
+    '/v1/projects/:project/experiments/:key/versions',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['experiments'],
+        operationId: 'getExperimentVersions',
+        summary: "An experiment's versions, oldest first: when, by which token, what changed, content",
+        params: keyParams,
+        response: { 200: ref('ExperimentVersions'), ...problems(401, 403, 404) },
+      },
+    },
+    async (req) => experimentVersions(app.deps, req.params.project, req.params.key),
   );
 
   app.post<{ Params: { project: string }; Body: { edges: { from: string; to: string }[] } }>(

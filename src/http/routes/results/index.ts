@@ -4,6 +4,7 @@ import { ingestResults } from '../../../services/ingest.service.js';
 import type { Direction } from '../../../domain/types.js';
 import { problems, ref } from '../../schemas.js';
 import { nameParams } from '../projects/index.js';
+import { writerOf } from '../experiments/index.js';
 
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false });
 
@@ -20,7 +21,7 @@ export default async function resultsRoutes(app: FastifyInstance) {
       schema: {
         tags: ['ingest'],
         operationId: 'ingestResults',
-        summary: 'Ingest a results.tsv (text/tab-separated-values); all or nothing, idempotent',
+        summary: 'Ingest a results.tsv (text/tab-separated-values); all or nothing, idempotent; changed rows become new versions, lost rows absent',
         params: nameParams,
         querystring: {
           type: 'object',
@@ -47,7 +48,7 @@ export default async function resultsRoutes(app: FastifyInstance) {
     },
     async (req, reply) => {
       const mayCreate = req.callerRole === null || req.callerRole === 'admin';
-      const res = await ingestResults(app.deps, req.params.project, req.body, { ...req.query, mayCreate });
+      const res = await ingestResults(app.deps, req.params.project, req.body, { ...req.query, mayCreate, writer: writerOf(req) });
       return reply.code(res.created > 0 ? 201 : 200).send(res);
     },
   );

@@ -58,8 +58,11 @@ export function computeProjectStats(input: StatsInput): ProjectStats {
   const { project, experiments } = input;
   const prev = input.previous ?? null;
   const noise = estimateNoise(project, experiments);
-  const start = prev?.prior ?? defaultPrior();
-  let prior: AshPrior = start;
+  // The fit starts from g0 and reads levels under g0, never the previous fit: the prior then
+  // depends on the data alone, not on the order they arrived in (a replayed log ends where a
+  // fresh ingest of its last version does).
+  const start = defaultPrior();
+  let prior: AshPrior = prev?.prior ?? start;
   let fitted = prev?.fitted ?? false;
   let nProposals = prev?.nProposals ?? 0;
   let logLik = prev?.logLik;
@@ -69,7 +72,7 @@ export function computeProjectStats(input: StatsInput): ProjectStats {
     const points = fitPoints(project, experiments, start, noise.sigma);
     nProposals = points.length;
     if (points.length > 0) {
-      const fit = fitPrior(points, noise.sigma, prev?.prior);
+      const fit = fitPrior(points, noise.sigma);
       prior = fit.prior;
       logLik = fit.logLik;
       fitted = true;

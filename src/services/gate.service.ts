@@ -10,7 +10,7 @@ import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.rep
 import { insertGateDecision, latestAccepted, listGateDecisions } from '../db/gates.repository.js';
 import { findProject, lockProject, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import { descendantCount, gpuMinutesCommitted, insertJob, jobsOfDecision, usedSeeds, type JobRecord } from '../db/jobs.repository.js';
-import { ensureProjectQueue, trxExecutor } from '../queue/boss.js';
+import { ensureProjectQueue, queueFor, trxExecutor } from '../queue/boss.js';
 import type { Deps } from './deps.js';
 import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
 
@@ -187,7 +187,9 @@ async function queueNext(deps: Deps, trx: Trx, project: ProjectRecord, gated: Ex
   while (used.has(seed)) seed++;
   const id = randomUUID();
   const priority = Math.min(1_000_000, await descendantCount(trx, gated.id));
-  const queue = await ensureProjectQueue(boss, project.id, deps.queueOptions ?? deps.config.queue);
+  // The queue exists: the gate makes it before its transaction (pg-boss creates queues on its own
+  // connection, which would wait on this transaction's locks), and completions come from it.
+  const queue = queueFor(project.id);
   const ok = await insertJob(trx, { id, projectId: project.id, experimentId: target.id, seed, round: 0, priority, timeBudgetS: policy.timeBudgetS, gatedExperimentId: gated.id, purpose: next.purpose });
   if (!ok) return { blocked: { code: 'seed_taken', message: `seed ${seed} of ${target.key} is already queued` } };
   await boss.send(queue, { jobId: id, projectId: project.id, experimentId: target.id, seed }, { id, priority, singletonKey: `${target.id}:${seed}`, db: trxExecutor(trx) } as never);
@@ -277,6 +279,7 @@ export async function gate(deps: Deps, projectName: string, input: GateInput, ca
     if (result.next && !opts.readOnly && deps.queue) {
       // Scheduling writes: take the project lock and decide again on what it protects.
       const p = project;
+      await ensureProjectQueue(deps.queue, p.id, deps.queueOptions ?? deps.config.queue);
       const out = await db.transaction().execute(async (trx) => {
         const locked = await lockProject(trx, p.config.name);
         if (!locked) throw new DomainError('not_found', `no project '${projectName}'`);

@@ -53,11 +53,10 @@ describe('ecv CLI with real git repositories (embedded database)', () => {
     expect(i1.stdout).toContain('2 new');
     const i2 = await ecv(['ingest', file, '--project', 'idem', '--git', dir], { cwd: dir, env });
     expect(i2.stdout).toContain('0 new, 2 unchanged');
-    const ok = await ecv(['gate', a, '--project', 'idem', '--threshold', '0'], { cwd: dir, env });
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^ACCEPT/);
-    const re = await ecv(['gate', a, '--project', 'idem', '--threshold', '1'], { cwd: dir, env });
+    // No sigma0 and nothing repeated: the first gate runs the baseline again before it decides.
+    const re = await ecv(['gate', a, '--project', 'idem', '--json'], { cwd: dir, env });
     expect(re.code, re.stdout + re.stderr).toBe(3);
+    expect(JSON.parse(re.stdout).reasons.map((r: { code: string }) => r.code)).toContain('sigma_unknown');
     const missing = await ecv(['gate', 'nope', '--project', 'idem'], { cwd: dir, env });
     expect(missing.code).toBe(2);
     const bin = join(dir, 'garbage.tsv');
@@ -73,9 +72,9 @@ describe('ecv CLI with real git repositories (embedded database)', () => {
   it('gate talks to a running service with --url', { timeout: 180_000 }, async () => {
     const svc = await startService({ ECV_DATA_DIR: mkdtempSync(join(tmpdir(), 'ecv-svc-')) });
     try {
-      expect((await api(svc.url, 'POST', '/v1/projects', { name: 'remote', metric: { name: 'val_bpb', direction: 'minimize' } })).status).toBe(201);
+      expect((await api(svc.url, 'POST', '/v1/projects', { name: 'remote', metric: { name: 'val_bpb', direction: 'minimize' }, sigma0: 0.01, nu0: 50 })).status).toBe(201);
       await api(svc.url, 'POST', '/v1/projects/remote/experiments', [
-        { key: 'r0', status: 'keep', value: 1.0 },
+        { key: 'r0', status: 'keep', value: 1.0, replicates: [1.005, 0.995, 1.0] },
         { key: 'r1', status: 'keep', value: 0.9, premises: ['r0'] },
         { key: 'r2', status: 'crash', value: null, premises: ['r1'] },
       ]);

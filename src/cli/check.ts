@@ -6,9 +6,9 @@ import type { GateAnswer } from '../services/gate.service.js';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient, type ApiResponse } from './client.js';
 import { GATE_EXIT } from './gate.js';
 import { repoRoot } from './git.js';
-import { projectNameFrom, runIngest } from './ingest.js';
+import { resolveProjectName } from './config-sync.js';
+import { runIngest } from './ingest.js';
 import { EXIT } from './main.js';
-import { readProjectFile } from './project-file.js';
 
 interface ChainLink {
   key: string;
@@ -101,7 +101,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     console.error(`ecv check: no results file at ${results} (use --results)`);
     return EXIT.usage;
   }
-  const project = values.project ?? readProjectFile(root)?.name ?? projectNameFrom(root);
+  const project = resolveProjectName(values.project, root);
   const client = await openClientFromFlags(values);
   try {
     const ing = await runIngest(client, { file: results, project, git: root, branch: values.branch ?? 'HEAD', cwd: root, direction: values.direction as Direction | undefined });

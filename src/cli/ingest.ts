@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import { DomainError } from '../domain/errors.js';
 import { attachGitLineage, parseResultsTsv, type IngestWarning, type ParsedRow } from '../domain/ingest/index.js';
 import type { Direction } from '../domain/types.js';
-import { rowToInput, resolveDirection } from '../services/ingest.service.js';
+import { rowToInput } from '../services/ingest.service.js';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient } from './client.js';
+import { ensureProject, resolveProjectName } from './config-sync.js';
 import { commitDiff, readGitLog } from './git.js';
 import { readProjectFile } from './project-file.js';
 import { EXIT } from './main.js';
@@ -30,18 +31,6 @@ export function projectNameFrom(dir: string): string {
   return n || 'default';
 }
 
-/** Makes sure the project exists: from ecv.json when present, else from the file's metric. */
-async function ensureProject(client: ApiClient, name: string, metric: string, direction: Direction | undefined, hint: Direction | undefined, cwd: string) {
-  const got = await client.request<{ metric: { name: string; direction: Direction } }>('GET', `/v1/projects/${name}`);
-  if (got.status === 200) return got.body;
-  if (got.status !== 404) raiseProblem(got);
-  const file = readProjectFile(cwd);
-  const body = file ? { ...file, name } : { name, metric: { name: metric, direction: resolveDirection(metric, direction, hint) } };
-  const res = await client.request<{ metric: { name: string; direction: Direction } }>('POST', '/v1/projects', body);
-  if (res.status !== 201 && res.status !== 200) raiseProblem(res);
-  return res.body;
-}
-
 /**
  * Ingests a results.tsv. Without a repository the service parses the file (one transaction).
  * With --git the file is parsed here, premises and diffs come from the branch's commit graph,
@@ -53,10 +42,10 @@ export async function runIngest(client: ApiClient, opts: { file: string; project
   if (!opts.git) {
     const q = new URLSearchParams({ create: 'true', ...(opts.direction ? { direction: opts.direction } : {}), ...(opts.strict ? { strict: 'true' } : {}) });
     const file = readProjectFile(opts.cwd);
-    if (file) await ensureProject(client, opts.project, file.metric.name, opts.direction, undefined, opts.cwd);
+    if (file) await ensureProject(client, opts.project, { cwd: opts.cwd, metric: file.metric.name, direction: opts.direction });
     else if (!opts.direction) {
       const probe = parseResultsTsv(bytes, {});
-      await ensureProject(client, opts.project, probe.metric, undefined, probe.direction, opts.cwd);
+      await ensureProject(client, opts.project, { cwd: opts.cwd, metric: probe.metric, hint: probe.direction });
     }
     const res = await client.request<{ created: number; unchanged: number; updated?: number; warnings: IngestWarning[] }>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values');
     if (res.status !== 200 && res.status !== 201) raiseProblem(res);
@@ -64,7 +53,7 @@ export async function runIngest(client: ApiClient, opts: { file: string; project
     return { project: opts.project, rows, created: res.body.created, unchanged: res.body.unchanged, updated: res.body.updated ?? 0, warnings: res.body.warnings ?? [] };
   }
   const first = parseResultsTsv(bytes, { ...(opts.direction ? { direction: opts.direction } : {}) });
-  const project = await ensureProject(client, opts.project, first.metric, opts.direction, first.direction, opts.cwd);
+  const project = await ensureProject(client, opts.project, { cwd: opts.cwd, metric: first.metric, direction: opts.direction, hint: first.direction });
   const parsed = parseResultsTsv(bytes, { metricName: project.metric.name, direction: project.metric.direction, ...(opts.strict ? { strict: true } : {}) });
   const commits = await readGitLog(opts.git, opts.branch ?? 'HEAD');
   const lineage = attachGitLineage(parsed.rows, commits);
@@ -118,7 +107,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const cwd = values.git ?? process.cwd();
-  const project = values.project ?? readProjectFile(cwd)?.name ?? projectNameFrom(cwd);
+  const project = resolveProjectName(values.project, cwd);
   const client = await openClientFromFlags(values);
   try {
     const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, strict: values.strict, git: values.git, branch: values.branch, cwd });

@@ -17,7 +17,7 @@ export function registerCommand(name: string, summary: string, load: () => Promi
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
-  return `usage: ecv <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nGlobal: --url (or ECV_URL) talks to a service with ECV_TOKEN; without it, commands run in-process on the embedded database.`;
+  return `usage: ecv <command> [options]   (ecv <command> --help: its options, defaults, an example, exit codes)\n\ncommands:\n${lines.join('\n')}\n\nGlobal: --url (or ECV_URL) talks to a service with ECV_TOKEN; without it, commands run in-process on the embedded database.`;
 }
 
 /** Dispatches argv to a command; returns the exit code. */
@@ -32,6 +32,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd) {
     console.error(`ecv: unknown command '${name}'\n\n${usage()}`);
     return EXIT.usage;
+  }
+  // Help is printed before the command loads: `--help` has no side effects (`ecv migrate --help`).
+  const { HELP, wantsHelp } = await import('./help.js');
+  if (wantsHelp(rest) && HELP[name]) {
+    console.log(HELP[name]);
+    return EXIT.ok;
   }
   try {
     return await (await cmd.load())(rest);

@@ -6,7 +6,7 @@ import { streamLogger } from '../runner/log.js';
 import { Runner } from '../runner/loop.js';
 import { EXIT } from './main.js';
 
-const USAGE = `usage: ecv runner --url URL --repo <git dir> [--labels gpu=H100,zone=a] [--concurrency n]
+const USAGE = `usage: ecv runner --url URL --repo <git dir> [--project p …] [--labels gpu=H100,zone=a] [--concurrency n]
                   [--gpus 0,1,2,3] [--once] [--name runner-name] [--wait s] [--work-dir dir]
                   [--grace s] [--fetch] [--token T]
 
@@ -39,6 +39,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
       token: { type: 'string' },
       repo: { type: 'string' },
       labels: { type: 'string' },
+      project: { type: 'string', multiple: true },
       concurrency: { type: 'string' },
       gpus: { type: 'string' },
       once: { type: 'boolean' },
@@ -72,6 +73,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
       workDir: values['work-dir'] ?? join(tmpdir(), 'ecv-runner'),
       name,
       labels: parseLabels(values.labels),
+      ...(values.project ? { projects: values.project } : {}),
       concurrency,
       ...(gpus ? { gpus } : {}),
       once: values.once ?? false,

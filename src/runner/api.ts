@@ -171,7 +171,7 @@ export class RunnerApi {
 
   /** Leases up to `maxJobs` jobs, long-polling up to `wait` s; one attempt (the caller loops). */
   async lease(
-    input: { runner: string; labels: Record<string, string>; maxJobs: number; wait: number },
+    input: { runner: string; labels: Record<string, string>; maxJobs: number; wait: number; projects?: string[] },
     signal?: AbortSignal,
   ): Promise<JobSpec[]> {
     const a = await this.call('lease', '/v1/runners/lease', input, {

@@ -18,6 +18,8 @@ export interface RunnerOptions {
   workDir: string;
   name: string;
   labels: Record<string, string>;
+  /** Lease only these projects' jobs (default: every project the token reaches). */
+  projects?: string[];
   concurrency: number;
   /** CUDA_VISIBLE_DEVICES per slot, when given. */
   gpus?: string[];
@@ -107,6 +109,7 @@ export class Runner {
         .map(([k, v]) => `${k}=${v}`)
         .join(','),
       once: o.once,
+      ...(o.projects ? { projects: o.projects.join(',') } : {}),
     });
 
     const free = Array.from({ length: o.concurrency }, (_, i) => i);
@@ -121,7 +124,7 @@ export class Runner {
       let jobs;
       try {
         jobs = await api.lease(
-          { runner: o.name, labels: o.labels, maxJobs: free.length, wait: o.waitS },
+          { runner: o.name, labels: o.labels, maxJobs: free.length, wait: o.waitS, ...(o.projects ? { projects: o.projects } : {}) },
           this.leaseAbort.signal,
         );
       } catch (e) {

@@ -16,7 +16,9 @@ describe('ecv CLI with real git repositories (embedded database)', () => {
     const cfg = JSON.parse(readFileSync(join(dir, 'ecv.json'), 'utf8'));
     expect(cfg).toMatchObject({ name: 'demo', metric: { name: 'val_bpb', direction: 'minimize' }, protectedPaths: ['prepare.py'] });
     expect(readFileSync(join(dir, 'program.md'), 'utf8')).toContain('ecv gate');
-    expect((await ecv(['init'], { cwd: dir })).code).toBe(2);
+    // Re-run: ecv.json is kept (it is the config); options without --force would rewrite it.
+    expect((await ecv(['init'], { cwd: dir })).code).toBe(0);
+    expect((await ecv(['init', '--metric', 'loss'], { cwd: dir })).code).toBe(2);
   });
 
   it('check exits 1 when the head keep stands on a crashed commit left on the branch', async () => {

@@ -5,7 +5,7 @@ import { problems, ref } from '../../schemas.js';
 const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
 export default async function runnerRoutes(app: FastifyInstance) {
-  app.post<{ Body: LeaseInput }>(
+  app.post<{ Body: LeaseInput & { projects?: string[] } }>(
     '/v1/runners/lease',
     {
       config: { access: 'runner' },
@@ -21,8 +21,11 @@ export default async function runnerRoutes(app: FastifyInstance) {
       // Stop polling when the client goes away.
       const ac = new AbortController();
       req.raw.once('close', () => ac.abort());
-      // Scoped tokens fetch only from their projects' queues: never another project's job.
-      return { jobs: await lease(app.deps, req.body, req.caller, ac.signal, req.visibleProjects) };
+      // Scoped tokens fetch only from their projects' queues: never another project's job; a
+      // runner started with --project narrows that further.
+      const asked = req.body.projects;
+      const visible = asked ? new Set(asked.filter((p) => req.visibleProjects === null || req.visibleProjects.has(p))) : req.visibleProjects;
+      return { jobs: await lease(app.deps, req.body, req.caller, ac.signal, visible) };
     },
   );
 

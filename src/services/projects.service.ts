@@ -1,7 +1,6 @@
 import { DomainError } from '../domain/errors.js';
 import { normalizeProject, type ProjectInput } from '../domain/project.js';
 import { changesScoring, diffConfig, mergePatch, type ConfigChange } from '../domain/project-diff.js';
-import { listObservations } from '../db/experiments.repository.js';
 import { findProject, insertProject, listProjects, saveConfigVersion, type ProjectRecord } from '../db/projects.repository.js';
 import { ensureProjectQueue } from '../queue/boss.js';
 import { stableHash } from './hash.js';
@@ -72,8 +71,7 @@ export async function updateProjectConfig(deps: Deps, name: string, next: (curre
     const configVersion = await saveConfigVersion(trx, project.id, cfg);
     const updated: ProjectRecord = { ...project, config: cfg, configVersion };
     const rescored = changesScoring(changed);
-    // TODO(lead): switch to rescore(trx, updated, [], { forceStats: true, all: true }) once `all` exists.
-    if (rescored) await rescore(trx, updated, (await listObservations(trx, project.id)).map((e) => e.id), { forceStats: true });
+    if (rescored) await rescore(trx, updated, [], { forceStats: true, all: true });
     return { project: updated, configVersion, changed, rescored };
   });
 }

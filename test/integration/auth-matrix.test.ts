@@ -33,6 +33,8 @@ const ACCESS: Record<string, Access> = {
   'GET /v1/projects/:project/experiments': 'read',
   'GET /v1/projects/:project/experiments/:key': 'read',
   'GET /v1/projects/:project/experiments/:key/gate': 'read',
+  'GET /v1/projects/:project/experiments/:key/versions': 'read',
+  'GET /v1/projects/:project/bar': 'read',
   'POST /v1/projects/:project/edges': 'write',
   'GET /v1/projects/:project/graph': 'read',
   'POST /v1/projects/:project/gate': 'write',

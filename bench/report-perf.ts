@@ -149,16 +149,14 @@ function propagationNote(rows: PropagationRow[]): string {
   const [smallLeaf, bigLeaf] = [at('small', 'leaf'), at('runs (gate bench)', 'leaf')];
   const parts: string[] = [];
   if (root && mid && leaf) {
-    parts.push(`Time grows with the descendants whose K is rewritten — chain root (${n(root.descendants)}) ${f(root.medianMs, 0)} ms, middle (${n(mid.descendants)}) ${f(mid.medianMs, 0)} ms${
+    parts.push(`Gate v2 rescores the whole project on every completion (the chain posterior moves levels everywhere), so the cost follows the project, not the descendants: chain root (${n(root.descendants)} descendants) ${f(root.medianMs, 0)} ms, middle (${n(mid.descendants)}) ${f(mid.medianMs, 0)} ms${
       dagRoot ? `, DAG root (${n(dagRoot.descendants)}) ${f(dagRoot.medianMs, 0)} ms` : ''
-    }. The chain leaf has one descendant and costs ${f(leaf.medianMs, 0)} ms (${n(leaf.cascadeNodes)} nodes loaded: it extends its premise's
-stored K)${dagLeaf ? `; the DAG leaf ${f(dagLeaf.medianMs, 0)} ms (${n(dagLeaf.cascadeNodes)} nodes)` : ''}. Where a descendant has several premises (the DAG's run
-baselines) its ancestors up to the anchors are loaded, so that diamonds count once (Findings 8).`);
+    }, chain leaf ${f(leaf.medianMs, 0)} ms (${n(leaf.cascadeNodes)} nodes loaded)${dagLeaf ? `; the DAG leaf ${f(dagLeaf.medianMs, 0)} ms (${n(dagLeaf.cascadeNodes)} nodes)` : ''}.`);
   }
   if (smallLeaf && bigLeaf) {
     parts.push(`With short cascades a leaf costs ${f(smallLeaf.medianMs, 0)} ms in a ${n(smallLeaf.projectSize)}-experiment project and ${f(bigLeaf.medianMs, 0)} ms in a
-${n(bigLeaf.projectSize)}-experiment one: 100 times the project, ${f(bigLeaf.medianMs / smallLeaf.medianMs, 1)} times the cost. The work on the cascade is the same
-(${n(smallLeaf.cascadeNodes)} and ${n(bigLeaf.cascadeNodes)} nodes loaded).`);
+${n(bigLeaf.projectSize)}-experiment one: 100 times the project, ${f(bigLeaf.medianMs / smallLeaf.medianMs, 1)} times the cost. The work grows with the project
+(${n(smallLeaf.cascadeNodes)} and ${n(bigLeaf.cascadeNodes)} nodes loaded: the whole project each time).`);
   }
   return parts.join(' ');
 }

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { DbHandle } from '../../src/db/connection.js';
 import { findProject } from '../../src/db/projects.repository.js';
 import { descendantIds } from '../../src/db/graph.repository.js';
-import { cascadeInputs } from '../../src/services/scoring.service.js';
 import { call } from './app.js';
 import { quantile } from './stats.js';
 
@@ -47,7 +46,8 @@ export async function measureReproduction(
     .where('project_id', '=', project.id)
     .executeTakeFirstOrThrow();
   const desc = await descendantIds(db.db, [row.id]);
-  const cascadeNodes = (await cascadeInputs(db.db, project.id, desc)).nodes.length;
+  // Gate v2 rescores (and recompounds) the whole project on every write.
+  const cascadeNodes = Number(size.n);
   // Gate v2 queues one reproduction per call (SPEC §6): the gate of the experiment queues it.
   const answer = await call<{ reanchor: { jobs: { id: string; state: string }[] } }>(app, 'POST', `/v1/projects/${projectName}/gate`, { experiment: key });
   const jobs = answer.reanchor.jobs.filter((j) => j.state === 'queued');

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import { decideGate, type Decision, type DecisionInput, type NextJob } from '../domain/gate/decision.js';
+import {
+  decideGate,
+  type Decision,
+  type DecisionInput,
+  type NextJob,
+} from '../domain/gate/decision.js';
 import type { ThresholdSource } from '../domain/gate/threshold.js';
 import { DomainError } from '../domain/errors.js';
 import { defaultPrior } from '../domain/scoring/index.js';
@@ -8,8 +13,20 @@ import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
 import { insertGateDecision, latestAccepted, listGateDecisions } from '../db/gates.repository.js';
-import { findProject, lockProject, type Executor, type ProjectRecord } from '../db/projects.repository.js';
-import { descendantCount, gpuMinutesCommitted, insertJob, jobsOfDecision, usedSeeds, type JobRecord } from '../db/jobs.repository.js';
+import {
+  findProject,
+  lockProject,
+  type Executor,
+  type ProjectRecord,
+} from '../db/projects.repository.js';
+import {
+  descendantCount,
+  gpuMinutesCommitted,
+  insertJob,
+  jobsOfDecision,
+  usedSeeds,
+  type JobRecord,
+} from '../db/jobs.repository.js';
 import { ensureProjectQueue, queueFor, trxExecutor } from '../queue/boss.js';
 import type { Deps } from './deps.js';
 import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
@@ -58,7 +75,12 @@ export function gateSettings(project: ProjectRecord) {
 }
 
 /** The experiment's first premise and the root of its chain (walked only when σ is unknown). */
-async function chainContext(db: Executor, project: ProjectRecord, x: ExperimentRecord, needRoot: boolean): Promise<{ premise: ExperimentRecord | null; root: ExperimentRecord | null }> {
+async function chainContext(
+  db: Executor,
+  project: ProjectRecord,
+  x: ExperimentRecord,
+  needRoot: boolean,
+): Promise<{ premise: ExperimentRecord | null; root: ExperimentRecord | null }> {
   const premise = x.premises[0] ? await getExperimentByKey(db, project.id, x.premises[0]) : null;
   if (!needRoot) return { premise, root: null };
   let root: ExperimentRecord | null = premise ?? x;
@@ -75,44 +97,57 @@ async function chainContext(db: Executor, project: ProjectRecord, x: ExperimentR
 const runsOf = (e: ExperimentRecord): number => (e.score?.nX ?? 0) as number;
 
 /** Everything the pure decision reads, from the stored scores and this decision's jobs. */
-async function decisionInput(db: Executor, project: ProjectRecord, x: ExperimentRecord, threshold: number): Promise<{ input: DecisionInput; jobs: JobRecord[]; byId: Map<number, string> }> {
+async function decisionInput(
+  db: Executor,
+  project: ProjectRecord,
+  x: ExperimentRecord,
+  threshold: number,
+): Promise<DecisionInput> {
   const stats = project.stats;
-  const sigmaKnown = stats?.sigmaKnown ?? (stats?.sigmaSource === 'pooled' || stats?.sigmaSource === 'pooled+prior' || stats?.sigmaSource === 'prior');
+  const sigmaKnown =
+    stats?.sigmaKnown ??
+    (stats?.sigmaSource === 'pooled' ||
+      stats?.sigmaSource === 'pooled+prior' ||
+      stats?.sigmaSource === 'prior');
   const { premise, root } = await chainContext(db, project, x, !sigmaKnown);
   const jobs = await jobsOfDecision(db, x.id);
   const spent = { decision: 0, anchor: 0, sigma: 0 };
   for (const j of jobs) spent[j.purpose] += 1;
   const settings = gateSettings(project);
   const inherited = x.cascade?.hardGate ?? null;
-  const premiseUsable = premise && !premise.score?.hardGate && x.score?.premiseLevel?.source === 'premise' ? premise : null;
-  const byId = new Map<number, string>([[x.id, x.key]]);
-  if (premise) byId.set(premise.id, premise.key);
-  if (root) byId.set(root.id, root.key);
+  const premiseUsable =
+    premise && !premise.score?.hardGate && x.score?.premiseLevel?.source === 'premise'
+      ? premise
+      : null;
   return {
-    input: {
-      x: { key: x.key, score: x.score, compounded: x.cascade?.compounded ?? null, inheritedHardGate: inherited ? { key: inherited.key, code: inherited.code } : null },
-      premise: premiseUsable ? { key: premiseUsable.key, runs: runsOf(premiseUsable) } : null,
-      root: root && root.key !== x.key ? { key: root.key, runs: runsOf(root) } : root ? { key: root.key, runs: runsOf(root) } : null,
-      threshold,
-      sMin: settings.sMin,
-      sReject: settings.sReject,
-      minEffect: Number.isFinite(project.config.minEffect) ? project.config.minEffect : 0,
-      maxReproductions: settings.maxReproductions,
-      maxAnchorReproductions: settings.maxAnchorReproductions,
-      spent,
-      pending: jobs.some((j) => j.state === 'queued' || j.state === 'active'),
-      sigmaKnown,
-      prior: stats?.prior ?? defaultPrior(),
-      sigma: stats?.sigma ?? null,
-      nu: stats?.nu ?? 0,
+    x: {
+      key: x.key,
+      score: x.score,
+      compounded: x.cascade?.compounded ?? null,
+      inheritedHardGate: inherited ? { key: inherited.key, code: inherited.code } : null,
     },
-    jobs,
-    byId,
+    premise: premiseUsable ? { key: premiseUsable.key, runs: runsOf(premiseUsable) } : null,
+    root: root ? { key: root.key, runs: runsOf(root) } : null,
+    threshold,
+    sMin: settings.sMin,
+    sReject: settings.sReject,
+    minEffect: Number.isFinite(project.config.minEffect) ? project.config.minEffect : 0,
+    maxReproductions: settings.maxReproductions,
+    maxAnchorReproductions: settings.maxAnchorReproductions,
+    spent,
+    pending: jobs.some((j) => j.state === 'queued' || j.state === 'active'),
+    sigmaKnown,
+    prior: stats?.prior ?? defaultPrior(),
+    sigma: stats?.sigma ?? null,
+    nu: stats?.nu ?? 0,
   };
 }
 
 /** The bar (SPEC §5): the accepted head's posterior mean level + s·barMargin·σ̂, metric units. */
-export function barFrom(head: ExperimentRecord | null, project: ProjectRecord): { bar: number | null; level: { mean: number; sd: number } | null } {
+export function barFrom(
+  head: ExperimentRecord | null,
+  project: ProjectRecord,
+): { bar: number | null; level: { mean: number; sd: number } | null } {
   const level = head?.score?.level ?? null;
   const sigma = project.stats?.sigma ?? null;
   if (!level || sigma === null) return { bar: null, level };
@@ -124,7 +159,10 @@ export function barFrom(head: ExperimentRecord | null, project: ProjectRecord): 
  * The accepted head: the experiment of the project's latest accept that still stands (present
  * in the latest log, not hard-gated); without one, the project's first root.
  */
-export async function acceptedHead(db: Executor, project: ProjectRecord): Promise<ExperimentRecord | null> {
+export async function acceptedHead(
+  db: Executor,
+  project: ProjectRecord,
+): Promise<ExperimentRecord | null> {
   for (const key of await latestAccepted(db, project.id, 50)) {
     const e = await getExperimentByKey(db, project.id, key);
     if (e && !e.absent && !e.score?.hardGate && !e.cascade?.hardGate) return e;
@@ -164,11 +202,21 @@ export async function projectBar(deps: Deps, projectName: string) {
  * same (experiment, seed) twice; within the GPU budget; priority = downstream work waiting.
  * Returns the job, or a reason it could not be queued.
  */
-async function queueNext(deps: Deps, trx: Trx, project: ProjectRecord, gated: ExperimentRecord, next: NextJob): Promise<{ job?: JobRecord; blocked?: Reason }> {
+async function queueNext(
+  deps: Deps,
+  trx: Trx,
+  project: ProjectRecord,
+  gated: ExperimentRecord,
+  next: NextJob,
+): Promise<{ job?: JobRecord; blocked?: Reason }> {
   const boss = deps.queue;
   if (!boss) throw new DomainError('unavailable', 'the job queue is not running');
-  const target = next.key === gated.key ? gated : await getExperimentByKey(trx, project.id, next.key);
-  if (!target) return { blocked: { code: 'target_missing', message: `experiment '${next.key}' to reproduce is gone` } };
+  const target =
+    next.key === gated.key ? gated : await getExperimentByKey(trx, project.id, next.key);
+  if (!target)
+    return {
+      blocked: { code: 'target_missing', message: `experiment '${next.key}' to reproduce is gone` },
+    };
   const policy = project.config.reproduction;
   if (policy.gpuMinutesPerDay !== undefined) {
     const committed = await gpuMinutesCommitted(trx, project.id);
@@ -190,9 +238,27 @@ async function queueNext(deps: Deps, trx: Trx, project: ProjectRecord, gated: Ex
   // The queue exists: the gate makes it before its transaction (pg-boss creates queues on its own
   // connection, which would wait on this transaction's locks), and completions come from it.
   const queue = queueFor(project.id);
-  const ok = await insertJob(trx, { id, projectId: project.id, experimentId: target.id, seed, round: 0, priority, timeBudgetS: policy.timeBudgetS, gatedExperimentId: gated.id, purpose: next.purpose });
-  if (!ok) return { blocked: { code: 'seed_taken', message: `seed ${seed} of ${target.key} is already queued` } };
-  await boss.send(queue, { jobId: id, projectId: project.id, experimentId: target.id, seed }, { id, priority, singletonKey: `${target.id}:${seed}`, db: trxExecutor(trx) } as never);
+  const ok = await insertJob(trx, {
+    id,
+    projectId: project.id,
+    experimentId: target.id,
+    seed,
+    round: 0,
+    priority,
+    timeBudgetS: policy.timeBudgetS,
+    gatedExperimentId: gated.id,
+    purpose: next.purpose,
+  });
+  if (!ok)
+    return {
+      blocked: { code: 'seed_taken', message: `seed ${seed} of ${target.key} is already queued` },
+    };
+  await boss.send(queue, { jobId: id, projectId: project.id, experimentId: target.id, seed }, {
+    id,
+    priority,
+    singletonKey: `${target.id}:${seed}`,
+    db: trxExecutor(trx),
+  } as never);
   return { job: (await jobsOfDecision(trx, gated.id)).find((j) => j.id === id) };
 }
 
@@ -201,9 +267,14 @@ async function queueNext(deps: Deps, trx: Trx, project: ProjectRecord, gated: Ex
  * is in flight, queues it — in the caller's transaction, which must hold the project lock.
  * Used by the gate and by job completion (the next step is taken as soon as a job lands).
  */
-export async function advanceDecision(deps: Deps, trx: Trx, project: ProjectRecord, x: ExperimentRecord, threshold: number): Promise<{ answer: GateAnswer; queued: boolean }> {
-  const built = await decisionInput(trx, project, x, threshold);
-  const result = decideGate(built.input);
+export async function advanceDecision(
+  deps: Deps,
+  trx: Trx,
+  project: ProjectRecord,
+  x: ExperimentRecord,
+  threshold: number,
+): Promise<{ answer: GateAnswer; queued: boolean }> {
+  const result = decideGate(await decisionInput(trx, project, x, threshold));
   let queued = false;
   if (result.next) {
     const q = await queueNext(deps, trx, project, x, result.next);
@@ -213,17 +284,37 @@ export async function advanceDecision(deps: Deps, trx: Trx, project: ProjectReco
       result.reasons.push(q.blocked);
     }
   }
-  const answer = await answerOf(trx, project, x, threshold, result.decision, result.reasons, result.next?.key ?? null);
+  const answer = await answerOf(
+    trx,
+    project,
+    x,
+    threshold,
+    result.decision,
+    result.reasons,
+    result.next?.key ?? null,
+  );
   return { answer, queued };
 }
 
-async function answerOf(db: Executor, project: ProjectRecord, x: ExperimentRecord, threshold: number, decision: Decision, reasons: Reason[], candidate: string | null): Promise<GateAnswer> {
+async function answerOf(
+  db: Executor,
+  project: ProjectRecord,
+  x: ExperimentRecord,
+  threshold: number,
+  decision: Decision,
+  reasons: Reason[],
+  candidate: string | null,
+): Promise<GateAnswer> {
   const s = x.score;
   const jobs = await jobsOfDecision(db, x.id);
   const keys = new Map<number, string>([[x.id, x.key]]);
   for (const j of jobs) {
     if (!keys.has(j.experimentId)) {
-      const r = await db.selectFrom('experiments').select('key').where('id', '=', j.experimentId).executeTakeFirst();
+      const r = await db
+        .selectFrom('experiments')
+        .select('key')
+        .where('id', '=', j.experimentId)
+        .executeTakeFirst();
       keys.set(j.experimentId, r?.key ?? String(j.experimentId));
     }
   }
@@ -239,8 +330,14 @@ async function answerOf(db: Executor, project: ProjectRecord, x: ExperimentRecor
     weakest: x.cascade?.weakest ?? null,
     reasons,
     reanchor: {
-      candidate: candidate ?? (pendingKey ? keys.get(pendingKey.experimentId) ?? null : null),
-      jobs: jobs.map((j) => ({ id: j.id, experiment: keys.get(j.experimentId) ?? '', seed: j.seed, state: j.state, purpose: j.purpose })),
+      candidate: candidate ?? (pendingKey ? (keys.get(pendingKey.experimentId) ?? null) : null),
+      jobs: jobs.map((j) => ({
+        id: j.id,
+        experiment: keys.get(j.experimentId) ?? '',
+        seed: j.seed,
+        state: j.state,
+        purpose: j.purpose,
+      })),
       used: jobs.length,
       budget: gateSettings(project).maxReproductions,
     },
@@ -263,7 +360,13 @@ export interface GateInput {
  * (one at a time; job completion queues the following one itself). With `wait`, long-polls until
  * the decision leaves `reanchor` or the wait ends, then answers the fresh decision.
  */
-export async function gate(deps: Deps, projectName: string, input: GateInput, caller: string, opts: { readOnly?: boolean } = {}): Promise<GateAnswer> {
+export async function gate(
+  deps: Deps,
+  projectName: string,
+  input: GateInput,
+  caller: string,
+  opts: { readOnly?: boolean } = {},
+): Promise<GateAnswer> {
   const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
   const db = deps.db.db;
   let project = await findProject(db, projectName);
@@ -272,10 +375,14 @@ export async function gate(deps: Deps, projectName: string, input: GateInput, ca
   let answer: GateAnswer;
   for (;;) {
     const x = await getExperimentByKey(db, project.id, input.experiment);
-    if (!x) throw new DomainError('not_found', `no experiment '${input.experiment}' in project '${projectName}'`);
-    if (!x.score || !x.cascade) throw new DomainError('unavailable', `experiment '${x.key}' has not been scored yet; retry`);
-    const built = await decisionInput(db, project, x, threshold);
-    const result = decideGate(built.input);
+    if (!x)
+      throw new DomainError(
+        'not_found',
+        `no experiment '${input.experiment}' in project '${projectName}'`,
+      );
+    if (!x.score || !x.cascade)
+      throw new DomainError('unavailable', `experiment '${x.key}' has not been scored yet; retry`);
+    const result = decideGate(await decisionInput(db, project, x, threshold));
     if (result.next && !opts.readOnly && deps.queue) {
       // Scheduling writes: take the project lock and decide again on what it protects.
       const p = project;
@@ -284,15 +391,31 @@ export async function gate(deps: Deps, projectName: string, input: GateInput, ca
         const locked = await lockProject(trx, p.config.name);
         if (!locked) throw new DomainError('not_found', `no project '${projectName}'`);
         const fresh = await getExperimentByKey(trx, locked.id, input.experiment);
-        if (!fresh) throw new DomainError('not_found', `no experiment '${input.experiment}' in project '${projectName}'`);
+        if (!fresh)
+          throw new DomainError(
+            'not_found',
+            `no experiment '${input.experiment}' in project '${projectName}'`,
+          );
         return { ...(await advanceDecision(deps, trx, locked, fresh, threshold)), locked };
       });
       project = out.locked;
       answer = out.answer;
       if (out.queued) deps.notifier?.notify(JOBS_TOPIC);
     } else {
-      answer = await answerOf(db, project, x, threshold, result.decision, result.reasons, result.next?.key ?? null);
-      if (result.next && !deps.queue) answer.reasons.push({ code: 'no_queue', message: 'The job queue is not running here: no reproduction can be scheduled.' });
+      answer = await answerOf(
+        db,
+        project,
+        x,
+        threshold,
+        result.decision,
+        result.reasons,
+        result.next?.key ?? null,
+      );
+      if (result.next && !deps.queue)
+        answer.reasons.push({
+          code: 'no_queue',
+          message: 'The job queue is not running here: no reproduction can be scheduled.',
+        });
     }
     const remaining = deadline - Date.now();
     if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.notifier) break;
@@ -313,7 +436,11 @@ export async function gate(deps: Deps, projectName: string, input: GateInput, ca
   return answer;
 }
 
-export async function gateLog(deps: Deps, projectName: string, opts: { after?: number; limit: number; experiment?: string }) {
+export async function gateLog(
+  deps: Deps,
+  projectName: string,
+  opts: { after?: number; limit: number; experiment?: string },
+) {
   const project = await findProject(deps.db.db, projectName);
   if (!project) throw new DomainError('not_found', `no project '${projectName}'`);
   const items = await listGateDecisions(deps.db.db, project.id, opts);

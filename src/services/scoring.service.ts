@@ -1,11 +1,11 @@
 import type { Transaction } from 'kysely';
-import { recomputeCompounded, buildPremiseGraph, type KnownCascade } from '../domain/cascade/index.js';
+import { recomputeCompounded, buildPremiseGraph } from '../domain/cascade/index.js';
 import { computeProjectStats, scoreProject, type ObservedExperiment, type ReviewShift } from '../domain/scoring/index.js';
 import type { ProjectStats } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
-import { saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
+import { saveProjectStats, type ProjectRecord } from '../db/projects.repository.js';
 import { listAllExperiments, reproductionsOf, saveCascade, saveScores, type ExperimentRecord } from '../db/experiments.repository.js';
-import { cascadeSubgraph, projectCascadeNodes, storedCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
+import { projectCascadeNodes } from '../db/graph.repository.js';
 import { canonicalJson } from './hash.js';
 
 type Trx = Transaction<Database>;
@@ -90,42 +90,4 @@ export async function rescore(trx: Trx, project: ProjectRecord, changedIds: numb
   });
   await saveCascade(trx, cascades);
   return { scored: updates.length, cascaded: cascades.length };
-}
-
-/**
- * What K of the affected experiments is recomputed from: the whole project when every experiment
- * is affected (`all`), else the affected nodes and their premises' stored cascades where that
- * suffices, else their whole cascades up to the anchors.
- */
-export async function cascadeInputs(db: Executor, projectId: number, affected: number[], all = false): Promise<{ nodes: SubgraphNode[]; known?: Map<string, KnownCascade> }> {
-  if (all) return { nodes: await projectCascadeNodes(db, projectId) };
-  return (await extendStored(db, projectId, affected)) ?? { nodes: await cascadeSubgraph(db, affected) };
-}
-
-/**
- * The affected experiments and their unaffected premises with the premises' stored cascades, so
- * that K(X) = C(X)·K(P) extends what is stored instead of reloading every ancestor up to the
- * anchors (a leaf of a 10,000-deep un-anchored chain: 2 rows instead of 10,000). Null — load the
- * whole cascade — when an affected experiment has several premises (a diamond needs its
- * ancestor set) or a premise's stored cascade predates stored distances.
- */
-async function extendStored(db: Executor, projectId: number, affected: number[]): Promise<{ nodes: SubgraphNode[]; known: Map<string, KnownCascade> } | null> {
-  const own = await storedCascadeNodes(db, { ids: affected });
-  if (own.some((n) => !n.anchored && n.premises.length > 1)) return null;
-  const inside = new Set(own.map((n) => n.key));
-  const outside = [...new Set(own.flatMap((n) => (n.anchored ? [] : n.premises.filter((p) => !inside.has(p)))))];
-  const frontier = await storedCascadeNodes(db, { projectId, keys: outside });
-  const known = new Map<string, KnownCascade>();
-  for (const p of frontier) {
-    if (p.anchored) continue; // counts with its own C; its stored cascade is not needed
-    const c = p.cascade;
-    if (!c || c.weakestDist === undefined || c.hardGateDist === undefined) return null;
-    known.set(p.key, { compounded: c.compounded, ancestors: c.ancestors, weakest: c.weakest, weakestDist: c.weakestDist, hardGate: c.hardGate, hardGateDist: c.hardGateDist });
-  }
-  const loaded = new Set([...inside, ...frontier.map((p) => p.key)]);
-  const nodes = [
-    ...own.map((n) => ({ ...n, premises: n.premises.filter((p) => loaded.has(p)) })),
-    ...frontier.map((p) => ({ ...p, premises: [] })),
-  ];
-  return { nodes, known };
 }

@@ -1,6 +1,6 @@
 /**
- * Cascade: the premise graph, compounded confidence K, anchors, weakest link and
- * re-anchoring candidates (SPEC §4, §6). Pure: graphology in, plain data out.
+ * Cascade: the premise graph, compounded confidence K, anchors and the weakest link (SPEC §4);
+ * what to reproduce next is the gate's choice (src/domain/gate/decision.ts). Pure: graphology in, plain data out.
  */
 export {
   addEdgesChecked,
@@ -15,4 +15,3 @@ export {
 } from './graph.js';
 export { ancestorSet, compound, type Compounded } from './compound.js';
 export { recomputeCompounded, type KnownCascade } from './batch.js';
-export { reanchorCandidate, reanchorCandidateFor } from './reanchor.js';

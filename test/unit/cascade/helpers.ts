@@ -77,37 +77,3 @@ export function brute(nodes: CascadeNode[], x: string): BruteResult {
     distances: minDist,
   };
 }
-
-/** The node list with `key` anchored. */
-export function withAnchor(nodes: CascadeNode[], key: string): CascadeNode[] {
-  return nodes.map((n) => (n.key === key ? { ...n, anchored: true } : n));
-}
-
-/** Brute-force re-anchoring options: anchor each eligible member, recompute by enumeration. */
-export function bruteOptions(nodes: CascadeNode[], x: string) {
-  const base = brute(nodes, x);
-  const byKey = new Map(nodes.map((n) => [n.key, n]));
-  return {
-    current: base.compounded,
-    options: [...base.distances]
-      .filter(([k]) => !byKey.get(k)?.anchored && byKey.get(k)?.hardGate === null)
-      .map(([k, dist]) => ({
-        key: k,
-        dist,
-        resultingK: brute(withAnchor(nodes, k), x).compounded,
-      })),
-  };
-}
-
-/** The item with the largest value (within 1e-12), then the nearest, then the smallest key. */
-export function best<T extends { key: string; dist: number }>(
-  items: T[],
-  value: (t: T) => number,
-): T | undefined {
-  return [...items].sort(
-    (a, b) =>
-      (Math.abs(value(a) - value(b)) > 1e-12 ? value(b) - value(a) : 0) ||
-      a.dist - b.dist ||
-      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-  )[0];
-}

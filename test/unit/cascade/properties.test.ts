@@ -5,12 +5,10 @@ import {
   ancestorSet,
   compound,
   descendants,
-  reanchorCandidate,
-  reanchorCandidateFor,
   recomputeCompounded,
   type CascadeNode,
 } from '../../../src/domain/cascade/index.js';
-import { best, brute, bruteOptions, graphOf } from './helpers.js';
+import { brute, graphOf } from './helpers.js';
 
 const confidence = fc.oneof(
   fc.constantFrom(0, 0.5, 0.8, 1), // exact values, so ties in the weakest link happen
@@ -284,63 +282,3 @@ describe('extending stored cascades (known premises)', () => {
   });
 });
 
-describe('re-anchoring candidates on random DAGs', () => {
-  it('reanchorCandidate maximises the resulting K (ties: nearest X)', () => {
-    fc.assert(
-      fc.property(dag, (nodes) => {
-        const g = graphOf(nodes);
-        for (const n of nodes) {
-          const { current, options } = bruteOptions(nodes, n.key);
-          const want = best(options, (o) => o.resultingK);
-          const got = reanchorCandidate(g, n.key);
-          if (want === undefined) {
-            expect(got).toBeNull();
-            continue;
-          }
-          expect(got?.key).toBe(want.key);
-          expect(got?.resultingK).toBeCloseTo(want.resultingK, 12);
-          expect(got?.gain).toBeCloseTo(want.resultingK - current, 12);
-          expect(got?.gain).toBeGreaterThanOrEqual(0);
-        }
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('reanchorCandidateFor maximises the summed gain over targets', () => {
-    fc.assert(
-      fc.property(dag, fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), (nodes, picks) => {
-        const targets = [...new Set(picks.map((p) => nodes[p % nodes.length].key))];
-        const totals = new Map<
-          string,
-          { key: string; gain: number; dist: number; beneficiaries: string[] }
-        >();
-        for (const t of targets) {
-          const { current, options } = bruteOptions(nodes, t);
-          for (const o of options) {
-            const e = totals.get(o.key) ?? {
-              key: o.key,
-              gain: 0,
-              dist: Infinity,
-              beneficiaries: [],
-            };
-            e.gain += o.resultingK - current;
-            e.dist = Math.min(e.dist, o.dist);
-            e.beneficiaries.push(t);
-            totals.set(o.key, e);
-          }
-        }
-        const want = best([...totals.values()], (e) => e.gain);
-        const got = reanchorCandidateFor(graphOf(nodes), targets);
-        if (want === undefined) {
-          expect(got).toBeNull();
-          return;
-        }
-        expect(got?.key).toBe(want.key);
-        expect(got?.gain).toBeCloseTo(want.gain, 11);
-        expect(got?.beneficiaries).toEqual(want.beneficiaries);
-      }),
-      { numRuns: 200 },
-    );
-  });
-});

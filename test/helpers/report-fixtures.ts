@@ -11,7 +11,9 @@ import { lockProject } from '../../src/db/projects.repository.js';
 import { rescore } from '../../src/services/scoring.service.js';
 import type { ExperimentInput } from '../../src/domain/types.js';
 
-export const REAL_LOG = new URL('../../../shared/data/real-results/karpathy__autoresearch__exp-H100-mar8__results.tsv', import.meta.url);
+import { KARPATHY_LOG } from './corpus.js';
+
+export const REAL_LOG = KARPATHY_LOG;
 
 /**
  * results.tsv rows → experiments with the loop's own lineage: each row's premise is the latest

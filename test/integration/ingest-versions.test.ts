@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { KARPATHY_LOG, skipWithoutCorpus } from '../helpers/corpus.js';
 
 /** A real log (SPEC §7 corpus); tests on it skip with a message when ../shared is missing, fail under CI. */
-const REAL_LOG = fileURLToPath(new URL('../../../shared/data/real-results/karpathy__autoresearch__exp-H100-mar8__results.tsv', import.meta.url));
-const HAVE_CORPUS = existsSync(REAL_LOG);
-if (!HAVE_CORPUS && !process.env.CI) console.log(`skipping the real-log replay: ${REAL_LOG} is missing`);
+const REAL_LOG = KARPATHY_LOG;
+const SKIP_REAL = skipWithoutCorpus('the real-log replay');
 
 interface ExperimentView {
   key: string;
@@ -252,7 +251,7 @@ describe.each(ENGINES)('changed logs on %s (issue 15 §1)', (engine) => {
     expect(old).toMatchObject({ absent: true });
   });
 
-  it.skipIf(!HAVE_CORPUS && !process.env.CI)('replaying a real log as it grew (prefix by prefix) and was edited ends in the state of a fresh ingest', { timeout: 300_000 }, async () => {
+  it.skipIf(SKIP_REAL)('replaying a real log as it grew (prefix by prefix) and was edited ends in the state of a fresh ingest', { timeout: 300_000 }, async () => {
     const lines = readFileSync(REAL_LOG, 'utf8').split('\n').filter((l) => l.trim() !== '');
     const [header, ...body] = lines;
     const cuts = [1, 2, 5, 13, 30, 60, 90, body.length - 1, body.length];

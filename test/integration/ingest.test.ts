@@ -1,12 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { parseResultsTsv } from '../../src/domain/ingest/index.js';
+import { CORPUS_DIR, KARPATHY_LOG, corpusFiles, skipWithoutCorpus } from '../helpers/corpus.js';
 
-const REAL = fileURLToPath(new URL('../../../shared/data/real-results/', import.meta.url));
-const files = readdirSync(REAL).filter((f) => f.endsWith('.tsv')).sort();
+const SKIP = skipWithoutCorpus('ingesting the real logs');
+const files = corpusFiles(SKIP);
 
 describe.each(ENGINES)('results.tsv ingestion on %s', (engine) => {
   let t: TestApp;
@@ -30,11 +30,11 @@ describe.each(ENGINES)('results.tsv ingestion on %s', (engine) => {
     return out;
   }
 
-  it(`ingests every real log (${files.length} files) with no row lost or duplicated`, async () => {
+  it.skipIf(SKIP)(`ingests every real log (${files.length} files) with no row lost or duplicated`, async () => {
     const byStatus: Record<string, number[]> = { keep: [], discard: [], crash: [] };
     const crashes: { key: string; hardGate: string | null }[] = [];
     for (const [i, f] of files.entries()) {
-      const text = readFileSync(`${REAL}/${f}`);
+      const text = readFileSync(`${CORPUS_DIR}${f}`);
       const parsed = parseResultsTsv(text, {});
       const name = `real-${i}`;
       const res = await tsv(name, text, `create=true&direction=${parsed.direction ?? 'minimize'}`);
@@ -61,8 +61,8 @@ describe.each(ENGINES)('results.tsv ingestion on %s', (engine) => {
     expect(crashes.every((c) => c.hardGate === 'crash')).toBe(true);
   });
 
-  it('adds only new rows from a longer version of a file', async () => {
-    const text = readFileSync(`${REAL}/karpathy__autoresearch__exp-H100-mar8__results.tsv`, 'utf8');
+  it.skipIf(SKIP)('adds only new rows from a longer version of a file', async () => {
+    const text = readFileSync(KARPATHY_LOG, 'utf8');
     const lines = text.split('\n');
     const head = lines.slice(0, 40).join('\n') + '\n';
     const r1 = await tsv('grow', head);

@@ -5,9 +5,9 @@ import type { ProjectConfig } from '../../src/domain/types.js';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
 import { byMarker, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
+import { KARPATHY_LOG, skipWithoutCorpus } from '../helpers/corpus.js';
 
-const REAL_LOG =
-  '/work/shared/data/real-results/karpathy__autoresearch__exp-H100-mar8__results.tsv';
+const SKIP_REAL = skipWithoutCorpus('the review of a real log');
 const PROTECTED = ['prepare.py', 'eval/**'];
 
 const TAMPER_REVIEW = {
@@ -220,9 +220,9 @@ describe.each(ENGINES)('LLM review (SPEC §9) on %s', (engine) => {
     expect(fake.callsWith('FAKE_CACHE_SAME')).toBe(1);
   });
 
-  it('reviews only kept experiments with a diff, over a real results.tsv log', async () => {
+  it.skipIf(SKIP_REAL)('reviews only kept experiments with a diff, over a real results.tsv log', async () => {
     await project('karpathy');
-    const lines = readFileSync(REAL_LOG, 'utf8').trim().split('\n').slice(1, 16);
+    const lines = readFileSync(KARPATHY_LOG, 'utf8').trim().split('\n').slice(1, 16);
     let premise: string | null = null;
     const rows = lines.map((line) => {
       const [commit, value, memoryGb, status, description] = line.split('\t');

@@ -1,18 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   KEY_PATTERN,
   parseResultsTsv,
   type ParsedResults,
 } from '../../../src/domain/ingest/index.js';
+import { CORPUS_DIR, corpusFiles, skipWithoutCorpus } from '../../helpers/corpus.js';
 
-/** The shared folder sits next to the repository checkout (/work/main ↔ /work/shared), locally and in CI. */
-const DIR = new URL('../../../../shared/data/real-results/', import.meta.url);
-const FILES = readdirSync(fileURLToPath(DIR))
-  .filter((f) => f.endsWith('.tsv'))
-  .sort();
-const read = (name: string): Buffer => readFileSync(new URL(name, DIR));
+const SKIP = skipWithoutCorpus('the real-log parser tests');
+const FILES = corpusFiles(SKIP);
+const read = (name: string): Buffer => readFileSync(`${CORPUS_DIR}${name}`);
 
 /** Independent reading of a log: header fields and data lines, with nothing from the parser. */
 function independentLines(bytes: Buffer): { header: string[]; data: string[] } {
@@ -58,7 +55,7 @@ function statusCounts(parsed: ParsedResults): Record<string, number> {
   return counts;
 }
 
-describe('real autoresearch logs', () => {
+describe.skipIf(SKIP)('real autoresearch logs', () => {
   it('finds the 35 collected files', () => {
     expect(FILES.length).toBe(35);
   });

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { DbHandle } from '../../src/db/connection.js';
-import { findProject } from '../../src/db/projects.repository.js';
+import { findProject, lockProject } from '../../src/db/projects.repository.js';
+import { getExperimentByKey } from '../../src/db/experiments.repository.js';
+import { queueReproduction } from '../../src/services/gate.service.js';
+import { ensureProjectQueue } from '../../src/queue/boss.js';
 import { descendantIds } from '../../src/db/graph.repository.js';
 import { call } from './app.js';
 import { quantile } from './stats.js';
@@ -48,9 +51,15 @@ export async function measureReproduction(
   const desc = await descendantIds(db.db, [row.id]);
   // Gate v2 rescores (and recompounds) the whole project on every write.
   const cascadeNodes = Number(size.n);
-  // Gate v2 queues one reproduction per call (SPEC §6): the gate of the experiment queues it.
-  const answer = await call<{ reanchor: { jobs: { id: string; state: string }[] } }>(app, 'POST', `/v1/projects/${projectName}/gate`, { experiment: key });
-  const jobs = answer.reanchor.jobs.filter((j) => j.state === 'queued');
+  // One reproduction of the experiment, queued as the gate queues it (the gate itself would
+  // queue none for an experiment it can already decide): what completing one costs is measured.
+  await ensureProjectQueue(app.deps.queue!, project.id, app.deps.queueOptions ?? app.deps.config.queue);
+  const jobs = await db.db.transaction().execute(async (trx) => {
+    const locked = (await lockProject(trx, projectName))!;
+    const x = (await getExperimentByKey(trx, locked.id, key))!;
+    const q = await queueReproduction(app.deps, trx, locked, x, { key, purpose: 'anchor' });
+    return q.job ? [q.job] : [];
+  });
   if (jobs.length === 0) throw new Error(`nothing scheduled for ${projectName}/${key}`);
   const want = new Set(jobs.map((j) => j.id));
   const leased: { id: string; seed: number }[] = [];

@@ -202,7 +202,7 @@ export async function projectBar(deps: Deps, projectName: string) {
  * same (experiment, seed) twice; within the GPU budget; priority = downstream work waiting.
  * Returns the job, or a reason it could not be queued.
  */
-async function queueNext(
+export async function queueReproduction(
   deps: Deps,
   trx: Trx,
   project: ProjectRecord,
@@ -277,7 +277,7 @@ export async function advanceDecision(
   const result = decideGate(await decisionInput(trx, project, x, threshold));
   let queued = false;
   if (result.next) {
-    const q = await queueNext(deps, trx, project, x, result.next);
+    const q = await queueReproduction(deps, trx, project, x, result.next);
     if (q.job) queued = true;
     else if (q.blocked) {
       result.decision = 'reject';

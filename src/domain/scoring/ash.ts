@@ -212,6 +212,11 @@ function truncatedExpectPhi(side: 1 | -1, mu: number, s: number, sigma: number, 
   // Work with T' = side·T ~ N(side·mu, s²) on (0, ∞); Φ(T/σ) = Φ(side·T'/σ).
   const m = side * mu;
   const a = -m / s;
+  if (a < -7) {
+    // The truncation removes < 1.3e-12 of the mass: T' is N(m, s²) to that precision, and
+    // E[Φ((side·T' + shift)/σ)] = Φ((side·m + shift)/√(σ² + s²)) in closed form.
+    return normCdf((side * m + shift) / Math.sqrt(sigma * sigma + s * s));
+  }
   if (a > 30) {
     // T' ≈ exponential with mean s/a, far below σ in practice: Φ at the mean is exact to O((s/a)²/σ²).
     const t = s / a;
@@ -223,7 +228,7 @@ function truncatedExpectPhi(side: 1 | -1, mu: number, s: number, sigma: number, 
   for (let i = 0; i < GL_X.length; i++) {
     for (const sgn of [-1, 1]) {
       const u = 0.5 * (1 + sgn * GL_X[i]);
-      const z = -normInv(u * tail);
+      const z = -acklam(u * tail);
       const t = m + s * z;
       sum += 0.5 * GL_W[i] * normCdf((side * t + shift) / sigma);
     }
@@ -249,14 +254,18 @@ export function probSumAbove(p: EffectPosterior, a: number, c: number): number {
   return Math.min(1, Math.max(0, total));
 }
 
-/** Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation refined by one Halley step. */
-export function normInv(p: number): number {
+const ACKLAM = [
+  [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239],
+  [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572],
+  [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783],
+  [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416],
+];
+
+/** Acklam's rational approximation of Φ⁻¹(p), relative error < 1.2e-9: enough for quadrature nodes. */
+function acklam(p: number): number {
   if (!(p > 0)) return -Infinity;
   if (!(p < 1)) return Infinity;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const dd = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const [a, b, c, dd] = ACKLAM;
   let x: number;
   if (p < 0.02425) {
     const q = Math.sqrt(-2 * Math.log(p));
@@ -269,6 +278,14 @@ export function normInv(p: number): number {
     const q = Math.sqrt(-2 * Math.log(1 - p));
     x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((dd[0] * q + dd[1]) * q + dd[2]) * q + dd[3]) * q + 1);
   }
+  return x;
+}
+
+/** Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation refined by one Halley step. */
+export function normInv(p: number): number {
+  if (!(p > 0)) return -Infinity;
+  if (!(p < 1)) return Infinity;
+  const x = acklam(p);
   // One Halley step (normCdf is accurate in the lower tail, where p is tiny).
   const e = normCdf(x) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
@@ -297,25 +314,28 @@ export function fitPrior(points: readonly FitPoint[], sigma: number, start?: Ash
   // log marginals once: N × K
   const L = usable.map((p) => componentLogMarginals(p.d, p.V, sigma));
   const alphaSum = alpha.reduce((a, b) => a + b, 0);
+  // Likelihoods scaled by each row's largest, computed once: the iterations only multiply.
+  const P = new Float64Array(N * K);
+  const rowMax = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const row = L[i];
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, row[k]);
+    rowMax[i] = max;
+    for (let k = 0; k < K; k++) P[i * K + k] = Math.exp(row[k] - max);
+  }
   let logLik = -Infinity;
+  const resp = new Float64Array(K);
   for (let it = 0; it < iterations; it++) {
-    const resp = new Array<number>(K).fill(0);
+    resp.fill(0);
     let ll = 0;
-    const logw = w.map((x) => (x > 0 ? Math.log(x) : -Infinity));
     for (let i = 0; i < N; i++) {
-      const row = L[i];
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) max = Math.max(max, logw[k] + row[k]);
       let sum = 0;
-      const e = new Array<number>(K);
-      for (let k = 0; k < K; k++) {
-        e[k] = Math.exp(logw[k] + row[k] - max);
-        sum += e[k];
-      }
-      ll += max + Math.log(sum);
-      for (let k = 0; k < K; k++) resp[k] += e[k] / sum;
+      for (let k = 0; k < K; k++) sum += w[k] * P[i * K + k];
+      ll += rowMax[i] + Math.log(sum);
+      for (let k = 0; k < K; k++) resp[k] += (w[k] * P[i * K + k]) / sum;
     }
-    const next = resp.map((r, k) => (r + alpha[k]) / (N + alphaSum));
+    const next = Array.from(resp, (r, k) => (r + alpha[k]) / (N + alphaSum));
     const change = next.reduce((acc, x, k) => Math.max(acc, Math.abs(x - w[k])), 0);
     w = next;
     logLik = ll;

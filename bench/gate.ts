@@ -160,7 +160,7 @@ export async function benchGate(opts: {
       },
       {
         id: 'keep-get',
-        label: 'GET read-only gate, keeps (K < threshold: plans re-anchoring)',
+        label: 'GET read-only gate, keeps (undecided: names the next reproduction)',
         method: 'GET',
         requests: shuffled(keeps, 4)
           .slice(0, n)
@@ -169,7 +169,7 @@ export async function benchGate(opts: {
       },
       {
         id: 'keep',
-        label: 'POST gate, keeps (K < threshold: schedules 3 reproductions)',
+        label: 'POST gate, keeps (undecided: queues one reproduction, or finds it pending)',
         method: 'POST',
         requests: shuffled(keeps, 5)
           .slice(0, n)

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/connection.js';
 import { getExperimentByKey } from '../../src/db/experiments.repository.js';
 import { findProject } from '../../src/db/projects.repository.js';
+import { decideStored } from '../../src/services/gate.service.js';
 
 /**
  * The real service app, in process, on the given database: auth off (loopback), no rate limit
@@ -18,11 +19,6 @@ export async function buildBenchApp(
   const config = loadConfig({ ECV_AUTH: 'off', ECV_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
   const app = await buildApp({ db: handle, config }, { swaggerUi: false, logger: false });
   if (opts.pkRoute) {
-    // Loaded here, not at the top: the gate service's internals change with gate v2, and the
-    // sections that do not register this route (accuracy, obey) must not depend on them.
-    const { decide } = (await import('../../src/services/gate.service.js')) as unknown as {
-      decide: (...a: unknown[]) => Promise<{ answer: unknown }>;
-    };
     app.get<{ Params: { id: number } }>(
       '/bench/pk/:id',
       {
@@ -62,7 +58,7 @@ export async function buildBenchApp(
         const project = await findProject(handle.db, req.params.project);
         const x = project ? await getExperimentByKey(handle.db, project.id, req.params.key) : null;
         if (!project || !x) return reply.code(404).send({ decision: null });
-        return (await decide(handle.db, project, x, project.config.threshold)).answer;
+        return decideStored(handle.db, project, x, project.config.threshold);
       },
     );
   }

@@ -296,6 +296,17 @@ export async function advanceDecision(
   return { answer, queued };
 }
 
+/** The decision for a stored experiment as the gate would answer it, scheduling and recording nothing. */
+export async function decideStored(
+  db: Executor,
+  project: ProjectRecord,
+  x: ExperimentRecord,
+  threshold: number,
+): Promise<GateAnswer> {
+  const r = decideGate(await decisionInput(db, project, x, threshold));
+  return answerOf(db, project, x, threshold, r.decision, r.reasons, r.next?.key ?? null);
+}
+
 async function answerOf(
   db: Executor,
   project: ProjectRecord,

@@ -8,7 +8,7 @@ import {
 } from '../domain/gate/decision.js';
 import type { ThresholdSource } from '../domain/gate/threshold.js';
 import { DomainError } from '../domain/errors.js';
-import { defaultPrior } from '../domain/scoring/index.js';
+import { defaultPrior, sigmaIsKnown } from '../domain/scoring/index.js';
 import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
@@ -104,11 +104,7 @@ async function decisionInput(
   threshold: number,
 ): Promise<DecisionInput> {
   const stats = project.stats;
-  const sigmaKnown =
-    stats?.sigmaKnown ??
-    (stats?.sigmaSource === 'pooled' ||
-      stats?.sigmaSource === 'pooled+prior' ||
-      stats?.sigmaSource === 'prior');
+  const sigmaKnown = sigmaIsKnown(stats?.sigmaSource, stats?.nu);
   const { premise, root } = await chainContext(db, project, x, !sigmaKnown);
   const jobs = await jobsOfDecision(db, x.id);
   const spent = { decision: 0, anchor: 0, sigma: 0 };

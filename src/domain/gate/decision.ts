@@ -8,7 +8,7 @@
  *   S ≥ sMin but K < threshold, of X itself (to anchor it), up to maxAnchorReproductions;
  *   while σ is unknown (no sigma0, nothing repeated), of the root first, twice.
  */
-import { summarizeEffect, type AshPrior } from '../scoring/index.js';
+import { SIGMA_KNOWN_DF, summarizeEffect, type AshPrior } from '../scoring/index.js';
 import type { Reason, Score } from '../types.js';
 
 export type Decision = 'accept' | 'reject' | 'reanchor';
@@ -67,14 +67,16 @@ const HARD_GATE_TEXT: Record<string, string> = {
 /** Sigmas of optimism in the futility check: a remaining budget that cannot reach sMin even this lucky is not spent. */
 export const FUTILITY_SIGMAS = 3;
 /** Runs the root needs before the gate trusts σ̂ when nothing else was repeated. */
-export const SIGMA_BOOTSTRAP_RUNS = 3;
+export const SIGMA_BOOTSTRAP_RUNS = SIGMA_KNOWN_DF + 1;
 
 const f3 = (x: number) => x.toFixed(3);
 
 /**
  * The largest S that `r` more reproductions could give: all of X's new runs FUTILITY_SIGMAS/√r
  * above X's mean so far (or its level, if higher), or all of the premise's that far below its
- * level (whichever helps more).
+ * level (whichever helps more). Each of those runs is also a degree of freedom of σ̂ (ν + r): with
+ * few, the σ nodes' upper tail alone would hold S down, and the check would refuse the very runs
+ * that measure σ.
  */
 export function bestReachableS(score: Score, r: number, canReproducePremise: boolean, g: AshPrior, sigma: number, nu: number, minEffect: number): number {
   const c = score.chain;
@@ -87,12 +89,13 @@ export function bestReachableS(score: Score, r: number, canReproducePremise: boo
   // X reproduced r more times.
   const yX = Math.max(xbar, c.full.m) + shift;
   const xbarX = (n * xbar + r * yX) / (n + r);
-  let best = summarizeEffect(g, xbarX - ref.m, ref.v + s2 / (n + r), sigma, nu, minEffect).s;
+  const nuR = nu + r;
+  let best = summarizeEffect(g, xbarX - ref.m, ref.v + s2 / (n + r), sigma, nuR, minEffect).s;
   if (canReproducePremise) {
     const yP = ref.m - shift;
     const prec = 1 / ref.v + r / s2;
     const mP = (ref.m / ref.v + (r * yP) / s2) / prec;
-    best = Math.max(best, summarizeEffect(g, xbar - mP, 1 / prec + s2 / n, sigma, nu, minEffect).s);
+    best = Math.max(best, summarizeEffect(g, xbar - mP, 1 / prec + s2 / n, sigma, nuR, minEffect).s);
   }
   return best;
 }

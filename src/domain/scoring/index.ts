@@ -33,6 +33,7 @@ export {
 export { computeLevels, stepLevel, childMessage, type ChainNode, type NodeLevel, type Gaussian } from './levels.js';
 export { codeQuality, parseUnifiedDiff, PENALTIES, type CodeHardGate } from './code-quality.js';
 export { matchesGlob } from './glob.js';
+export { sigmaIsKnown, SIGMA_KNOWN_DF } from './noise.js';
 export {
   reviewAdjustment,
   findingPenalty,

@@ -20,6 +20,18 @@ export const MAD_DIFFERENCE_CORRECTION = Math.SQRT2;
 export const MAD_MIN_IMPROVEMENTS = 3;
 /** Degrees of freedom given to a MAD estimate (SPEC §3). */
 export const MAD_NU = 2;
+/**
+ * Degrees of freedom of repeated runs before σ̂ counts as measured without a prior (SPEC §3: with
+ * nothing repeated, the first gate runs the baseline twice more, so 3 runs, ν = 2). One repeat
+ * (ν = 1) leaves σ̂ within a factor of 3 only about 80% of the time.
+ */
+export const SIGMA_KNOWN_DF = 2;
+
+/** σ̂ comes from a prior, or from at least SIGMA_KNOWN_DF pooled degrees of freedom. */
+export function sigmaIsKnown(source: string | undefined, nu: number | undefined): boolean {
+  if (source === 'prior' || source === 'pooled+prior') return true;
+  return source === 'pooled' && typeof nu === 'number' && nu >= SIGMA_KNOWN_DF;
+}
 /** σ̂ is never below this fraction of the project's typical |metric| … */
 export const SIGMA_FLOOR_REL = 1e-6;
 /** … nor below SIGMA_FLOOR_REL·SIGMA_FLOOR_MIN_SCALE (metric at or near 0). */

@@ -7,7 +7,7 @@ import type { ProjectConfig, ProjectStats } from '../types.js';
 import { defaultPrior, fitPrior, GRID_SCALES, type AshPrior, type FitPoint } from './ash.js';
 import { chainNodes, fitRunPrior } from './confidence.js';
 import { computeLevels } from './levels.js';
-import { estimateNoise } from './noise.js';
+import { estimateNoise, sigmaIsKnown } from './noise.js';
 import { directionSign, type ObservedExperiment } from './observed.js';
 
 export interface StatsInput {
@@ -107,7 +107,7 @@ export function computeProjectStats(input: StatsInput): ProjectStats {
     betaFitted: beta.fitted,
     nReproduced: rates.length,
     prior,
-    sigmaKnown: noise.source === 'pooled' || noise.source === 'pooled+prior' || noise.source === 'prior',
+    sigmaKnown: sigmaIsKnown(noise.source, noise.nu),
   };
   if (logLik !== undefined) stats.logLik = logLik;
   if (priorAtCount !== undefined) stats.priorAtCount = priorAtCount;

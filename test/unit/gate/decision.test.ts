@@ -181,6 +181,19 @@ describe('decideGate', () => {
       expect(codes(got)).not.toContain('futile');
     });
 
+    it('counts the runs it could add as degrees of freedom of σ̂ (ν + r)', () => {
+      // Scored at ν = 1 (two root runs: σ̂ barely measured), X 2.6σ̂ above: the σ nodes' upper tail
+      // caps S now, but 8 more runs of X also measure σ, so the budget is not futile.
+      const nu1 = makeStats({ sigma: 1, nu: 1 });
+      const exps = [ex('r', { value: 0, replicates: [0.5] }), ex('x', { value: 2.6, premiseKey: 'r' })];
+      const x = scoreProject({ project: up, experiments: exps, stats: nu1 }).get('x')!;
+      expect(x.components.statistics).toBeLessThan(0.92);
+      expect(bestReachableS(x, 8, true, defaultPrior(), 1, 1, 0)).toBeGreaterThanOrEqual(0.92);
+      const got = decideGate(input(x, { nu: 1, premise: { key: 'r', runs: 2 }, root: { key: 'r', runs: 3 } }));
+      expect(got.decision).toBe('reanchor');
+      expect(codes(got)).not.toContain('futile');
+    });
+
     it('grows the reachable S with the runs X could add', () => {
       const vals = [1, 2, 4, 8].map((r) => bestReachableS(s, r, false, defaultPrior(), 1, 100, 0));
       for (let i = 1; i < vals.length; i++) expect(vals[i]).toBeGreaterThanOrEqual(vals[i - 1]);

@@ -4,6 +4,7 @@ import {
   madSigma,
   rawImprovements,
   sigmaFloor,
+  sigmaIsKnown,
 } from '../../../src/domain/scoring/noise.js';
 import { observations } from '../../../src/domain/scoring/index.js';
 import { makeExperiment as ex, makeProject } from './fixtures.js';
@@ -114,5 +115,18 @@ describe('noise σ̂', () => {
     expect(n.sigma).toBe(sigmaFloor(2.5));
     expect(n.sigma).toBeCloseTo(2.5e-6, 18);
     expect(sigmaFloor(0)).toBe(1e-12);
+  });
+});
+
+describe('sigmaIsKnown', () => {
+  it('counts σ̂ as measured from a prior, or from at least two pooled degrees of freedom', () => {
+    expect(sigmaIsKnown('prior', 0)).toBe(true);
+    expect(sigmaIsKnown('pooled+prior', 1)).toBe(true);
+    expect(sigmaIsKnown('pooled', 2)).toBe(true);
+    // One repeat of the baseline is not a measurement of σ: the bootstrap runs it once more.
+    expect(sigmaIsKnown('pooled', 1)).toBe(false);
+    expect(sigmaIsKnown('mad', 2)).toBe(false);
+    expect(sigmaIsKnown('none', 0)).toBe(false);
+    expect(sigmaIsKnown(undefined, undefined)).toBe(false);
   });
 });

@@ -8,7 +8,11 @@ import type { ExperimentStatus } from '../domain/types.js';
 import type { GateDecisionRow, ReportNode, ReproductionRow, ReproductionStat, ReproductionTotals } from '../domain/report/types.js';
 import type { Executor } from './projects.repository.js';
 
-/** Every experiment's scores and premises, by seq (a few dozen bytes per row). */
+/**
+ * Every experiment of the latest log with its scores and premises, by seq (a few dozen bytes per
+ * row). Rows the latest results.tsv no longer holds (absent: history, SPEC §7) are not scored
+ * and not shown; premises pointing at them are dropped, as scoring drops them.
+ */
 export async function reportNodes(db: Executor, projectId: number): Promise<ReportNode[]> {
   const res = await sql<{
     key: string;
@@ -24,7 +28,8 @@ export async function reportNodes(db: Executor, projectId: number): Promise<Repo
   }>`
     SELECT key, seq, status, value, confidence, compounded, anchored, hard_gate,
       cascade->'hardGate'->>'key' AS inherited, premises
-    FROM experiments WHERE project_id = ${projectId} ORDER BY seq`.execute(db);
+    FROM experiments WHERE project_id = ${projectId} AND NOT absent ORDER BY seq`.execute(db);
+  const present = new Set(res.rows.map((r) => r.key));
   return res.rows.map((r) => ({
     key: r.key,
     seq: r.seq,
@@ -35,8 +40,19 @@ export async function reportNodes(db: Executor, projectId: number): Promise<Repo
     anchored: r.anchored,
     hardGate: r.hard_gate,
     inheritedGate: r.inherited !== null && r.inherited !== r.key ? r.inherited : null,
-    premises: r.premises ?? [],
+    premises: (r.premises ?? []).filter((p) => present.has(p)),
   }));
+}
+
+/** Rows kept as history because the latest log no longer holds them. */
+export async function absentCount(db: Executor, projectId: number): Promise<number> {
+  const r = await db
+    .selectFrom('experiments')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('project_id', '=', projectId)
+    .where('absent', '=', true)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 /** Descriptions of the given keys, cut to `maxChars` in SQL. */

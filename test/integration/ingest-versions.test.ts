@@ -184,6 +184,12 @@ describe.each(ENGINES)('changed logs on %s (issue 15 §1)', (engine) => {
     const e = await experiments('abs');
     expect(e.get('c03')).toMatchObject({ absent: true, version: 1 });
     expect((await get('/v1/projects/abs/graph')).json().nodes.map((n: { key: string }) => n.key)).toEqual(['c01', 'c02', 'c04']);
+    // The audit report counts the latest log only, and says how many rows are history.
+    const report = (await get('/v1/projects/abs/report')).json();
+    expect(report.summary).toMatchObject({ experiments: 3, absent: 1 });
+    expect(report.dag.nodes.map((n: { key: string }) => n.key)).toEqual(['c01', 'c02', 'c04']);
+    const md = (await t.app.inject({ method: 'GET', url: '/v1/projects/abs/report', headers: { accept: 'text/markdown' } })).body;
+    expect(md).toContain('1 earlier row(s) are no longer in the latest results.tsv');
     // A premise absent from the latest log is not a premise.
     const onAbsent = await post('/v1/projects/abs/experiments', { key: 'j1', status: 'keep', value: 0.9, premises: ['c03'] });
     expect(onAbsent.statusCode).toBe(422);

@@ -91,6 +91,8 @@ export interface ReportDetails {
   reproductionTotals: ReproductionTotals;
   recentReproductions: ReproductionRow[];
   gateDecisions: { total: number; items: GateDecisionRow[] };
+  /** Rows absent from the latest log (history; not in `nodes`). */
+  absent?: number;
 }
 
 /** The report model: plan plus the details loaded for it. */
@@ -159,6 +161,7 @@ export function assembleReport(plan: ReportPlan, d: ReportDetails): ReportModel 
     project: { name: d.project.name, metric: d.project.metric, threshold },
     summary: {
       experiments: plan.nodes.length,
+      absent: d.absent ?? 0,
       byStatus,
       gated,
       anchored,

@@ -81,7 +81,7 @@ export function renderHtml(m: ReportModel): string {
 <div class="cards">
 ${card(fmtInt(s.experiments), 'experiments')}${card(fmtInt(s.byStatus.keep), 'keep', 'keep')}${card(fmtInt(s.byStatus.discard), 'discard')}${card(fmtInt(s.byStatus.crash), 'crash', 'crash')}${card(fmtInt(s.byStatus.unknown), 'unknown')}
 ${card(fmtInt(s.gated), 'gated keeps', 'gated', `K &lt; ${thr} or hard gate`)}${card(fmtInt(s.anchored), 'anchored', 'anchor')}${card(fmtInt(s.reproductions), `reproductions${s.reproductionsFailed ? ` (${fmtInt(s.reproductionsFailed)} failed)` : ''}`)}${card(fmtMin(s.gpuMinutes), 'GPU minutes')}
-</div>
+</div>${s.absent > 0 ? `<p class="note">${fmtInt(s.absent)} earlier row(s) are no longer in the latest results.tsv: kept as history, not counted or scored.</p>` : ''}
 <section id="dag-section"><h2>Premise graph</h2>
 <p class="note">Main chain left to right (step numbers below); discards and crashes are the small marks under the premise they were tried on; other kept branches run on lanes above. Hover for key, description, C and K.</p>
 ${renderDagLegend(thr)}

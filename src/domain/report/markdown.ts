@@ -30,6 +30,7 @@ export function renderMarkdown(m: ReportModel, opts: MarkdownOptions = {}): stri
     `| ${fmtInt(s.experiments)} | ${fmtInt(s.byStatus.keep)} | ${fmtInt(s.byStatus.discard)} | ${fmtInt(s.byStatus.crash)} | ${fmtInt(s.byStatus.unknown)} | ${fmtInt(s.gated)} | ${fmtInt(s.anchored)} | ${fmtInt(s.reproductions)}${s.reproductionsFailed ? ` (${fmtInt(s.reproductionsFailed)} failed)` : ''} | ${fmtMin(s.gpuMinutes)} |`,
     '',
   );
+  if (s.absent > 0) L.push(`${fmtInt(s.absent)} earlier row(s) are no longer in the latest results.tsv: kept as history, not counted or scored.`, '');
 
   const steps = m.mainChain.steps;
   if (s.head === null || steps.length === 0) {

@@ -122,6 +122,8 @@ export interface ReportModel {
   project: { name: string; metric: { name: string; direction: Direction }; threshold: number };
   summary: {
     experiments: number;
+    /** Rows kept as history that the latest log no longer holds (not counted in `experiments`). */
+    absent: number;
     byStatus: StatusCounts;
     /** Keeps with K < threshold or a hard gate (own or inherited). */
     gated: number;

@@ -15,6 +15,7 @@ import { ecvPolicy, LiveRunners } from './obey/ecv.js';
 import { purePolicy, runObeyLoop, type ObeyLoop } from './obey/loop.js';
 import { summarizeObey, type Mode, type ObeySummary } from './obey/metrics.js';
 import { OBEY_REGIMES, type ObeyRegime } from './obey/regimes.js';
+import { modelPolicy } from './obey/model.js';
 import { v1Policy } from './obey/v1.js';
 
 export const OBEY_POLICIES = [
@@ -32,7 +33,16 @@ export const MODES: Mode[] = ['experiments', 'compute'];
  * 8 loops of 120 took 5.6 min (~2.8 experiments/s, the service's writes dominate). These defaults
  * (16 service loops of 150) take ≤ 15 min at that rate; raise --loops on a quieter machine.
  */
-export const OBEY_DEFAULTS = { loops: 4, experiments: 150, quickLoops: 2, concurrency: 6 };
+export const OBEY_DEFAULTS = { loops: 4, experiments: 150, quickLoops: 2, concurrency: 6, modelLoops: 20, quickModelLoops: 4 };
+
+/** ECV through its model (bench/obey/model.ts) at many loops, next to flat keep on the same seeds. */
+export interface ObeyModelResult {
+  loops: number;
+  seconds: number;
+  results: { regime: string; ecv: ObeySummary[]; flat: ObeySummary[] }[];
+  /** Seeds run both ways: keep/accept decisions where the model and the service agreed, of all. */
+  agreement: { loops: number; decisions: number; same: number };
+}
 
 export interface ObeyResult {
   engine: string;
@@ -50,6 +60,7 @@ export interface ObeyResult {
   }[];
   retries: Record<string, number>;
   runnerErrors: number;
+  model: ObeyModelResult;
 }
 
 const sumNotes = (loops: ObeyLoop[]) => {
@@ -64,6 +75,7 @@ export async function benchObey(opts: {
   mem?: MemoryWatch;
   loops?: number;
   experiments?: number;
+  modelLoops?: number;
 }): Promise<ObeyResult> {
   const t0 = Date.now();
   const loops = opts.loops ?? (opts.quick ? OBEY_DEFAULTS.quickLoops : OBEY_DEFAULTS.loops);
@@ -129,6 +141,9 @@ export async function benchObey(opts: {
     }
     opts.progress.tick(`obey baselines: ${regime.id} done`);
   }
+  const modelLoops = opts.modelLoops ?? (opts.quick ? OBEY_DEFAULTS.quickModelLoops : OBEY_DEFAULTS.modelLoops);
+  opts.mem?.enter('obey: model');
+  const model = await benchModel(n, modelLoops, byCell, opts.progress);
   const results = OBEY_REGIMES.map((regime) => ({
     regime: regime.id,
     summaries: MODES.flatMap((mode) =>
@@ -146,7 +161,7 @@ export async function benchObey(opts: {
   }));
   return {
     engine,
-    command: `npm run bench -- --only=obey --loops=${loops} --experiments=${n}`,
+    command: `npm run bench -- --only=obey --loops=${loops} --experiments=${n} --model-loops=${modelLoops}`,
     experimentsPerLoop: n,
     loopsPerCell: loops,
     seconds: (Date.now() - t0) / 1000,
@@ -155,5 +170,50 @@ export async function benchObey(opts: {
     results,
     retries: Object.fromEntries(retried),
     runnerErrors: runners.errors,
+    model,
   };
+}
+
+/**
+ * ECV through its model at `loops` loops per regime next to flat keep on the same seeds, and how
+ * often the model's keep/accept decisions matched the service's on the seeds both ran.
+ */
+async function benchModel(
+  n: number,
+  loops: number,
+  service: Map<string, ObeyLoop[]>,
+  progress: Progress,
+): Promise<ObeyModelResult> {
+  const t0 = Date.now();
+  progress.step(`obey: ECV's model (bench/obey/model.ts), ${OBEY_REGIMES.length} regimes × ${loops} loops, with flat keep on the same seeds`);
+  const agreement = { loops: 0, decisions: 0, same: 0 };
+  const results: ObeyModelResult['results'] = [];
+  for (const regime of OBEY_REGIMES) {
+    const ecv: ObeyLoop[] = [];
+    const flat: ObeyLoop[] = [];
+    for (let seed = 1; seed <= loops; seed++) {
+      const policy = modelPolicy(regime, seed);
+      const l = await runObeyLoop(regime, seed, n, policy, (k, v) => policy.levels.set(k, v));
+      ecv.push(l);
+      flat.push(await runObeyLoop(regime, seed, n, purePolicy(regime, 'flat')));
+      const twin = service.get(`${regime.id}/ecv`)?.find((x) => x.loopSeed === seed);
+      if (twin) {
+        agreement.loops++;
+        l.steps.forEach((st, i) => {
+          const o = twin.steps[i];
+          if (!o) return;
+          agreement.decisions++;
+          if (o.keep === st.keep && o.accepted === st.accepted) agreement.same++;
+        });
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    results.push({
+      regime: regime.id,
+      ecv: MODES.map((mode) => summarizeObey(ecv, { mode, budget: n, sigma: regime.sigma })),
+      flat: MODES.map((mode) => summarizeObey(flat, { mode, budget: n, sigma: regime.sigma })),
+    });
+    progress.tick(`obey model: ${regime.id} done`);
+  }
+  return { loops, seconds: (Date.now() - t0) / 1000, results, agreement };
 }

@@ -33,8 +33,20 @@ export function obeyTargets(
   o: ObeyResult,
   regime: string,
 ): { figure: string; goal: string; value: string; met: boolean | null }[] {
-  const e = summaryOf(o, regime, 'ecv', 'experiments');
-  const flat = summaryOf(o, regime, 'flat', 'experiments');
+  return targetsOf(summaryOf(o, regime, 'ecv', 'experiments'), summaryOf(o, regime, 'flat', 'experiments'));
+}
+
+/** The same four figures for ECV's model, pooled over its (more) loops. */
+export function modelTargets(o: ObeyResult, regime: string) {
+  const r = o.model?.results.find((x) => x.regime === regime);
+  const pick = (xs: ObeySummary[] | undefined) => xs?.find((s) => s.mode === 'experiments');
+  return targetsOf(pick(r?.ecv), pick(r?.flat));
+}
+
+function targetsOf(
+  e: ObeySummary | undefined,
+  flat: ObeySummary | undefined,
+): { figure: string; goal: string; value: string; met: boolean | null }[] {
   if (!e || !flat) return [];
   const share = gainShare(e, flat);
   const judge = (x: number, ok: (v: number) => boolean) => (Number.isFinite(x) ? ok(x) : null);
@@ -176,14 +188,37 @@ function barNote(o: ObeyResult): string {
   return out.join(' ');
 }
 
-function shortfalls(o: ObeyResult): string {
+function shortfalls(o: ObeyResult, targets: typeof obeyTargets, who: string): string {
   const lines: string[] = [];
   for (const r of o.regimes)
-    for (const t of obeyTargets(o, r.id))
+    for (const t of targets(o, r.id))
       if (t.met === false) lines.push(`- \`${r.id}\`: ${t.figure} ${t.value}, goal ${t.goal}.`);
   return lines.length
-    ? `Where ECV falls short of the goals at equal experiments:\n\n${lines.join('\n')}`
-    : 'ECV meets every goal at equal experiments in every regime of this run.';
+    ? `Where ${who} falls short of the goals at equal experiments:\n\n${lines.join('\n')}`
+    : `${who} meets every goal at equal experiments in every regime of this run.`;
+}
+
+/** The model's section: its targets table over many loops, its agreement with the service. */
+function modelSection(o: ObeyResult): string {
+  const m = o.model;
+  if (!m || m.results.length === 0) return '';
+  const rows = o.regimes.flatMap((r) =>
+    modelTargets(o, r.id).map((t) => [`\`${r.id}\``, t.figure, t.goal, t.value, yes(t.met)]),
+  );
+  const agree = m.agreement.decisions
+    ? `On the ${n(m.agreement.loops)} loops both ran (the same seeds), the model and the service made the same keep/accept decision at ${n(m.agreement.same)} of ${n(m.agreement.decisions)} steps.`
+    : 'No loop ran both ways in this run.';
+  return `### Targets over ${m.loops} loops per regime (ECV's model)
+
+\`bench/obey/model.ts\` runs the gate as the service does — the same pure functions (\`computeProjectStats\`,
+\`scoreProject\`, the cascade's \`compound\`, \`decideGate\`) on an in-memory project, every scheduled
+reproduction answered at once from the same truth — ${m.loops} loops per regime in ${f(m.seconds / 60, 1)} min, next to flat
+keep on the same seeds. ${agree}
+
+${table(['regime', 'figure', 'goal', `${m.loops} loops`, ''], rows, ['l', 'l', 'l', 'l', 'l'])}
+
+${shortfalls(o, modelTargets, "ECV's model")}
+`;
 }
 
 /** The obey-mode section of docs/benchmarks.md. */
@@ -234,8 +269,9 @@ ${settings(o.regimes)}
 
 ${table(['regime', 'figure', 'goal', 'this run', ''], targetRows, ['l', 'l', 'l', 'l', 'l'])}
 
-${shortfalls(o)}
+${shortfalls(o, obeyTargets, 'ECV')}
 
+${modelSection(o)}
 ### Results
 
 ${o.regimes.map((r) => `**\`${r.id}\`** — ${r.label}\n\n${results(o, r.id)}`).join('\n\n')}

@@ -10,6 +10,9 @@
  *   npm run bench -- --only=obey --loops=3 --experiments=150
  *                                      the obey-mode loops alone (loops per regime and policy,
  *                                      experiments per loop; defaults bench/obey.ts, ≤ 15 min)
+ *   npm run bench -- --only=obey --model-loops=20
+ *                                      …and loops per regime of ECV's model (bench/obey/model.ts:
+ *                                      the same pure functions in memory; default 20, 4 quick)
  *   npm run bench -- --only=obey --splice   …and splice its section into docs/benchmarks.md
  *                                      (the rest of that file is left as it was)
  *
@@ -48,6 +51,8 @@ interface Args {
   /** Obey section: loops per regime and policy, experiments per loop. */
   loops: number | undefined;
   experiments: number | undefined;
+  /** Obey section: loops per regime of ECV's model (bench/obey/model.ts). */
+  modelLoops: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -62,6 +67,7 @@ function parseArgs(argv: string[]): Args {
     splice: false,
     loops: undefined,
     experiments: undefined,
+    modelLoops: undefined,
   };
   for (const arg of argv) {
     const [k, v] = arg.split('=', 2);
@@ -80,6 +86,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--splice') a.splice = true;
     else if ((k === '--loops' || k === '--experiments') && v && /^[1-9][0-9]*$/.test(v))
       a[k === '--loops' ? 'loops' : 'experiments'] = Number(v);
+    else if (k === '--model-loops' && v && /^[0-9]+$/.test(v)) a.modelLoops = Number(v);
     else if (k === '--help' || k === '-h') {
       console.log(readFileSync(SELF, 'utf8').split('*/')[0]);
       process.exit(0);
@@ -93,7 +100,7 @@ async function runChild(
   section: Section,
   quick: boolean,
   resultPath: string,
-  sizes: Pick<Args, 'loops' | 'experiments'>,
+  sizes: Pick<Args, 'loops' | 'experiments' | 'modelLoops'>,
 ): Promise<void> {
   const mem = new MemoryWatch();
   const progress = new Progress(section);
@@ -123,7 +130,7 @@ async function runChild(
 
 function spawnSection(
   section: Section,
-  { quick, jit, loops, experiments }: Args,
+  { quick, jit, loops, experiments, modelLoops }: Args,
   resultPath: string,
 ): Promise<number> {
   return new Promise((res) => {
@@ -136,6 +143,7 @@ function spawnSection(
       ...(quick ? ['--quick'] : []),
       ...(loops ? [`--loops=${loops}`] : []),
       ...(experiments ? [`--experiments=${experiments}`] : []),
+      ...(modelLoops !== undefined ? [`--model-loops=${modelLoops}`] : []),
     ];
     const child = spawn(process.execPath, args, {
       stdio: 'inherit',

@@ -125,7 +125,8 @@ export function decideGate(input: DecisionInput): DecisionResult {
   const left = Math.max(0, input.maxReproductions - used);
 
   // σ unknown: measure the noise on the root before judging anything against it.
-  if (!input.sigmaKnown && input.root && input.root.runs < SIGMA_BOOTSTRAP_RUNS && input.spent.sigma < SIGMA_BOOTSTRAP_RUNS - 1) {
+  // Jobs are counted once queued, so the last bootstrap run may still be in flight: wait for it.
+  if (!input.sigmaKnown && input.root && input.root.runs < SIGMA_BOOTSTRAP_RUNS && (input.spent.sigma < SIGMA_BOOTSTRAP_RUNS - 1 || input.pending)) {
     reasons.push({ code: 'sigma_unknown', message: `No sigma0 and nothing repeated: the root ${input.root.key} runs again to measure the noise before the decision.` });
     return { decision: 'reanchor', reasons, next: input.pending ? null : { key: input.root.key, purpose: 'sigma' } };
   }

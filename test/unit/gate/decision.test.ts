@@ -102,6 +102,11 @@ describe('decideGate', () => {
       { decision: 'reanchor', code: 'sigma_unknown', next: null },
     ],
     [
+      'σ unknown, the second root run queued (counted) but not landed: wait for it',
+      input(strong, { sigmaKnown: false, root: { key: 'r', runs: 2 }, spent: { decision: 0, anchor: 0, sigma: 2 }, pending: true }, 1),
+      { decision: 'reanchor', code: 'sigma_unknown', next: null },
+    ],
+    [
       'σ unknown, two root runs spent: decide as usual',
       input(middling, { sigmaKnown: false, root: { key: 'r', runs: 2 }, spent: { decision: 0, anchor: 0, sigma: 2 } }),
       { decision: 'reanchor', code: 'reproduce_experiment', next: { key: 'x', purpose: 'decision' } },

@@ -100,29 +100,69 @@ export function chooseDirection(
     });
   if (declared) {
     if (data !== null && data !== declared.value) {
-      const who = { explicit: 'the direction given', project: "the project's config", hint: 'the direction comment' };
+      const who = {
+        explicit: 'the direction given',
+        project: "the project's config",
+        hint: 'the direction comment',
+      };
       against(declared.value, who[declared.source]);
     }
     const agree = data === declared.value ? `; ${chain}` : '';
     return {
-      choice: { value: declared.value, source: declared.source, guess: false, evidence: `${declared.source}${agree}`, data, name },
+      choice: {
+        value: declared.value,
+        source: declared.source,
+        guess: false,
+        evidence: `${declared.source}${agree}`,
+        data,
+        name,
+      },
       warnings,
     };
   }
   if (data !== null) {
     if (name !== null && name !== data) {
       against(name, `the name '${metric}'`);
-      return { choice: { value: data, source: 'data', guess: true, evidence: `${chain}; the name suggests ${name}`, data, name }, warnings };
+      return {
+        choice: {
+          value: data,
+          source: 'data',
+          guess: true,
+          evidence: `${chain}; the name suggests ${name}`,
+          data,
+          name,
+        },
+        warnings,
+      };
     }
     const guess = name === null;
-    const why = guess ? `${chain}; the name '${metric}' says nothing` : `${chain}, as the name '${metric}' says`;
+    const why = guess
+      ? `${chain}; the name '${metric}' says nothing`
+      : `${chain}, as the name '${metric}' says`;
     return { choice: { value: data, source: 'data', guess, evidence: why, data, name }, warnings };
   }
   if (name !== null) {
-    return { choice: { value: name, source: 'name', guess: true, evidence: `the name '${metric}' (a ${name} metric name); ${chain}`, data, name }, warnings };
+    return {
+      choice: {
+        value: name,
+        source: 'name',
+        guess: true,
+        evidence: `the name '${metric}' (a ${name} metric name); ${chain}`,
+        data,
+        name,
+      },
+      warnings,
+    };
   }
   return {
-    choice: { value: null, source: 'none', guess: true, evidence: `the name '${metric}' is not a known metric name and ${chain}`, data, name },
+    choice: {
+      value: null,
+      source: 'none',
+      guess: true,
+      evidence: `the name '${metric}' is not a known metric name and ${chain}`,
+      data,
+      name,
+    },
     warnings,
   };
 }

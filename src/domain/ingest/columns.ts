@@ -35,7 +35,8 @@ export const MEMORY_NAMES = scaled(`memory_gb:1 mem_gb:1 peak_memory_gb:1 peak_m
   peak_vram_gb:1 gpu_mem_gb:1 memory_mb:${1 / 1024} mem_mb:${1 / 1024} peak_memory_mb:${1 / 1024}
   peak_vram_mb:${1 / 1024} vram_mb:${1 / 1024}`);
 /** `name:scale` — multiply the cell by scale to get seconds. */
-export const RUNTIME_NAMES = scaled(`runtime_s:1 runtime_sec:1 elapsed_s:1 elapsed_sec:1 duration_s:1
+export const RUNTIME_NAMES =
+  scaled(`runtime_s:1 runtime_sec:1 elapsed_s:1 elapsed_sec:1 duration_s:1
   wall_s:1 wall_time_s:1 train_time_s:1 time_s:1 runtime_ms:0.001 elapsed_ms:0.001
   duration_ms:0.001 train_time_ms:0.001 runtime_min:60 elapsed_min:60`);
 

@@ -64,7 +64,11 @@ export function readHeader(lines: readonly string[], h: number, warnings: LineWa
   let cells = lines[h].split('\t');
   if (cells.length === 1 && lines[h].includes('\\t')) {
     cells = lines[h].split('\\t');
-    warnings.push({ line, code: 'escaped_tabs', message: 'header separated by literal \\t instead of TAB' });
+    warnings.push({
+      line,
+      code: 'escaped_tabs',
+      message: 'header separated by literal \\t instead of TAB',
+    });
   }
   while (cells.length > 1 && cells[cells.length - 1].trim() === '') cells.pop();
   const names = cells.map((f) => unquote(f));

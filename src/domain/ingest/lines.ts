@@ -14,13 +14,33 @@ export const isSeparatorLine = (text: string): boolean =>
   !/[\p{L}\p{N}]/u.test(text) && /([-=_*~+#|.])\1\1/.test(text);
 
 /** `2026-03-19`, `2026-03-19T12:00:01Z`, `12:00:01`, `[12:00:01]`: the start of a log line. */
-const TIMESTAMP = /^\[?(\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}.*)?|\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)\]?$/;
+const TIMESTAMP =
+  /^\[?(\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}.*)?|\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?)\]?$/;
 export const isTimestamp = (cell: string): boolean => TIMESTAMP.test(unquote(cell));
 
 /** A cell that can be an experiment key: the key alphabet, a letter or digit, no timestamp or trailing colon. */
 function keyShaped(cell: string): boolean {
   const c = unquote(cell);
   return KEY_PATTERN.test(c) && /[A-Za-z0-9]/.test(c) && !isTimestamp(c) && !c.endsWith(':');
+}
+
+/**
+ * Why a line is no row whatever the columns' roles: another field count and a timestamp
+ * first, or a single field (prose) that is no commit hash.
+ */
+export function shapeReason(
+  fields: readonly string[],
+  width: number,
+  timeFirst: boolean,
+): string | undefined {
+  if (fields.length === width) return undefined;
+  const first = fields[0] ?? '';
+  if (!timeFirst && isTimestamp(first.trim().split(/\s+/)[0] ?? ''))
+    return 'it starts with a timestamp';
+  // One field in a table of several: prose, unless it is a bare commit hash.
+  if (fields.length === 1 && width > 1 && hexPrefix(first) === undefined)
+    return 'it has no separators';
+  return undefined;
 }
 
 /**
@@ -34,20 +54,27 @@ export function foreignReason(
   timeFirst: boolean,
 ): string | undefined {
   if (fields.length === width) return undefined;
-  const first = fields[0] ?? '';
-  if (!timeFirst && isTimestamp(first.trim().split(/\s+/)[0] ?? '')) return 'it starts with a timestamp';
-  // One field in a table of several: prose, unless it is a bare commit hash.
-  if (fields.length === 1 && width > 1 && hexPrefix(first) === undefined) return 'it has no separators';
+  const plain = shapeReason(fields, width, timeFirst);
+  if (plain !== undefined) return plain;
   const metricShaped = parseMetric(fields[roles.metric] ?? '').kind === 'number';
   if (roles.key !== undefined) {
     const key = fields[roles.key] ?? '';
     if (keyShaped(key) || (isPlaceholder(key) && metricShaped)) return undefined;
     return `its ${roles.key + 1}${ordinal(roles.key + 1)} field '${clip(key)}' is no key`;
   }
-  return metricShaped ? undefined : `its metric field '${clip(fields[roles.metric] ?? '')}' is no number`;
+  return metricShaped
+    ? undefined
+    : `its metric field '${clip(fields[roles.metric] ?? '')}' is no number`;
 }
 
-const ordinal = (n: number): string => (n % 10 === 1 && n !== 11 ? 'st' : n % 10 === 2 && n !== 12 ? 'nd' : n % 10 === 3 && n !== 13 ? 'rd' : 'th');
+const ordinal = (n: number): string =>
+  n % 10 === 1 && n !== 11
+    ? 'st'
+    : n % 10 === 2 && n !== 12
+      ? 'nd'
+      : n % 10 === 3 && n !== 13
+        ? 'rd'
+        : 'th';
 export const clip = (s: string, n = 40): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** Rows needed, and the share of lines that must share one field count, to read a file without a header. */

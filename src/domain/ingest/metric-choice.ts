@@ -1,5 +1,11 @@
 import type { ExperimentStatus } from '../types.js';
-import { chainDirection, chainIsMixed, chainMoves, describeChain, type ChainMoves } from './chain.js';
+import {
+  chainDirection,
+  chainIsMixed,
+  chainMoves,
+  describeChain,
+  type ChainMoves,
+} from './chain.js';
 import { inferDirection, metricTokens } from './direction.js';
 import { parseMetric } from './values.js';
 
@@ -22,12 +28,16 @@ const HYPER = new Set(
 /** Name tokens of resources and sizes, reported beside the metric. */
 const RESOURCE = new Set(words('memory mem vram gb mb kb bytes params parameters'));
 const BEFORE = new Set(
-  words('before pre old prev previous initial init orig original baseline base ref reference start'),
+  words(
+    'before pre old prev previous initial init orig original baseline base ref reference start',
+  ),
 );
 const AFTER = new Set(words('after post new final current cur end'));
 /** Tokens that make a name metric-like even when no direction follows from it. */
 const METRIC_WORDS = new Set(
-  words('metric metrics objective target fitness result value primary elo win gain profit pnl quality'),
+  words(
+    'metric metrics objective target fitness result value primary elo win gain profit pnl quality',
+  ),
 );
 
 /** A name that reads like a metric: a direction follows from it, or it says "metric". */
@@ -51,7 +61,9 @@ function passOver(c: MetricColumn, all: readonly MetricColumn[]): string | undef
     const core = tokens.filter((t) => !BEFORE.has(t)).join('_');
     const after = all.find((o) => {
       const t = metricTokens(o.name);
-      return o !== c && t.some((x) => AFTER.has(x)) && t.filter((x) => !AFTER.has(x)).join('_') === core;
+      return (
+        o !== c && t.some((x) => AFTER.has(x)) && t.filter((x) => !AFTER.has(x)).join('_') === core
+      );
     });
     if (after) return `'${after.name}' is the value after`;
   }
@@ -84,7 +96,9 @@ export function pickMetric(
   }
   const kept = ordered.filter((c) => !reasons.has(c));
   const pool = kept.length > 0 ? kept : [...ordered];
-  const moves = new Map(pool.map((c) => [c, statuses ? chainMoves(c.values, statuses) : undefined]));
+  const moves = new Map(
+    pool.map((c) => [c, statuses ? chainMoves(c.values, statuses) : undefined]),
+  );
   const monotone = (c: MetricColumn) => {
     const m = moves.get(c);
     return m !== undefined && chainDirection(m) !== null;
@@ -95,7 +109,8 @@ export function pickMetric(
   // whose kept values go both ways (or never move): a named metric with a noisy chain (a
   // log that switched benchmarks) stays, and the choice stays stable as the log grows.
   const firstMoves = moves.get(chosen);
-  const stuck = firstMoves !== undefined && firstMoves.keeps >= 3 && firstMoves.up + firstMoves.down === 0;
+  const stuck =
+    firstMoves !== undefined && firstMoves.keeps >= 3 && firstMoves.up + firstMoves.down === 0;
   if (source === 'position' && firstMoves && (chainIsMixed(firstMoves) || stuck)) {
     const better = pool.find((c) => metricLike(c.name) && monotone(c)) ?? pool.find(monotone);
     if (better) {
@@ -109,14 +124,21 @@ export function pickMetric(
   if (source === 'position') notes.push(`the first numeric column not named like anything else`);
   if (source === 'data') notes.push(`the kept rows move in one direction in it`);
   if (m) notes.push(describeChain(m));
-  if (chosen !== pool[0]) notes.push(`'${pool[0].name}' does not (${describeChain(moves.get(pool[0]) as ChainMoves)})`);
+  if (chosen !== pool[0])
+    notes.push(`'${pool[0].name}' does not (${describeChain(moves.get(pool[0]) as ChainMoves)})`);
   // Name the columns passed over on the way to the choice (not those after it).
   const at = ordered.indexOf(chosen);
   for (const [c, why] of reasons)
     if (kept.length > 0 && ordered.indexOf(c) < at) notes.push(`passed over '${c.name}': ${why}`);
   // A name that reads like a metric in the default place is no guess; anything else is.
   const guess = !(source === 'name' && chosen === ordered[0]);
-  return { index: chosen.index, source, guess, evidence: notes.join('; '), ...(m ? { moves: m } : {}) };
+  return {
+    index: chosen.index,
+    source,
+    guess,
+    evidence: notes.join('; '),
+    ...(m ? { moves: m } : {}),
+  };
 }
 
 /** Numbers of a column, null for cells that are not numbers. */

@@ -1,7 +1,7 @@
 import type { Direction, ExperimentInput } from '../types.js';
 import { chooseDirection, type DirectionChoice } from './chain.js';
 import { detail, directionHint, readHeader, reject, type LineWarning } from './header.js';
-import { clip, foreignReason, isSeparatorLine, isTimestamp } from './lines.js';
+import { clip, foreignReason, isSeparatorLine, isTimestamp, shapeReason } from './lines.js';
 import { detectRoles, type ColumnChoice, type DetectedRoles } from './roles.js';
 import { addLineageAndBaselines, buildRows, type DataLine } from './rows.js';
 import {
@@ -73,6 +73,9 @@ export interface ParseResultsOptions {
   /** Size limit in bytes (default 50 MiB). */
   maxBytes?: number;
 }
+
+/** The name an inferred header gives the metric column (and so a project created from such a file). */
+const INFERRED_METRIC = 'metric';
 
 /** Under `strict`, any warning rejects the whole file. */
 function rejectIfStrict(opts: ParseResultsOptions, warnings: IngestWarning[]): void {
@@ -146,7 +149,11 @@ export function parseResultsTsv(
   const skippedLines: number[] = [];
   const skip = (line: number, message: string) => {
     skippedLines.push(line);
-    warnings.push({ line, code: 'foreign_line', message: `line skipped, not a row of the table: ${message}` });
+    warnings.push({
+      line,
+      code: 'foreign_line',
+      message: `line skipped, not a row of the table: ${message}`,
+    });
   };
 
   const headerKey = header.join('\t');
@@ -174,6 +181,15 @@ export function parseResultsTsv(
     }
     data.push({ line: i + 1, text: raw, fields, escapedTabs });
   }
+  // Lines that cannot be rows whatever the columns (a timestamp first, prose) go before the columns are chosen.
+  const timeFirst = firstColumnHoldsTimes(header, data);
+  const plain = data.filter((d) => {
+    const why = shapeReason(d.fields, header.length, timeFirst);
+    if (why !== undefined) skipLine(skip, d, header.length, why);
+    return why === undefined;
+  });
+  data.length = 0;
+  data.push(...plain);
   const declared = opts.direction
     ? { value: opts.direction, source: opts.directionSource ?? ('explicit' as const) }
     : hint
@@ -187,7 +203,12 @@ export function parseResultsTsv(
       header.find((f) => f.trim().toLowerCase() === want) ?? opts.metricName ?? header[1];
     const none: ColumnChoice = { column: null, source: 'none', guess: false, evidence: 'no rows' };
     const choices: IngestChoices = {
-      metric: { column: metric, source: want ? 'explicit' : 'position', guess: !want, evidence: 'no rows' },
+      metric: {
+        column: metric,
+        source: want ? 'explicit' : 'position',
+        guess: !want,
+        evidence: 'no rows',
+      },
       direction: chooseDirection(metric, undefined, declared).choice,
       statusColumn: none,
       keyColumn: none,
@@ -200,25 +221,41 @@ export function parseResultsTsv(
       warnings,
       roles: { metric },
       choices,
-      skippedLines,
+      skippedLines: skippedLines.sort((a, b) => a - b),
       ...(direction ? { direction } : {}),
     };
   }
 
   const fitting = data.filter((d) => d.fields.length === header.length);
-  const detected = detectRoles(header, (fitting.length > 0 ? fitting : data).map((d) => d.fields), {
-    ...(opts.metricName !== undefined ? { metricName: opts.metricName } : {}),
-    ...(opts.statusColumn !== undefined ? { statusColumn: opts.statusColumn } : {}),
-    headerless: head.inferred,
-  });
+  const detected = detectRoles(
+    header,
+    (fitting.length > 0 ? fitting : data).map((d) => d.fields),
+    {
+      // An inferred header names its metric column `metric` only after the choice is made.
+      ...(opts.metricName !== undefined && !(head.inferred && opts.metricName === INFERRED_METRIC)
+        ? { metricName: opts.metricName }
+        : {}),
+      ...(opts.statusColumn !== undefined ? { statusColumn: opts.statusColumn } : {}),
+      headerless: head.inferred,
+    },
+  );
   const { roles, problems } = detected;
   if (!roles || !detected.choices)
     throw reject(
       'not a results table: no metric column',
       problems.map((p) => detail(headerLine, p.code, p.message)),
     );
-  const rowsIn = keepRows(data, header, roles, skip);
-  if (head.inferred) nameInferred(header, roles, rowsIn, detected, warnings, headerLine);
+  const rowsIn = keepRows(data, header, roles, skip, timeFirst);
+  if (head.inferred) {
+    nameInferred(header, roles, rowsIn, detected, warnings, headerLine);
+    if (opts.metricName === INFERRED_METRIC)
+      detected.choices.metric = {
+        column: INFERRED_METRIC,
+        source: 'explicit',
+        guess: false,
+        evidence: 'the project metric, as the inferred header names it',
+      };
+  }
   for (const p of problems) warnings.push({ line: headerLine, ...p });
   const direction = opts.direction ?? hint;
   if (roles.status === undefined && direction === undefined) {
@@ -279,11 +316,28 @@ export function parseResultsTsv(
     warnings,
     roles: roleNames,
     choices: { ...detected.choices, direction: directionChoice.choice },
-    skippedLines,
+    skippedLines: skippedLines.sort((a, b) => a - b),
   };
   if (head.inferred) result.headerInferred = true;
   if (direction !== undefined) result.direction = direction;
   return result;
+}
+
+/** A first column of times (a `timestamp` table, or one without a header) is no sign of foreign output. */
+const firstColumnHoldsTimes = (header: string[], data: DataLine[]): boolean =>
+  /time|date/i.test(header[0]) ||
+  data.some((d) => d.fields.length === header.length && isTimestamp(d.fields[0] ?? ''));
+
+function skipLine(
+  skip: (line: number, message: string) => void,
+  d: DataLine,
+  width: number,
+  why: string,
+): void {
+  skip(
+    d.line,
+    `${d.fields.length} field(s) where the header has ${width}, and ${why} ('${clip(d.text.trim())}')`,
+  );
 }
 
 /** The data lines that are rows; the others are skipped with a warning each. */
@@ -292,14 +346,12 @@ function keepRows(
   header: string[],
   roles: NonNullable<DetectedRoles['roles']>,
   skip: (line: number, message: string) => void,
+  timeFirst: boolean,
 ): DataLine[] {
-  // A first column of times (a `timestamp` table, or one without a header) is no sign of foreign output.
-  const timeFirst = /time|date/i.test(header[0]) || data.some((d) => d.fields.length === header.length && isTimestamp(d.fields[0] ?? ''));
   return data.filter((d) => {
     const why = foreignReason(d.fields, header.length, roles, timeFirst);
-    if (why === undefined) return true;
-    skip(d.line, `${d.fields.length} field(s) where the header has ${header.length}, and ${why} ('${clip(d.text.trim())}')`);
-    return false;
+    if (why !== undefined) skipLine(skip, d, header.length, why);
+    return why === undefined;
   });
 }
 
@@ -316,10 +368,12 @@ function nameInferred(
   warnings: IngestWarning[],
   line: number,
 ): void {
-  const keyIsHash = roles.key !== undefined && rows.every((r) => hexPrefix(r.fields[roles.key as number] ?? '') !== undefined);
+  const keyIsHash =
+    roles.key !== undefined &&
+    rows.every((r) => hexPrefix(r.fields[roles.key as number] ?? '') !== undefined);
   const rename: Array<[number | undefined, string]> = [
     [roles.key, keyIsHash ? 'commit' : 'key'],
-    [roles.metric, 'metric'],
+    [roles.metric, INFERRED_METRIC],
     [roles.status, 'status'],
     [roles.description, 'description'],
   ];

@@ -15,7 +15,14 @@ import {
   type ColumnRoles,
   type RoleProblem,
 } from './columns.js';
-import { decisionStats, describeValues, holdsDecisions, isKeepFlag, mapFlag, share } from './decisions.js';
+import {
+  decisionStats,
+  describeValues,
+  holdsDecisions,
+  isKeepFlag,
+  mapFlag,
+  share,
+} from './decisions.js';
 import { columnNumbers, pickMetric, type MetricColumn } from './metric-choice.js';
 import { mapStatus } from './status.js';
 import { hexPrefix, isPlaceholder, KEY_PATTERN, parseMetric, unquote } from './values.js';
@@ -62,7 +69,8 @@ const isTimeLike = (s: string): boolean => /^\d{4}-\d{2}-\d{2}|^\d{1,2}:\d{2}(:\
 /** A column of distinct identifiers: git hashes, or (without a header) the first text column. */
 function looksLikeKeys(cells: readonly string[], loose: boolean): boolean {
   const filled = cells.map(unquote).filter((c) => !isPlaceholder(c));
-  if (filled.length < 2 || !filled.every((c) => KEY_PATTERN.test(c) && !isTimeLike(c))) return false;
+  if (filled.length < 2 || !filled.every((c) => KEY_PATTERN.test(c) && !isTimeLike(c)))
+    return false;
   if (new Set(filled).size < 0.9 * filled.length) return false;
   if (filled.filter((c) => hexPrefix(c) !== undefined).length >= 0.8 * filled.length) return true;
   return loose && filled.every((c) => parseMetric(c).kind !== 'number');
@@ -77,7 +85,11 @@ const findNamed = (header: string[], names: string[], want: string): number => {
  * Assigns roles to columns from the header and the cells (issue 20); see docs/api.md
  * "Ingestion rules". `rows` are the data lines that have the header's field count.
  */
-export function detectRoles(header: string[], rows: string[][], opts: DetectOptions = {}): DetectedRoles {
+export function detectRoles(
+  header: string[],
+  rows: string[][],
+  opts: DetectOptions = {},
+): DetectedRoles {
   const names = header.map(normalizeName);
   const problems: RoleProblem[] = [];
   const cells = (i: number) => rows.map((r) => unquote(r[i] ?? ''));
@@ -86,7 +98,10 @@ export function detectRoles(header: string[], rows: string[][], opts: DetectOpti
     metric = findNamed(header, names, opts.metricName);
     if (metric < 0) {
       metric = undefined;
-      problems.push({ code: 'metric_column_not_found', message: `no column named '${opts.metricName}'; guessing the metric column` });
+      problems.push({
+        code: 'metric_column_not_found',
+        message: `no column named '${opts.metricName}'; guessing the metric column`,
+      });
     }
   }
   const explicitMetric = metric !== undefined;
@@ -96,14 +111,23 @@ export function detectRoles(header: string[], rows: string[][], opts: DetectOpti
   // Status: the named column when its cells are decisions, else a column whose cells are.
   let status: number | undefined;
   let statusKind: 'words' | 'flag' = 'words';
-  let statusChoice: ColumnChoice = { column: null, source: 'none', guess: false, evidence: 'no column holds keep/discard decisions' };
+  let statusChoice: ColumnChoice = {
+    column: null,
+    source: 'none',
+    guess: false,
+    evidence: 'no column holds keep/discard decisions',
+  };
   if (opts.statusColumn !== undefined && opts.statusColumn.trim() !== '') {
     const i = findNamed(header, names, opts.statusColumn);
     if (i >= 0 && !taken.has(i)) {
       status = i;
       statusKind = isKeepFlag(names[i], cells(i)) ? 'flag' : 'words';
       statusChoice = { column: header[i], source: 'explicit', guess: false, evidence: 'given' };
-    } else problems.push({ code: 'status_column_not_found', message: `no column named '${opts.statusColumn}'; guessing the status column` });
+    } else
+      problems.push({
+        code: 'status_column_not_found',
+        message: `no column named '${opts.statusColumn}'; guessing the status column`,
+      });
   }
   if (status === undefined) {
     const named = pick(names, STATUS_NAMES, new Set(taken));
@@ -124,14 +148,32 @@ export function detectRoles(header: string[], rows: string[][], opts: DetectOpti
       const b: { i: number; share: number; flag: boolean } = best;
       status = b.i;
       statusKind = b.flag ? 'flag' : 'words';
-      const what = b.flag ? 'holds 1/0 keep flags' : `holds decision words (${describeValues(decisionStats(cells(b.i)))})`;
-      const over = named === undefined ? '' : `; '${header[named]}' holds none (${describeValues(namedStats!)})`;
-      statusChoice = { column: header[b.i], source: 'data', guess: true, evidence: `'${header[b.i]}' ${what}${over}` };
-      problems.push({ code: 'status_column_guessed', message: `status column guessed: ${statusChoice.evidence}` });
+      const what = b.flag
+        ? 'holds 1/0 keep flags'
+        : `holds decision words (${describeValues(decisionStats(cells(b.i)))})`;
+      const over =
+        named === undefined
+          ? ''
+          : `; '${header[named]}' holds none (${describeValues(namedStats!)})`;
+      statusChoice = {
+        column: header[b.i],
+        source: 'data',
+        guess: true,
+        evidence: `'${header[b.i]}' ${what}${over}`,
+      };
+      problems.push({
+        code: 'status_column_guessed',
+        message: `status column guessed: ${statusChoice.evidence}`,
+      });
     } else if (named !== undefined) {
       status = named;
       const ns = namedStats!;
-      statusChoice = { column: header[named], source: 'name', guess: false, evidence: `named '${header[named]}'; ${ns.decided} of ${ns.filled} cells are keep/discard/crash` };
+      statusChoice = {
+        column: header[named],
+        source: 'name',
+        guess: false,
+        evidence: `named '${header[named]}'; ${ns.decided} of ${ns.filled} cells are keep/discard/crash`,
+      };
     }
   }
   if (status !== undefined) taken.add(status);
@@ -140,46 +182,94 @@ export function detectRoles(header: string[], rows: string[][], opts: DetectOpti
   let key = namedKey;
   let keyChoice: ColumnChoice =
     key === undefined
-      ? { column: null, source: 'none', guess: false, evidence: 'no key column; rows are keyed row-<line>' }
+      ? {
+          column: null,
+          source: 'none',
+          guess: false,
+          evidence: 'no key column; rows are keyed row-<line>',
+        }
       : { column: header[key], source: 'name', guess: false, evidence: `named '${header[key]}'` };
   if (key === undefined) {
-    const i = names.findIndex((_, i) => !taken.has(i) && looksLikeKeys(cells(i), opts.headerless === true && i === 0));
+    const i = names.findIndex(
+      (_, i) => !taken.has(i) && looksLikeKeys(cells(i), opts.headerless === true && i === 0),
+    );
     if (i >= 0) {
       key = i;
       taken.add(i);
-      keyChoice = { column: header[i], source: 'data', guess: true, evidence: `'${header[i]}' holds distinct identifiers` };
-      problems.push({ code: 'key_column_guessed', message: `key column guessed: ${keyChoice.evidence}` });
+      keyChoice = {
+        column: header[i],
+        source: 'data',
+        guess: true,
+        evidence: `'${header[i]}' holds distinct identifiers`,
+      };
+      problems.push({
+        code: 'key_column_guessed',
+        message: `key column guessed: ${keyChoice.evidence}`,
+      });
     }
   }
 
   const statuses: ExperimentStatus[] | undefined =
-    status === undefined ? undefined : cells(status).map((c) => (statusKind === 'flag' ? mapFlag(c, true) : mapStatus(c).status));
+    status === undefined
+      ? undefined
+      : cells(status).map((c) => (statusKind === 'flag' ? mapFlag(c, true) : mapStatus(c).status));
   let metricChoice: ColumnChoice;
   let moves: ChainMoves | undefined;
   if (metric === undefined) {
     const first = (i: number) => cells(i).find((c) => !isPlaceholder(c));
     const candidate = (i: number) => {
       const f = first(i);
-      return !taken.has(i) && !NOT_METRIC.has(names[i]) && !names[i].startsWith('delta') && f !== undefined && parseMetric(f).kind === 'number' && numericShare(cells(i)) >= 0.5;
+      return (
+        !taken.has(i) &&
+        !NOT_METRIC.has(names[i]) &&
+        !names[i].startsWith('delta') &&
+        f !== undefined &&
+        parseMetric(f).kind === 'number' &&
+        numericShare(cells(i)) >= 0.5
+      );
     };
     const order = names.map((_, i) => i).filter(candidate);
     // The second column first when it qualifies (the karpathy layout), then left to right.
     if (order.includes(1)) order.sort((a, b) => (a === 1 ? -1 : b === 1 ? 1 : a - b));
     if (order.length === 0) {
-      problems.push({ code: 'no_metric_column', message: `no numeric metric column among: ${header.join(', ')}` });
+      problems.push({
+        code: 'no_metric_column',
+        message: `no numeric metric column among: ${header.join(', ')}`,
+      });
       return { problems };
     }
-    const cols: MetricColumn[] = order.map((i) => ({ index: i, name: header[i], values: columnNumbers(cells(i)) }));
+    const cols: MetricColumn[] = order.map((i) => ({
+      index: i,
+      name: header[i],
+      values: columnNumbers(cells(i)),
+    }));
     const picked = pickMetric(cols, statuses);
     metric = picked.index;
     moves = picked.moves;
-    metricChoice = { column: header[metric], source: picked.source, guess: picked.guess, evidence: picked.evidence };
+    metricChoice = {
+      column: header[metric],
+      source: picked.source,
+      guess: picked.guess,
+      evidence: picked.evidence,
+    };
     if (picked.guess && !problems.some((p) => p.code === 'metric_column_not_found'))
-      problems.push({ code: 'metric_guessed', message: `metric column guessed: '${header[metric]}' (${picked.evidence})` });
+      problems.push({
+        code: 'metric_guessed',
+        message: `metric column guessed: '${header[metric]}' (${picked.evidence})`,
+      });
     taken.add(metric);
   } else {
-    metricChoice = { column: header[metric], source: 'explicit', guess: false, evidence: 'named like the project metric' };
-    if (statuses) moves = pickMetric([{ index: metric, name: header[metric], values: columnNumbers(cells(metric)) }], statuses).moves;
+    metricChoice = {
+      column: header[metric],
+      source: 'explicit',
+      guess: false,
+      evidence: 'named like the project metric',
+    };
+    if (statuses)
+      moves = pickMetric(
+        [{ index: metric, name: header[metric], values: columnNumbers(cells(metric)) }],
+        statuses,
+      ).moves;
   }
   if (!explicitMetric && opts.metricName) metricChoice.guess = true;
 
@@ -188,7 +278,8 @@ export function detectRoles(header: string[], rows: string[][], opts: DetectOpti
     // Without a header: the last free column whose cells are mostly prose.
     for (let i = header.length - 1; i >= 0 && description === undefined; i--) {
       const c = cells(i).filter((x) => !isPlaceholder(x));
-      if (!taken.has(i) && c.length > 0 && c.filter((x) => /\s/.test(x)).length >= 0.5 * c.length) description = i;
+      if (!taken.has(i) && c.length > 0 && c.filter((x) => /\s/.test(x)).length >= 0.5 * c.length)
+        description = i;
     }
     if (description !== undefined) taken.add(description);
   }
@@ -204,5 +295,10 @@ export function detectRoles(header: string[], rows: string[][], opts: DetectOpti
   if (memoryGb) roles.memoryGb = memoryGb;
   const runtimeS = pickScaled(names, RUNTIME_NAMES, taken);
   if (runtimeS) roles.runtimeS = runtimeS;
-  return { roles, problems, choices: { metric: metricChoice, statusColumn: statusChoice, keyColumn: keyChoice }, ...(moves ? { moves } : {}) };
+  return {
+    roles,
+    problems,
+    choices: { metric: metricChoice, statusColumn: statusChoice, keyColumn: keyChoice },
+    ...(moves ? { moves } : {}),
+  };
 }

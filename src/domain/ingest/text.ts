@@ -193,11 +193,12 @@ export function splitFields(line: string, expected: number): SplitLine {
 const opensQuote = (f: string): boolean => {
   const t = f.trim();
   if (!t.startsWith('"')) return false;
-  const closed = t.length >= 2 && t.endsWith('"') && !t.slice(1, -1).replace(/""/g, '').includes('"');
+  const closed =
+    t.length >= 2 && t.endsWith('"') && !t.slice(1, -1).replace(/""/g, '').includes('"');
   return !closed;
 };
 /** A field that ends a quoted cell: an odd run of quotes at its end. */
-const closesQuote = (f: string): boolean => ((/"+$/.exec(f.trimEnd())?.[0].length ?? 0) % 2 === 1);
+const closesQuote = (f: string): boolean => (/"+$/.exec(f.trimEnd())?.[0].length ?? 0) % 2 === 1;
 
 /**
  * Rejoins CSV-style quoted cells that hold TABs (`"a<TAB>b"` is one cell), for rows with

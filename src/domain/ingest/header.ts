@@ -3,7 +3,9 @@ import type { Direction } from '../types.js';
 import { consistentWidth } from './lines.js';
 import type { DataLine } from './rows.js';
 import { isBlankLine, isCommentLine, splitFields } from './text.js';
-import { parseMetric, unquote } from './values.js';
+import type { ColumnRoles } from './columns.js';
+import type { DetectedRoles } from './roles.js';
+import { hexPrefix, parseMetric, unquote } from './values.js';
 
 /** A problem that did not stop the parse, at a line of the file. */
 export interface LineWarning {
@@ -94,4 +96,47 @@ export function readHeader(lines: readonly string[], h: number, warnings: LineWa
     dataFrom: h,
     inferred: true,
   };
+}
+
+export /** The name an inferred header gives the metric column (and so a project created from such a file). */
+const INFERRED_METRIC = 'metric';
+
+/**
+ * Names the columns of a file without a header by role (`commit` or `key`, `metric`,
+ * `status`, `description`; `columnN` for the rest), so that the next ingest finds the
+ * project's metric by name, and says so in one warning.
+ */
+export function nameInferred(
+  header: string[],
+  roles: ColumnRoles,
+  rows: DataLine[],
+  detected: DetectedRoles,
+  warnings: LineWarning[],
+  line: number,
+): void {
+  const keyIsHash =
+    roles.key !== undefined &&
+    rows.every((r) => hexPrefix(r.fields[roles.key as number] ?? '') !== undefined);
+  const rename: Array<[number | undefined, string]> = [
+    [roles.key, keyIsHash ? 'commit' : 'key'],
+    [roles.metric, INFERRED_METRIC],
+    [roles.status, 'status'],
+    [roles.description, 'description'],
+  ];
+  const choices = detected.choices as NonNullable<DetectedRoles['choices']>;
+  for (const [i, name] of rename) {
+    if (i === undefined) continue;
+    const old = header[i];
+    header[i] = name;
+    for (const c of [choices.metric, choices.statusColumn, choices.keyColumn]) {
+      if (c.column === old) c.column = name;
+      c.evidence = c.evidence.split(`'${old}'`).join(`'${name}'`);
+    }
+    for (const p of detected.problems) p.message = p.message.split(`'${old}'`).join(`'${name}'`);
+  }
+  warnings.push({
+    line,
+    code: 'no_header',
+    message: `no header line: read ${rows.length} rows of ${header.length} fields as columns ${header.join(', ')}; add a header line to name them`,
+  });
 }

@@ -101,3 +101,35 @@ export function consistentWidth(data: readonly DataLine[]): number | undefined {
   }
   return undefined;
 }
+
+/** A first column of times (a `timestamp` table, or one without a header) is no sign of foreign output. */
+export const firstColumnHoldsTimes = (header: string[], data: DataLine[]): boolean =>
+  /time|date/i.test(header[0]) ||
+  data.some((d) => d.fields.length === header.length && isTimestamp(d.fields[0] ?? ''));
+
+export function skipLine(
+  skip: (line: number, message: string) => void,
+  d: DataLine,
+  width: number,
+  why: string,
+): void {
+  skip(
+    d.line,
+    `${d.fields.length} field(s) where the header has ${width}, and ${why} ('${clip(d.text.trim())}')`,
+  );
+}
+
+/** The data lines that are rows; the others are skipped with a warning each. */
+export function keepRows(
+  data: DataLine[],
+  header: string[],
+  roles: ColumnRoles,
+  skip: (line: number, message: string) => void,
+  timeFirst: boolean,
+): DataLine[] {
+  return data.filter((d) => {
+    const why = foreignReason(d.fields, header.length, roles, timeFirst);
+    if (why !== undefined) skipLine(skip, d, header.length, why);
+    return why === undefined;
+  });
+}

@@ -1,8 +1,15 @@
 import type { Direction, ExperimentInput } from '../types.js';
 import { chooseDirection, type DirectionChoice } from './chain.js';
 import { detail, directionHint, readHeader, reject, type LineWarning } from './header.js';
-import { clip, foreignReason, isSeparatorLine, isTimestamp, shapeReason } from './lines.js';
-import { detectRoles, type ColumnChoice, type DetectedRoles } from './roles.js';
+import {
+  firstColumnHoldsTimes,
+  isSeparatorLine,
+  keepRows,
+  shapeReason,
+  skipLine,
+} from './lines.js';
+import { INFERRED_METRIC, nameInferred } from './header.js';
+import { detectRoles, type ColumnChoice } from './roles.js';
 import { addLineageAndBaselines, buildRows, type DataLine } from './rows.js';
 import {
   DEFAULT_MAX_BYTES,
@@ -12,7 +19,7 @@ import {
   splitFields,
   splitLines,
 } from './text.js';
-import { hexPrefix, unquote } from './values.js';
+import { unquote } from './values.js';
 
 /** A row-level (or, at the header's line, file-level) problem that did not stop the parse. */
 export type IngestWarning = LineWarning;
@@ -73,9 +80,6 @@ export interface ParseResultsOptions {
   /** Size limit in bytes (default 50 MiB). */
   maxBytes?: number;
 }
-
-/** The name an inferred header gives the metric column (and so a project created from such a file). */
-const INFERRED_METRIC = 'metric';
 
 /** Under `strict`, any warning rejects the whole file. */
 function rejectIfStrict(opts: ParseResultsOptions, warnings: IngestWarning[]): void {
@@ -321,76 +325,4 @@ export function parseResultsTsv(
   if (head.inferred) result.headerInferred = true;
   if (direction !== undefined) result.direction = direction;
   return result;
-}
-
-/** A first column of times (a `timestamp` table, or one without a header) is no sign of foreign output. */
-const firstColumnHoldsTimes = (header: string[], data: DataLine[]): boolean =>
-  /time|date/i.test(header[0]) ||
-  data.some((d) => d.fields.length === header.length && isTimestamp(d.fields[0] ?? ''));
-
-function skipLine(
-  skip: (line: number, message: string) => void,
-  d: DataLine,
-  width: number,
-  why: string,
-): void {
-  skip(
-    d.line,
-    `${d.fields.length} field(s) where the header has ${width}, and ${why} ('${clip(d.text.trim())}')`,
-  );
-}
-
-/** The data lines that are rows; the others are skipped with a warning each. */
-function keepRows(
-  data: DataLine[],
-  header: string[],
-  roles: NonNullable<DetectedRoles['roles']>,
-  skip: (line: number, message: string) => void,
-  timeFirst: boolean,
-): DataLine[] {
-  return data.filter((d) => {
-    const why = foreignReason(d.fields, header.length, roles, timeFirst);
-    if (why !== undefined) skipLine(skip, d, header.length, why);
-    return why === undefined;
-  });
-}
-
-/**
- * Names the columns of a file without a header by role (`commit` or `key`, `metric`,
- * `status`, `description`; `columnN` for the rest), so that the next ingest finds the
- * project's metric by name, and says so in one warning.
- */
-function nameInferred(
-  header: string[],
-  roles: NonNullable<DetectedRoles['roles']>,
-  rows: DataLine[],
-  detected: DetectedRoles,
-  warnings: IngestWarning[],
-  line: number,
-): void {
-  const keyIsHash =
-    roles.key !== undefined &&
-    rows.every((r) => hexPrefix(r.fields[roles.key as number] ?? '') !== undefined);
-  const rename: Array<[number | undefined, string]> = [
-    [roles.key, keyIsHash ? 'commit' : 'key'],
-    [roles.metric, INFERRED_METRIC],
-    [roles.status, 'status'],
-    [roles.description, 'description'],
-  ];
-  const choices = detected.choices as NonNullable<DetectedRoles['choices']>;
-  for (const [i, name] of rename) {
-    if (i === undefined) continue;
-    const old = header[i];
-    header[i] = name;
-    for (const c of [choices.metric, choices.statusColumn, choices.keyColumn]) {
-      if (c.column === old) c.column = name;
-      c.evidence = c.evidence.split(`'${old}'`).join(`'${name}'`);
-    }
-    for (const p of detected.problems) p.message = p.message.split(`'${old}'`).join(`'${name}'`);
-  }
-  warnings.push({
-    line,
-    code: 'no_header',
-    message: `no header line: read ${rows.length} rows of ${header.length} fields as columns ${header.join(', ')}; add a header line to name them`,
-  });
 }

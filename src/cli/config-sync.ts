@@ -3,6 +3,7 @@ import { normalizeProject, type ProjectInput } from '../domain/project.js';
 import { diffConfig, formatChanges, type ConfigChange } from '../domain/project-diff.js';
 import type { Direction, ProjectConfig } from '../domain/types.js';
 import { resolveDirection } from '../services/ingest.service.js';
+import type { DirectionChoice } from '../domain/ingest/index.js';
 import { raiseProblem, type ApiClient } from './client.js';
 import { PROJECT_FILE, readProjectFile } from './project-file.js';
 
@@ -82,14 +83,14 @@ export async function syncProjectConfig(client: ApiClient, name: string, file: P
 export async function ensureProject(
   client: ApiClient,
   name: string,
-  opts: { cwd: string; metric: string; direction?: Direction; hint?: Direction },
+  opts: { cwd: string; metric: string; direction?: Direction; hint?: Direction; choice?: DirectionChoice },
 ): Promise<ProjectConfig> {
   const file = readProjectFile(opts.cwd);
   const got = await client.request<ProjectView>('GET', `/v1/projects/${encodeURIComponent(name)}`);
   if (got.status !== 200 && got.status !== 404) raiseProblem(got);
   if (file) return (await syncProjectConfig(client, name, file, got.status === 200 ? got.body : null)).project;
   if (got.status === 200) return got.body;
-  const body = { name, metric: { name: opts.metric, direction: resolveDirection(opts.metric, opts.direction, opts.hint) } };
+  const body = { name, metric: { name: opts.metric, direction: resolveDirection(opts.metric, opts.direction, opts.hint, opts.choice) } };
   const res = await client.request<ProjectView>('POST', '/v1/projects', body);
   if (res.status !== 201 && res.status !== 200) raiseProblem(res);
   return res.body;

@@ -31,17 +31,21 @@ ECV_DATA_DIR (default ./data), and exits. Safe to run concurrently (migration lo
 example:  DATABASE_URL=postgres://ecv@db/ecv ecv migrate
 exit: 0 applied or up to date, 2 on an error.`,
 
-  ingest: `usage: ecv ingest <results.tsv> [--project p] [--git <repo>] [--branch b] [--direction d] [--strict]
+  ingest: `usage: ecv ingest <results.tsv> [--project p] [--git <repo>] [--branch b] [--direction d] [--metric m] [--status-column s] [--strict]
 
 Stores a results.tsv in the project (idempotent: unchanged rows are no-ops, changed rows new
 versions). With --git, premises and diffs come from the repository's commit graph. The project
 comes from --project or ecv.json; ecv.json is the project's config: a difference from the
 service's config is printed and written back when the token may (admin, in-process).
+Prints the metric, direction, status and key columns it used, with the evidence (names, the
+keep chain, decision words; docs/api.md "Ingestion rules"); guesses and skipped lines warn.
 
   --project, -p p   project name (default: the name in ecv.json; there is no other default)
   --git <repo>      read git lineage (premises, changed paths, diffs) from this repository
   --branch b        branch to read with --git (default: HEAD)
-  --direction d     minimize|maximize, when the metric name does not tell (default: inferred)
+  --direction d     minimize|maximize for a new project (default: the keep chain, else the name)
+  --metric m        the metric column for a new project (default: chosen from header and cells)
+  --status-column s the column of keep/discard decisions (default: chosen from header and cells)
   --strict          fail on any warning (default: warnings are printed, rows kept)
 ${CLIENT}
 
@@ -71,7 +75,9 @@ Run inside the experiment repository.
   --results file    the log (default: results.tsv at the repository root)
   --project, -p p   project name (default: the name in ecv.json; there is no other default)
   --branch b        branch to read (default: HEAD)
-  --direction d     minimize|maximize, when the metric name does not tell (default: inferred)
+  --direction d     minimize|maximize for a new project (default: the keep chain, else the name)
+  --metric m        the metric column for a new project (default: chosen from header and cells)
+  --status-column s the column of keep/discard decisions (default: chosen from header and cells)
   --threshold t     raise the project's threshold for this check (default: the project's)
   --wait s          long-poll up to s seconds for reproductions (default: 0)
   --junit file      also write JUnit XML (reject = failure, reanchor = skipped)

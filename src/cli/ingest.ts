@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DomainError } from '../domain/errors.js';
-import { attachGitLineage, parseResultsTsv, type IngestWarning, type ParsedRow } from '../domain/ingest/index.js';
+import { attachGitLineage, parseResultsTsv, type IngestChoices, type IngestWarning, type ParsedRow } from '../domain/ingest/index.js';
 import type { Direction } from '../domain/types.js';
-import { rowToInput } from '../services/ingest.service.js';
+import { directionGuessWarning, rowToInput, withLines } from '../services/ingest.service.js';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient } from './client.js';
 import { ensureProject, resolveProjectName } from './config-sync.js';
 import { commitDiff, readGitLog } from './git.js';
@@ -19,6 +19,26 @@ export interface IngestRun {
   /** Stored rows whose content changed (each a new version; SPEC §7). */
   updated: number;
   warnings: IngestWarning[];
+  /** Which columns were used, and why (issue 20). */
+  metric?: string;
+  direction?: Direction;
+  statusColumn?: string | null;
+  keyColumn?: string | null;
+  choices?: IngestChoices;
+}
+
+export interface IngestOpts {
+  file: string;
+  project: string;
+  direction?: Direction;
+  /** The metric column for a project this ingest creates. */
+  metric?: string;
+  /** The column holding keep/discard decisions. */
+  statusColumn?: string;
+  strict?: boolean;
+  git?: string;
+  branch?: string;
+  cwd: string;
 }
 
 const progress = (msg: string) => {
@@ -37,24 +57,37 @@ export function projectNameFrom(dir: string): string {
  * and rows are sent as JSON in batches of 10,000 (each batch one transaction; re-running
  * completes an interrupted ingest, as ingestion is idempotent).
  */
-export async function runIngest(client: ApiClient, opts: { file: string; project: string; direction?: Direction; strict?: boolean; git?: string; branch?: string; cwd: string }): Promise<IngestRun> {
+export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<IngestRun> {
   const bytes = readFileSync(opts.file);
+  const named = { ...(opts.statusColumn ? { statusColumn: opts.statusColumn } : {}) };
   if (!opts.git) {
-    const q = new URLSearchParams({ create: 'true', ...(opts.direction ? { direction: opts.direction } : {}), ...(opts.strict ? { strict: 'true' } : {}) });
+    const q = new URLSearchParams({
+      create: 'true',
+      ...(opts.direction ? { direction: opts.direction } : {}),
+      ...(opts.strict ? { strict: 'true' } : {}),
+      ...(opts.metric ? { metric: opts.metric } : {}),
+      ...named,
+    });
     const file = readProjectFile(opts.cwd);
+    // ecv.json wins; without it the server creates the project from the file and says how it chose.
     if (file) await ensureProject(client, opts.project, { cwd: opts.cwd, metric: file.metric.name, direction: opts.direction });
-    else if (!opts.direction) {
-      const probe = parseResultsTsv(bytes, {});
-      await ensureProject(client, opts.project, { cwd: opts.cwd, metric: probe.metric, hint: probe.direction });
-    }
-    const res = await client.request<{ created: number; unchanged: number; updated?: number; warnings: IngestWarning[] }>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values');
+    type Answer = { created: number; unchanged: number; updated?: number; warnings: IngestWarning[]; metric?: string; direction?: Direction; statusColumn?: string | null; keyColumn?: string | null; choices?: IngestChoices };
+    const res = await client.request<Answer>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values');
     if (res.status !== 200 && res.status !== 201) raiseProblem(res);
-    const rows = parseResultsTsv(bytes, {}).rows;
-    return { project: opts.project, rows, created: res.body.created, unchanged: res.body.unchanged, updated: res.body.updated ?? 0, warnings: res.body.warnings ?? [] };
+    const b = res.body;
+    const rows = parseResultsTsv(bytes, { ...(b.metric ? { metricName: b.metric } : {}), ...(b.direction ? { direction: b.direction } : {}), ...named }).rows;
+    return { project: opts.project, rows, created: b.created, unchanged: b.unchanged, updated: b.updated ?? 0, warnings: b.warnings ?? [], metric: b.metric, direction: b.direction, statusColumn: b.statusColumn, keyColumn: b.keyColumn, choices: b.choices };
   }
-  const first = parseResultsTsv(bytes, { ...(opts.direction ? { direction: opts.direction } : {}) });
-  const project = await ensureProject(client, opts.project, { cwd: opts.cwd, metric: first.metric, direction: opts.direction, hint: first.direction });
-  const parsed = parseResultsTsv(bytes, { metricName: project.metric.name, direction: project.metric.direction, ...(opts.strict ? { strict: true } : {}) });
+  const first = parseResultsTsv(bytes, { ...(opts.direction ? { direction: opts.direction } : {}), ...(opts.metric ? { metricName: opts.metric } : {}), ...named });
+  const existed = (await client.request('GET', `/v1/projects/${encodeURIComponent(opts.project)}`)).status === 200;
+  const project = await ensureProject(client, opts.project, { cwd: opts.cwd, metric: first.metric, direction: opts.direction, hint: first.direction, choice: first.choices.direction });
+  const fromFile = !existed && !opts.direction && !readProjectFile(opts.cwd);
+  const parsed = parseResultsTsv(bytes, { metricName: project.metric.name, direction: project.metric.direction, directionSource: opts.direction && !existed ? 'explicit' : 'project', ...named, ...(opts.strict ? { strict: true } : {}) });
+  if (fromFile) {
+    // The project was just created from the file's evidence: report that, and warn when it was a guess.
+    parsed.choices.direction = first.choices.direction;
+    parsed.warnings.push(...directionGuessWarning(first.choices.direction, project.metric.direction, parsed.rows[0]?.line ?? 1));
+  }
   const commits = await readGitLog(opts.git, opts.branch ?? 'HEAD');
   const lineage = attachGitLineage(parsed.rows, commits);
   const warnings = [...parsed.warnings, ...lineage.warnings];
@@ -78,16 +111,37 @@ export async function runIngest(client: ApiClient, opts: { file: string; project
   for (let i = 0; i < rows.length; i += BATCH) {
     progress(`sending rows ${i + 1}-${Math.min(rows.length, i + BATCH)} of ${rows.length}`);
     const res = await client.request<{ created: number; unchanged: number; updated?: number }>('POST', `/v1/projects/${opts.project}/experiments${whole}`, rows.slice(i, i + BATCH).map(rowToInput));
-    if (res.status !== 200 && res.status !== 201) raiseProblem(res);
+    // Problems point at rows of the batch (`/3/premises`); say which file line each came from.
+    if (res.status !== 200 && res.status !== 201) {
+      try {
+        raiseProblem(res);
+      } catch (e) {
+        throw withLines(e, rows, i);
+      }
+    }
     created += res.body.created;
     unchanged += res.body.unchanged;
     updated += res.body.updated ?? 0;
   }
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  return { project: opts.project, rows, created, unchanged, updated, warnings };
+  const c = parsed.choices;
+  return { project: opts.project, rows, created, unchanged, updated, warnings, metric: parsed.metric, direction: project.metric.direction, statusColumn: c.statusColumn.column, keyColumn: c.keyColumn.column, choices: c };
 }
 
-/** `ecv ingest <results.tsv> [--project p] [--direction d] [--strict] [--git repo] [--branch b]`. */
+/** The lines `ecv ingest` prints about its column choices: each with its evidence, guesses marked. */
+export function describeChoices(r: IngestRun): string[] {
+  const c = r.choices;
+  if (!c) return [];
+  const mark = (guess: boolean) => (guess ? ' (guessed)' : '');
+  return [
+    `  metric: ${r.metric ?? c.metric.column}${mark(c.metric.guess)}: ${c.metric.evidence}`,
+    `  direction: ${r.direction ?? c.direction.value ?? '?'} (${c.direction.source}${c.direction.guess ? ', guessed' : ''}): ${c.direction.evidence}`,
+    `  status column: ${c.statusColumn.column ?? '(none)'}${mark(c.statusColumn.guess)}: ${c.statusColumn.evidence}`,
+    `  key column: ${c.keyColumn.column ?? '(none)'}${mark(c.keyColumn.guess)}: ${c.keyColumn.evidence}`,
+  ];
+}
+
+/** `ecv ingest <results.tsv> [--project p] [--direction d] [--metric m] [--status-column s] [--strict] [--git repo] [--branch b]`. */
 export async function ingestCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -95,6 +149,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     options: {
       project: { type: 'string', short: 'p' },
       direction: { type: 'string' },
+      metric: { type: 'string' },
+      'status-column': { type: 'string' },
       strict: { type: 'boolean' },
       git: { type: 'string' },
       branch: { type: 'string' },
@@ -103,17 +159,22 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   });
   const file = positionals[0];
   if (!file || (values.direction && !['minimize', 'maximize'].includes(values.direction))) {
-    console.error('usage: ecv ingest <results.tsv> [--project p] [--direction minimize|maximize] [--strict] [--git <repo>] [--branch b] [--url URL]');
+    console.error('usage: ecv ingest <results.tsv> [--project p] [--direction minimize|maximize] [--metric column] [--status-column column] [--strict] [--git <repo>] [--branch b] [--url URL]');
     return EXIT.usage;
   }
   const cwd = values.git ?? process.cwd();
   const project = resolveProjectName(values.project, cwd);
   const client = await openClientFromFlags(values);
   try {
-    const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, strict: values.strict, git: values.git, branch: values.branch, cwd });
+    const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, metric: values.metric, statusColumn: values['status-column'], strict: values.strict, git: values.git, branch: values.branch, cwd });
     console.log(`${project}: ${r.rows.length} rows, ${r.created} new, ${r.unchanged} unchanged, ${r.updated} updated (${client.describe})`);
-    for (const w of r.warnings.slice(0, 20)) console.log(`  line ${w.line}: [${w.code}] ${w.message}`);
-    if (r.warnings.length > 20) console.log(`  … ${r.warnings.length - 20} more warnings`);
+    for (const line of describeChoices(r)) console.log(line);
+    // A contradicted direction is printed first and to stderr too: it silently ruins every gate.
+    const loud = r.warnings.filter((w) => w.code === 'direction_contradicted');
+    for (const w of loud) console.error(`ecv ingest: line ${w.line}: ${w.message}`);
+    const rest = [...loud, ...r.warnings.filter((w) => w.code !== 'direction_contradicted')];
+    for (const w of rest.slice(0, 20)) console.log(`  line ${w.line}: [${w.code}] ${w.message}`);
+    if (rest.length > 20) console.log(`  … ${rest.length - 20} more warnings`);
     return EXIT.ok;
   } finally {
     await client.close();

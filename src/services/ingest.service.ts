@@ -1,5 +1,5 @@
-import { DomainError } from '../domain/errors.js';
-import { inferDirection, parseResultsTsv, type IngestWarning, type ParsedRow } from '../domain/ingest/index.js';
+import { DomainError, type ErrorDetail } from '../domain/errors.js';
+import { inferDirection, parseResultsTsv, type DirectionChoice, type IngestChoices, type IngestWarning, type ParsedResults, type ParsedRow } from '../domain/ingest/index.js';
 import type { Direction, ExperimentInput } from '../domain/types.js';
 import { findProject } from '../db/projects.repository.js';
 import { createProject } from './projects.service.js';
@@ -12,6 +12,10 @@ export interface IngestOptions {
   direction?: Direction;
   /** Create the project when missing (metric from the header). */
   create?: boolean;
+  /** The metric column of a project created by this ingest (else chosen from the file). */
+  metric?: string;
+  /** The column holding keep/discard decisions (else chosen from the header and cells). */
+  statusColumn?: string;
   /** Whether the caller may create projects (admin tokens, or auth off); default true. */
   mayCreate?: boolean;
   /** Recorded with each new version. */
@@ -28,14 +32,60 @@ export function rowToInput(row: ParsedRow): ExperimentInput {
  * Resolves the direction of a new project's metric: explicit, else a hint in the file, else
  * the documented name list (docs/api.md); otherwise a clear error asking for one.
  */
-export function resolveDirection(metric: string, explicit?: Direction, hint?: Direction): Direction {
-  const d = explicit ?? hint ?? inferDirection(metric);
+export function resolveDirection(metric: string, explicit?: Direction, hint?: Direction, choice?: DirectionChoice): Direction {
+  // The file's evidence (keep chain, then name) when the parse chose one (issue 20).
+  const d = explicit ?? hint ?? choice?.value ?? inferDirection(metric);
   if (!d) {
-    throw new DomainError('validation_failed', `cannot tell whether '${metric}' should go up or down: pass direction (minimize|maximize)`, {
-      errors: [{ pointer: 'direction', message: `no direction given and '${metric}' is not in the known metric names` }],
+    const why = choice ? choice.evidence : `'${metric}' is not in the known metric names`;
+    throw new DomainError('validation_failed', `cannot tell whether '${metric}' should go up or down (${why}): pass direction=minimize or direction=maximize`, {
+      errors: [{ pointer: 'direction', message: `no direction given, and ${why}; pass minimize (lower is better) or maximize (higher is better)` }],
     });
   }
   return d;
+}
+
+/** A warning when a new project's direction rests on a guess (name only, or data the name does not confirm). */
+export function directionGuessWarning(choice: DirectionChoice, used: Direction, line: number): IngestWarning[] {
+  if (!choice.guess || choice.value !== used || choice.source === 'none') return [];
+  return [{ line, code: 'direction_guessed', message: `direction guessed for the new project: ${used} (${choice.evidence}); pass direction to set it` }];
+}
+
+/** What an ingest answer says about the columns it used (issue 20). */
+export interface IngestReport {
+  warnings: IngestWarning[];
+  metric: string;
+  direction?: Direction;
+  statusColumn: string | null;
+  keyColumn: string | null;
+  choices: IngestChoices;
+  /** Lines skipped as no rows of the table. */
+  skipped: number;
+  rows: number;
+}
+
+export function ingestReport(parsed: ParsedResults, direction: Direction | undefined): IngestReport {
+  return {
+    warnings: parsed.warnings,
+    metric: parsed.metric,
+    ...(direction ? { direction } : {}),
+    statusColumn: parsed.choices.statusColumn.column,
+    keyColumn: parsed.choices.keyColumn.column,
+    choices: parsed.choices,
+    skipped: parsed.skippedLines.length,
+    rows: parsed.rows.length,
+  };
+}
+
+/** Rewrites `/<i>/…` pointers into the rows sent (from `offset`) to the file lines they came from. */
+export function withLines(e: unknown, rows: readonly ParsedRow[], offset = 0): unknown {
+  if (!(e instanceof DomainError) || !e.errors) return e;
+  const errors: ErrorDetail[] = e.errors.map((d) => {
+    const m = /^\/(\d+)(\/.*)?$/.exec(d.pointer ?? '');
+    const row = m ? rows[offset + Number(m[1])] : undefined;
+    if (!row) return d;
+    return { ...d, line: row.line, pointer: `line ${row.line}`, message: `${d.message}${m?.[2] ? ` (${m[2].slice(1)})` : ''}` };
+  });
+  return new DomainError(e.code, e.message, { errors, ...(e.extra ? { extra: e.extra } : {}) });
 }
 
 /**
@@ -43,30 +93,38 @@ export function resolveDirection(metric: string, explicit?: Direction, hint?: Di
  * (every bad line and why), idempotent on re-ingest, a longer file adds only its new rows, an
  * edited file stores new versions of the rows it changed.
  */
-export async function ingestResults(deps: Deps, projectName: string, body: Uint8Array | string, opts: IngestOptions = {}): Promise<UpsertResult & { warnings: IngestWarning[]; metric: string; rows: number }> {
+export async function ingestResults(deps: Deps, projectName: string, body: Uint8Array | string, opts: IngestOptions = {}): Promise<UpsertResult & IngestReport> {
   const project = await findProject(deps.db.db, projectName);
   if (!project && !opts.create) throw new DomainError('not_found', `no project '${projectName}' (pass create=true with a direction to create it from the file)`);
   if (!project && opts.mayCreate === false) {
     throw new DomainError('forbidden', `no project '${projectName}', and creating a project needs an admin token (SPEC §12): ask an admin to create it`);
   }
+  // An existing project's config (metric, direction) wins; else what the caller names; else the file decides.
   const parsed = parseResultsTsv(body, {
-    ...(project ? { metricName: project.config.metric.name } : {}),
+    ...(project ? { metricName: project.config.metric.name } : opts.metric ? { metricName: opts.metric } : {}),
     ...(opts.strict ? { strict: true } : {}),
-    ...(project ? { direction: project.config.metric.direction } : opts.direction ? { direction: opts.direction } : {}),
+    ...(project ? { direction: project.config.metric.direction, directionSource: 'project' as const } : opts.direction ? { direction: opts.direction } : {}),
+    ...(opts.statusColumn ? { statusColumn: opts.statusColumn } : {}),
     maxBytes: deps.config.bodyLimit,
   });
+  let direction: Direction;
   if (!project) {
-    const direction = resolveDirection(parsed.metric, opts.direction, parsed.direction);
-    await createProject(deps, { name: projectName, metric: { name: parsed.metric, direction } });
-  } else if (parsed.metric !== project.config.metric.name) {
-    parsed.warnings.push({ line: 1, code: 'metric_column', message: `no column named '${project.config.metric.name}'; used '${parsed.metric}' as the metric` });
-    if (opts.strict) {
-      throw new DomainError('validation_failed', 'metric column not found', { errors: [{ line: 1, message: `no column named '${project.config.metric.name}'` }] });
+    direction = resolveDirection(parsed.metric, opts.direction, parsed.direction, parsed.choices.direction);
+    const guessed = directionGuessWarning(parsed.choices.direction, direction, parsed.rows[0]?.line ?? 1);
+    if (opts.strict && guessed.length > 0) {
+      throw new DomainError('validation_failed', 'results table has 1 problem(s) (strict mode)', { errors: guessed.map((w) => ({ line: w.line, pointer: `line ${w.line}`, code: w.code, message: w.message })) });
     }
-  }
+    parsed.warnings.push(...guessed);
+    await createProject(deps, { name: projectName, metric: { name: parsed.metric, direction } });
+  } else direction = project.config.metric.direction;
+  const report = ingestReport(parsed, direction);
   // A header-only log (a loop before its first row) is a no-op, not an error (issue 15 §1).
-  if (parsed.rows.length === 0) return { created: 0, unchanged: 0, updated: 0, items: [], warnings: parsed.warnings, metric: parsed.metric, rows: 0 };
+  if (parsed.rows.length === 0) return { created: 0, unchanged: 0, updated: 0, items: [], ...report };
   // The file is the whole log: changed rows become new versions, rows it lost go absent (SPEC §7).
-  const res = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput), { source: 'tsv', complete: true, ...(opts.writer ? { writer: opts.writer } : {}) });
-  return { ...res, warnings: parsed.warnings, metric: parsed.metric, rows: parsed.rows.length };
+  try {
+    const res = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput), { source: 'tsv', complete: true, ...(opts.writer ? { writer: opts.writer } : {}) });
+    return { ...res, ...report };
+  } catch (e) {
+    throw withLines(e, parsed.rows);
+  }
 }

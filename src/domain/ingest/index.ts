@@ -4,12 +4,16 @@
  */
 export { parseResultsTsv } from './results-tsv.js';
 export type {
+  IngestChoices,
   IngestWarning,
   ParsedResults,
   ParsedRow,
   ParseResultsOptions,
 } from './results-tsv.js';
 export { inferDirection, metricTokens } from './direction.js';
+export { chainDirection, chainMoves, chooseDirection } from './chain.js';
+export type { ChainMoves, DirectionChoice, DirectionSource } from './chain.js';
+export type { ColumnChoice } from './roles.js';
 export { GIT_LOG_FORMAT, gitLogArgs, parseGitLog } from './git-log.js';
 export type { GitChangedPath, GitCommit } from './git-log.js';
 export { attachGitLineage } from './git-lineage.js';

@@ -1,6 +1,15 @@
-import { DomainError, type ErrorDetail } from '../errors.js';
 import type { Direction, ExperimentInput } from '../types.js';
-import { detectRoles, firstValues } from './columns.js';
+import { chooseDirection, type DirectionChoice } from './chain.js';
+import { detail, directionHint, readHeader, reject, type LineWarning } from './header.js';
+import {
+  firstColumnHoldsTimes,
+  isSeparatorLine,
+  keepRows,
+  shapeReason,
+  skipLine,
+} from './lines.js';
+import { INFERRED_METRIC, nameInferred } from './header.js';
+import { detectRoles, type ColumnChoice } from './roles.js';
 import { addLineageAndBaselines, buildRows, type DataLine } from './rows.js';
 import {
   DEFAULT_MAX_BYTES,
@@ -10,13 +19,18 @@ import {
   splitFields,
   splitLines,
 } from './text.js';
-import { parseMetric, unquote } from './values.js';
+import { unquote } from './values.js';
 
 /** A row-level (or, at the header's line, file-level) problem that did not stop the parse. */
-export interface IngestWarning {
-  line: number;
-  code: string;
-  message: string;
+export type IngestWarning = LineWarning;
+
+/** Which column (and direction) the parse chose, how, and on what evidence (issue 20). */
+export interface IngestChoices {
+  metric: ColumnChoice;
+  /** The direction the file's data and names point to (what a new project would get). */
+  direction: DirectionChoice;
+  statusColumn: ColumnChoice;
+  keyColumn: ColumnChoice;
 }
 
 export interface ParsedRow extends ExperimentInput {
@@ -44,6 +58,12 @@ export interface ParsedResults {
   };
   /** Direction used to derive statuses: `opts.direction`, else a `# metric_direction:` comment before the header. */
   direction?: Direction;
+  /** How the metric, direction, status and key columns were chosen. */
+  choices: IngestChoices;
+  /** Lines that were not rows of the table (foreign output, prose, separators), skipped with a warning each. */
+  skippedLines: number[];
+  /** The file had no header line; its columns were inferred from the rows. */
+  headerInferred?: boolean;
 }
 
 export interface ParseResultsOptions {
@@ -53,27 +73,12 @@ export interface ParseResultsOptions {
   strict?: boolean;
   /** Lets rows of a table without a status column be classified by the loop's rule. */
   direction?: Direction;
+  /** Where `direction` comes from, for the report (default `explicit`). */
+  directionSource?: 'explicit' | 'project';
+  /** The column that holds the keep/discard decisions, when the caller names it. */
+  statusColumn?: string;
   /** Size limit in bytes (default 50 MiB). */
   maxBytes?: number;
-}
-
-const reject = (message: string, errors: ErrorDetail[]): DomainError =>
-  new DomainError('validation_failed', message, { errors });
-const detail = (line: number, code: string, message: string): ErrorDetail => ({
-  line,
-  pointer: `line ${line}`,
-  code,
-  message,
-});
-
-/** `# metric_direction: higher_is_better` (or `direction = minimize`, …) before the header. */
-function directionHint(line: string): Direction | undefined {
-  const m = /^#\s*(?:metric[\s_-]*)?direction\s*[:=]\s*([A-Za-z_-]+)/i.exec(line.trim());
-  if (!m) return undefined;
-  const v = m[1].toLowerCase();
-  if (/^(max|maximi[sz]e|higher|higher_is_better|up)$/.test(v)) return 'maximize';
-  if (/^(min|minimi[sz]e|lower|lower_is_better|down)$/.test(v)) return 'minimize';
-  return undefined;
 }
 
 /** Under `strict`, any warning rejects the whole file. */
@@ -88,11 +93,19 @@ function rejectIfStrict(opts: ParseResultsOptions, warnings: IngestWarning[]): v
 /**
  * Parses a results.tsv (SPEC §7) into experiments, in row order, without I/O.
  *
- * Header-driven: key column `commit` (or id/experiment/… synonyms), the metric column
- * (named like `opts.metricName`, else the second column if numeric, else the first other
- * numeric column), `status` (or decision/verdict/outcome/correctness), `description`,
- * `hypothesis`, lineage (`parent`, `parent_commit`, …) and resources (memory_gb,
- * peak_vram_mb, elapsed_s, …). Every other column goes to `metadata.columns`.
+ * Columns come from the header and the cells (roles.ts, docs/api.md "Ingestion rules"): key
+ * column `commit` (or id/experiment/… synonyms, else a column of git hashes), the metric
+ * column (named like `opts.metricName`, else the second column if numeric, else the first
+ * other numeric column, passing over settings, resources, differences and before-values,
+ * and overruled by the keep chain), the status column (`status`, decision, verdict, … when
+ * its cells are decisions, else a column whose cells are, or a `kept` column of 1/0),
+ * `description`, `hypothesis`, lineage (`parent`, `parent_commit`, …) and resources
+ * (memory_gb, peak_vram_mb, elapsed_s, …). Every other column goes to `metadata.columns`.
+ * Every choice is reported in `choices` with its evidence; guesses also warn. A file
+ * without a header whose rows share one shape is read with inferred columns.
+ *
+ * Lines that are no rows (another field count and no key/metric in place, a timestamp
+ * first, prose, separators) are skipped with a `foreign_line` warning (`skippedLines`).
  *
  * Statuses map through the table in status.ts; unmappable ones become `unknown` with a
  * warning. Without a status column, rows are classified by the loop's rule when a
@@ -111,8 +124,9 @@ function rejectIfStrict(opts: ParseResultsOptions, warnings: IngestWarning[]): v
  * `metadata.commit` whenever the key differs from it. Rows with warnings keep their
  * original text in `metadata.raw`.
  *
- * Deterministic: every decision about a row depends only on the header, that row and
- * earlier rows, so a longer version of a file yields identical rows for the shared prefix.
+ * Deterministic: rows depend only on the header, the columns chosen, that row and earlier
+ * rows, so a longer version of a file yields identical rows for the shared prefix as long
+ * as the same columns are chosen (a named status and metric column always are).
  *
  * @throws DomainError `payload_too_large` above `opts.maxBytes`; `validation_failed` for
  *   binary input, no header, no metric column, or any warning with `strict`.
@@ -132,39 +146,32 @@ export function parseResultsTsv(
     const why = lines.some((l) => !isBlankLine(l)) ? 'only comments, no header' : 'empty input';
     throw reject(`not a results table: ${why}`, [detail(1, 'no_header', why)]);
   }
-  const headerLine = h + 1;
   const warnings: IngestWarning[] = [];
-  let headerCells = lines[h].split('\t');
-  if (headerCells.length === 1 && lines[h].includes('\\t')) {
-    headerCells = lines[h].split('\\t');
+  const head = readHeader(lines, h, warnings);
+  const header = head.names;
+  const headerLine = head.line;
+  const skippedLines: number[] = [];
+  const skip = (line: number, message: string) => {
+    skippedLines.push(line);
     warnings.push({
-      line: headerLine,
-      code: 'escaped_tabs',
-      message: 'header separated by literal \\t instead of TAB',
+      line,
+      code: 'foreign_line',
+      message: `line skipped, not a row of the table: ${message}`,
     });
-  }
-  while (headerCells.length > 1 && headerCells[headerCells.length - 1].trim() === '')
-    headerCells.pop();
-  const header = headerCells.map((f) => unquote(f));
-  if (header.length < 2) {
-    const why = lines[h].includes(',')
-      ? 'header has no TAB separators (comma-separated?)'
-      : 'header has no TAB separators';
-    throw reject(`not a results table: ${why}`, [detail(headerLine, 'no_header', why)]);
-  }
-  const numeric = header.find((f) => parseMetric(f).kind === 'number');
-  if (numeric !== undefined) {
-    const why = `line looks like data, not a header (field '${numeric}' is a number)`;
-    throw reject(`not a results table: no header`, [detail(headerLine, 'no_header', why)]);
-  }
+  };
 
   const headerKey = header.join('\t');
   const data: DataLine[] = [];
-  for (let i = h + 1; i < lines.length; i++) {
+  for (let i = head.dataFrom; i < lines.length; i++) {
     const raw = lines[i];
     if (isBlankLine(raw) || isCommentLine(raw)) continue;
+    if (isSeparatorLine(raw)) {
+      skip(i + 1, 'a separator');
+      continue;
+    }
     const { fields, escapedTabs } = splitFields(raw, header.length);
     const repeated =
+      !head.inferred &&
       fields.length === header.length &&
       unquote(fields[0]) === header[0] &&
       fields.map((f) => unquote(f)).join('\t') === headerKey;
@@ -178,12 +185,38 @@ export function parseResultsTsv(
     }
     data.push({ line: i + 1, text: raw, fields, escapedTabs });
   }
+  // Lines that cannot be rows whatever the columns (a timestamp first, prose) go before the columns are chosen.
+  const timeFirst = firstColumnHoldsTimes(header, data);
+  const plain = data.filter((d) => {
+    const why = shapeReason(d.fields, header.length, timeFirst);
+    if (why !== undefined) skipLine(skip, d, header.length, why);
+    return why === undefined;
+  });
+  data.length = 0;
+  data.push(...plain);
+  const declared = opts.direction
+    ? { value: opts.direction, source: opts.directionSource ?? ('explicit' as const) }
+    : hint
+      ? { value: hint, source: 'hint' as const }
+      : undefined;
   // A loop's log before its first row: nothing to ingest, not an error (issue 15 §1).
   if (data.length === 0) {
     rejectIfStrict(opts, warnings);
     const want = opts.metricName?.trim().toLowerCase();
     const metric =
       header.find((f) => f.trim().toLowerCase() === want) ?? opts.metricName ?? header[1];
+    const none: ColumnChoice = { column: null, source: 'none', guess: false, evidence: 'no rows' };
+    const choices: IngestChoices = {
+      metric: {
+        column: metric,
+        source: want ? 'explicit' : 'position',
+        guess: !want,
+        evidence: 'no rows',
+      },
+      direction: chooseDirection(metric, undefined, declared).choice,
+      statusColumn: none,
+      keyColumn: none,
+    };
     const direction = opts.direction ?? hint;
     return {
       metric,
@@ -191,23 +224,42 @@ export function parseResultsTsv(
       rows: [],
       warnings,
       roles: { metric },
+      choices,
+      skippedLines: skippedLines.sort((a, b) => a - b),
       ...(direction ? { direction } : {}),
     };
   }
 
-  const { roles, problems } = detectRoles(
+  const fitting = data.filter((d) => d.fields.length === header.length);
+  const detected = detectRoles(
     header,
-    firstValues(
-      header.length,
-      data.map((d) => d.fields),
-    ),
-    opts.metricName,
+    (fitting.length > 0 ? fitting : data).map((d) => d.fields),
+    {
+      // An inferred header names its metric column `metric` only after the choice is made.
+      ...(opts.metricName !== undefined && !(head.inferred && opts.metricName === INFERRED_METRIC)
+        ? { metricName: opts.metricName }
+        : {}),
+      ...(opts.statusColumn !== undefined ? { statusColumn: opts.statusColumn } : {}),
+      headerless: head.inferred,
+    },
   );
-  if (!roles)
+  const { roles, problems } = detected;
+  if (!roles || !detected.choices)
     throw reject(
       'not a results table: no metric column',
       problems.map((p) => detail(headerLine, p.code, p.message)),
     );
+  const rowsIn = keepRows(data, header, roles, skip, timeFirst);
+  if (head.inferred) {
+    nameInferred(header, roles, rowsIn, detected, warnings, headerLine);
+    if (opts.metricName === INFERRED_METRIC)
+      detected.choices.metric = {
+        column: INFERRED_METRIC,
+        source: 'explicit',
+        guess: false,
+        evidence: 'the project metric, as the inferred header names it',
+      };
+  }
   for (const p of problems) warnings.push({ line: headerLine, ...p });
   const direction = opts.direction ?? hint;
   if (roles.status === undefined && direction === undefined) {
@@ -218,6 +270,8 @@ export function parseResultsTsv(
         'no status column and no metric direction to derive keep/discard; every row is unknown',
     });
   }
+  const directionChoice = chooseDirection(header[roles.metric], detected.moves, declared);
+  for (const w of directionChoice.warnings) warnings.push({ line: headerLine, ...w });
   const seen = new Set<string>();
   const names = header.map((n, i) => {
     let name = n === '' ? `column${i + 1}` : n;
@@ -233,7 +287,7 @@ export function parseResultsTsv(
     return name;
   });
 
-  const built = buildRows(data, header.length, names, roles, direction, warnings);
+  const built = buildRows(rowsIn, header.length, names, roles, direction, warnings);
   addLineageAndBaselines(built, warnings);
   const suspect = new Set(suspectLines);
   for (const { row } of built) {
@@ -265,7 +319,10 @@ export function parseResultsTsv(
     rows,
     warnings,
     roles: roleNames,
+    choices: { ...detected.choices, direction: directionChoice.choice },
+    skippedLines: skippedLines.sort((a, b) => a - b),
   };
+  if (head.inferred) result.headerInferred = true;
   if (direction !== undefined) result.direction = direction;
   return result;
 }

@@ -2,6 +2,7 @@ import type { Direction, ExperimentStatus, Resources } from '../types.js';
 import type { ColumnRoles } from './columns.js';
 import { assignPremises, parseParentRefs } from './lineage.js';
 import type { IngestWarning, ParsedRow } from './results-tsv.js';
+import { mapFlag } from './decisions.js';
 import { mapStatus, unknownStatusMessage } from './status.js';
 import {
   isPlaceholder,
@@ -54,8 +55,9 @@ export function buildRows(
   let best: number | undefined;
   return data.map((d, seq) => {
     const warn = (code: string, message: string) => warnings.push({ line: d.line, code, message });
+    // CSV-style quoted cells are read without their quotes (issue 20).
     const cell = (i: number | undefined) =>
-      i === undefined ? undefined : (d.fields[i] ?? '').trim();
+      i === undefined ? undefined : unquote(d.fields[i] ?? '');
     const metadata: Record<string, unknown> = {};
     if (d.escapedTabs) warn('escaped_tabs', 'fields separated by literal \\t instead of TAB');
     if (d.fields.length !== width) {
@@ -81,7 +83,16 @@ export function buildRows(
     const metric = parseMetric(rawMetric);
     let status: ExperimentStatus;
     const rawStatus = cell(roles.status);
-    if (rawStatus !== undefined) {
+    if (rawStatus !== undefined && roles.statusFlag) {
+      // A keep-flag column (`kept` of 1/0): 1 keep, 0 discard (crash without a value).
+      status = mapFlag(rawStatus, metric.value !== null);
+      if (status === 'unknown')
+        warn(
+          isPlaceholder(rawStatus) ? 'missing_status' : 'unknown_status',
+          `${names[roles.status as number]} '${rawStatus}' is not a 1/0 keep flag; stored as unknown`,
+        );
+      if (rawStatus !== '') metadata.status = rawStatus;
+    } else if (rawStatus !== undefined) {
       const match = mapStatus(rawStatus);
       status = match.status;
       if (match.status === 'unknown') {
@@ -114,7 +125,7 @@ export function buildRows(
 
     let columns: Record<string, string> | undefined;
     for (const i of extra) {
-      const v = i < d.fields.length ? d.fields[i].trim() : '';
+      const v = i < d.fields.length ? unquote(d.fields[i]) : '';
       if (v !== '') (columns ??= {})[names[i]] = v;
     }
     if (columns) metadata.columns = columns;

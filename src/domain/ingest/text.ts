@@ -184,6 +184,39 @@ export function splitFields(line: string, expected: number): SplitLine {
       escapedTabs = true;
     }
   }
+  if (fields.length > expected) fields = joinQuoted(fields);
   while (fields.length > expected && fields[fields.length - 1].trim() === '') fields.pop();
   return { fields, escapedTabs };
+}
+
+/** A field that opens a CSV-style quoted cell without closing it (`"a` of `"a<TAB>b"`). */
+const opensQuote = (f: string): boolean => {
+  const t = f.trim();
+  if (!t.startsWith('"')) return false;
+  const closed =
+    t.length >= 2 && t.endsWith('"') && !t.slice(1, -1).replace(/""/g, '').includes('"');
+  return !closed;
+};
+/** A field that ends a quoted cell: an odd run of quotes at its end. */
+const closesQuote = (f: string): boolean => (/"+$/.exec(f.trimEnd())?.[0].length ?? 0) % 2 === 1;
+
+/**
+ * Rejoins CSV-style quoted cells that hold TABs (`"a<TAB>b"` is one cell), for rows with
+ * more fields than the header; an unclosed quote leaves the fields as they were.
+ */
+function joinQuoted(fields: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    if (opensQuote(fields[i])) {
+      let j = i + 1;
+      while (j < fields.length && !closesQuote(fields[j])) j++;
+      if (j < fields.length) {
+        out.push(fields.slice(i, j + 1).join('\t'));
+        i = j;
+        continue;
+      }
+    }
+    out.push(fields[i]);
+  }
+  return out;
 }

@@ -3,12 +3,16 @@ import { isReservedKey } from '../keys.js';
  * Cell-level readers for results tables: metric numbers, placeholders and experiment keys.
  */
 
-/** Strips surrounding whitespace and one pair of surrounding double quotes (spreadsheet exports). */
+/**
+ * Strips surrounding whitespace and one pair of CSV-style surrounding double quotes
+ * (spreadsheet exports), reading `""` inside as `"`. A cell such as `"a" and "b"` is no
+ * quoted cell (a lone quote inside) and stays as written.
+ */
 export function unquote(raw: string): string {
   const s = raw.trim();
-  return s.length >= 2 && s.startsWith('"') && s.endsWith('"')
-    ? s.slice(1, -1).replace(/""/g, '"').trim()
-    : s;
+  if (s.length < 2 || !s.startsWith('"') || !s.endsWith('"')) return s;
+  const inner = s.slice(1, -1);
+  return inner.replace(/""/g, '').includes('"') ? s : inner.replace(/""/g, '"').trim();
 }
 
 const words = (list: string): string[] => list.split(/\s+/).filter(Boolean);

@@ -91,7 +91,8 @@ export function rawImprovements(
   const s = directionSign(direction);
   const out: number[] = [];
   for (const e of experiments) {
-    if (e.status === 'crash' || !isNum(e.value)) continue;
+    // Unknown rows (a status no one decided, or a line that was never an experiment) say nothing about noise.
+    if (e.status === 'crash' || e.status === 'unknown' || !isNum(e.value)) continue;
     const p = e.premiseKey !== null ? byKey.get(e.premiseKey) : undefined;
     const ref = p && isNum(p.value) ? p.value : isNum(e.baseline) ? e.baseline : null;
     if (ref === null) continue;
@@ -128,8 +129,10 @@ export function metricScale(experiments: readonly ObservedExperiment[]): number 
  */
 export function estimateNoise(
   project: ProjectConfig,
-  experiments: readonly ObservedExperiment[],
+  all: readonly ObservedExperiment[],
 ): NoiseEstimate {
+  // σ̂ reads decided rows only: an `unknown` row may be a line that never was an experiment (issue 20).
+  const experiments = all.filter((e) => e.status !== 'unknown');
   const pooled = pooledWithinGroups(experiments.map(observations));
   const nu0 = isNum(project.nu0) && project.nu0 >= 0 ? project.nu0 : DEFAULTS.nu0;
   const sigma0 = project.sigma0;

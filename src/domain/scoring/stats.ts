@@ -33,7 +33,8 @@ export function fitPoints(project: ProjectConfig, experiments: readonly Observed
   const { levels } = computeLevels(nodes, g, sigma);
   const out: FitPoint[] = [];
   for (const e of experiments) {
-    if (e.status === 'crash') continue;
+    // Unknown rows never enter the prior fit (issue 20), as they never enter σ̂.
+    if (e.status === 'crash' || e.status === 'unknown') continue;
     const lv = levels.get(e.key);
     if (lv?.d === null || lv?.d === undefined || lv.V === null) continue;
     out.push({ d: lv.d, V: lv.V });
@@ -86,6 +87,7 @@ export function computeProjectStats(input: StatsInput): ProjectStats {
   const rates: number[] = [];
   for (const e of experiments) {
     const reps = e.reproductions ?? [];
+    if (e.status === 'unknown') continue;
     if (reps.length === 0) continue;
     rates.push(reps.filter((r) => r.value !== null && Number.isFinite(r.value) && !r.error).length / reps.length);
   }

@@ -95,6 +95,16 @@ describe('noise σ̂', () => {
     close(madSigma(deltas), 0.004717604312042289, 1e-15);
   });
 
+  it('never reads unknown rows: not their groups, their improvements or their scale (issue 20)', () => {
+    // A foreign line stored as `unknown` with replicates and a wild value must change nothing.
+    const wild = ex('_', { status: 'unknown', value: 50, replicates: [10, 90], premiseKey: 'a1' });
+    const withWild = estimateNoise(makeProject(), [...grouped, wild]);
+    expect(withWild).toEqual(estimateNoise(makeProject(), grouped));
+    expect(rawImprovements([...grouped, wild], 'minimize')).toEqual(
+      rawImprovements(grouped, 'minimize'),
+    );
+  });
+
   it('is null with nothing to estimate it from', () => {
     const n = estimateNoise(makeProject(), [
       ex('r', { value: 1 }),

@@ -70,11 +70,12 @@ describe('computeProjectStats: the effect prior', () => {
     const keeps = exps.filter((e) => e.status === 'keep').length;
     expect(keeps).toBeGreaterThan(50);
     expect(keeps).toBeLessThan(150);
-    expect(s.nProposals).toBe(201); // the 200 keeps and discards and the unknown with a value; no crash, no root
+    // the 200 keeps and discards; no crash, no root, and no unknown row even with a value (issue 20)
+    expect(s.nProposals).toBe(200);
     expect(s.fitted).toBe(true);
     // the same fit, by hand: points from the levels under g0, EM from g0
     const pts = fitPoints(project, exps, defaultPrior(), s.sigma!);
-    expect(pts).toHaveLength(201);
+    expect(pts).toHaveLength(200);
     const fit = fitPrior(pts, s.sigma!);
     expect(s.prior).toEqual(fit.prior);
     expect(s.logLik).toBe(fit.logLik);
@@ -135,6 +136,13 @@ describe('computeProjectStats: run-success prior and version', () => {
     const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: reproduced(9, [1, 4]) });
     expect(s).toMatchObject({ alpha0: RUN_PRIOR.alpha, beta0: RUN_PRIOR.beta, betaFitted: false, nReproduced: 9 });
     expect(RUN_PRIOR).toEqual({ alpha: 19, beta: 1 });
+  });
+
+  it('counts no reproductions of unknown rows (issue 20)', () => {
+    const exps = reproduced(9, [1, 4]);
+    exps.push(ex('u', { status: 'unknown', value: 0.99, premiseKey: 'r', reproductions: reps([null, null]) }));
+    const s = computeProjectStats({ project: makeProject({ sigma0: 0.01 }), experiments: exps });
+    expect(s.nReproduced).toBe(9);
   });
 
   it('is fitted by moments from 10 reproduced experiments on', () => {

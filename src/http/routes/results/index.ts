@@ -14,7 +14,7 @@ export default async function resultsRoutes(app: FastifyInstance) {
   // results.tsv bodies arrive as raw bytes; the parser decodes and checks them.
   app.addContentTypeParser(TSV_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.post<{ Params: { project: string }; Querystring: { strict?: boolean; direction?: Direction; create?: boolean }; Body: Buffer }>(
+  app.post<{ Params: { project: string }; Querystring: { strict?: boolean; direction?: Direction; create?: boolean; metric?: string; statusColumn?: string }; Body: Buffer }>(
     '/v1/projects/:project/results',
     {
       config: { access: 'write' },
@@ -30,12 +30,14 @@ export default async function resultsRoutes(app: FastifyInstance) {
             strict: { type: 'boolean', default: false, description: 'any row warning rejects the file' },
             direction: { type: 'string', enum: ['minimize', 'maximize'], description: 'for a project created by this ingest' },
             create: { type: 'boolean', default: false, description: 'create the project when missing' },
+            metric: { type: 'string', minLength: 1, maxLength: 128, description: "the metric column, for a project created by this ingest (an existing project's metric wins)" },
+            statusColumn: { type: 'string', minLength: 1, maxLength: 128, description: 'the column that holds keep/discard decisions (else chosen from the header and cells)' },
           },
         },
         body: { type: 'string', description: 'results.tsv content', format: 'binary' },
         response: {
-          200: ref('UpsertResult'),
-          201: ref('UpsertResult'),
+          200: ref('IngestResult'),
+          201: ref('IngestResult'),
           ...problems(400, 401, 403, 404, 409, 413, 415, 422),
         },
       },

@@ -4,6 +4,7 @@ import { assignPremises, parseParentRefs } from './lineage.js';
 import type { IngestWarning, ParsedRow } from './results-tsv.js';
 import { mapStatus, unknownStatusMessage } from './status.js';
 import {
+  isNonFiniteNumeral,
   isPlaceholder,
   KeyAllocator,
   parseAmount,
@@ -106,7 +107,7 @@ export function buildRows(
 
     const value = status === 'crash' ? null : metric.value;
     if (status !== 'crash' && metric.kind === 'missing')
-      warn('missing_metric', `no ${names[roles.metric]} value ('${rawMetric}')`);
+      warn('missing_metric', `no ${names[roles.metric]} value ('${rawMetric}'${isNonFiniteNumeral(rawMetric) ? ' is not a finite number' : ''})`);
     if (status !== 'crash' && metric.kind === 'invalid')
       warn('invalid_metric', `${names[roles.metric]} '${rawMetric}' is not a number`);
     if (rawMetric !== '' && (value === null || (metric.kind === 'number' && metric.percent)))

@@ -13,7 +13,7 @@ const target = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
 
 async function generate(): Promise<string> {
   const db = await openDatabase({ dataDir: 'memory://' });
-  const app = await buildApp({ db, config: loadConfig({ ECV_AUTH: 'off' }) }, { swaggerUi: false, queue: false });
+  const app = await buildApp({ db, config: loadConfig({ ECV_AUTH: 'off' }) }, { queue: false });
   await app.ready();
   const doc = app.swagger();
   await app.close();

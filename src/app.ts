@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import './http/types.js';
 import type { Deps } from './services/deps.js';
-import problemErrors from './http/plugins/problem-errors.js';
+import problemErrors, { clientErrorHandler, frameworkErrors } from './http/plugins/problem-errors.js';
 import swaggerPlugin from './http/plugins/swagger.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
 import authPlugin from './http/plugins/auth.js';
@@ -35,6 +35,11 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
     requestTimeout: 0,
     ajv: { customOptions: { removeAdditional: false } },
+    // Malformed URLs and unparsable requests answer problem+json too (issue 17).
+    frameworkErrors,
+    clientErrorHandler,
+    // Keys are up to 128 characters, ×3 when percent-encoded; the default (100) answered 414.
+    routerOptions: { maxParamLength: 512 },
   });
   app.decorate('deps', { ...deps, log: deps.log ?? app.log } as Deps);
   app.decorateRequest('visibleProjects', null);

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unknown_premise'
   | 'unauthorized'
   | 'forbidden'
+  | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'

@@ -21,9 +21,17 @@ export function loadSchemas(): JsonSchema[] {
   return cache;
 }
 
+/** Largest value of a PostgreSQL `integer` column: the bound of integer query parameters that reach one. */
+export const MAX_INT32 = 2_147_483_647;
+
 /** A `$ref` to a shared schema by its $id. */
 export const ref = (id: string) => ({ $ref: `${id}#` });
 
+/** A problem response as the error handler sends it: `application/problem+json`, not JSON. */
+export const problemResponse = () => ({
+  description: 'Problem details (RFC 9457)',
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
+
 /** Standard problem responses, for route response maps. */
-export const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: 'Problem details (RFC 9457)', ...ref('Problem') }]));
+export const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, problemResponse()]));

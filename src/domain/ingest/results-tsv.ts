@@ -20,6 +20,7 @@ import {
   splitLines,
 } from './text.js';
 import { unquote } from './values.js';
+import { applyRowLimits } from './limits.js';
 
 /** A row-level (or, at the header's line, file-level) problem that did not stop the parse. */
 export type IngestWarning = LineWarning;
@@ -306,6 +307,8 @@ export function parseResultsTsv(
     if (row.metadata && Object.keys(row.metadata).length === 0) delete row.metadata;
     return row;
   });
+  // The JSON API's bounds (metadata entries, text lengths) hold for table rows too (issue 17).
+  if (applyRowLimits(rows, warnings)) warnings.sort((a, b) => a.line - b.line);
   rejectIfStrict(opts, warnings);
   const roleName = (i: number | undefined) => (i === undefined ? undefined : header[i]);
   const roleNames: ParsedResults['roles'] = { metric: header[roles.metric] };

@@ -5,6 +5,7 @@ import type { IngestWarning, ParsedRow } from './results-tsv.js';
 import { mapFlag } from './decisions.js';
 import { mapStatus, unknownStatusMessage } from './status.js';
 import {
+  isNonFiniteNumeral,
   isPlaceholder,
   KeyAllocator,
   parseAmount,
@@ -117,7 +118,7 @@ export function buildRows(
 
     const value = status === 'crash' ? null : metric.value;
     if (status !== 'crash' && metric.kind === 'missing')
-      warn('missing_metric', `no ${names[roles.metric]} value ('${rawMetric}')`);
+      warn('missing_metric', `no ${names[roles.metric]} value ('${rawMetric}'${isNonFiniteNumeral(rawMetric) ? ' is not a finite number' : ''})`);
     if (status !== 'crash' && metric.kind === 'invalid')
       warn('invalid_metric', `${names[roles.metric]} '${rawMetric}' is not a number`);
     if (rawMetric !== '' && (value === null || (metric.kind === 'number' && metric.percent)))

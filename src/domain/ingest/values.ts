@@ -121,3 +121,15 @@ function withSuffix(base: string, n: number): string {
   const suffix = `~${n}`;
   return base.slice(0, KEY_MAX - suffix.length) + suffix;
 }
+
+const NUMERAL_OR_NONFINITE = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|inf(?:inity)?|nan)$/i;
+
+/**
+ * True for a cell that reads as a number but no finite one (`1e309`, `inf`, `-Infinity`,
+ * `NaN`): a metric cell like this gives no value, and the warning says why (issue 17).
+ */
+export function isNonFiniteNumeral(raw: string): boolean {
+  const s = unquote(raw);
+  if (!NUMERAL_OR_NONFINITE.test(s)) return false;
+  return !Number.isFinite(Number(s.replace(/^([+-]?)inf(?:inity)?$/i, '$1Infinity')));
+}

@@ -33,8 +33,9 @@ const isJsonContainer = (v: object) => {
 
 /**
  * Where a parsed JSON body breaks what storage and hashing can take, or null: nesting deeper
- * than `maxDepth` (recursive JSON handling would overflow the stack), or a string or key
- * holding NUL or a lone UTF-16 surrogate (PostgreSQL text and jsonb reject both). Iterative,
+ * than `maxDepth` (recursive JSON handling would overflow the stack), a string or key
+ * holding NUL or a lone UTF-16 surrogate (PostgreSQL text and jsonb reject both), or a
+ * number too large for a double (`1e309` parses as Infinity). Iterative,
  * so a hostile body cannot overflow the stack here either. Values other than JSON.parse
  * output (a Buffer from a text/binary parser) are not inspected.
  */
@@ -49,6 +50,11 @@ export function findJsonHazard(
     if (typeof v === 'string') {
       if (!wellFormed(v))
         return { pointer: pointerOf(f), message: 'string holds NUL or an unpaired surrogate' };
+    } else if (typeof v === 'number') {
+      // JSON.parse reads 1e309 as Infinity, which JSON.stringify writes back as null: a value
+      // stored that way would silently become "no value".
+      if (!Number.isFinite(v))
+        return { pointer: pointerOf(f), message: 'number is not finite (outside the range of a double)' };
     } else if (v !== null && typeof v === 'object' && isJsonContainer(v)) {
       if (f.depth >= maxDepth)
         return { pointer: pointerOf(f), message: `nested deeper than ${maxDepth} levels` };

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type ErrorDetail } from '../../domain/errors.js';
@@ -10,6 +12,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unknown_premise: 422,
   unauthorized: 401,
   forbidden: 403,
+  method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -25,6 +28,7 @@ const TITLES: Record<ErrorCode, string> = {
   unknown_premise: 'Unknown premise',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  method_not_allowed: 'Method not allowed',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
@@ -44,6 +48,18 @@ export function isUnavailable(err: unknown): boolean {
     e.message ?? '',
   );
 }
+
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
 
 /** Maps any error to a DomainError (5xx detail hidden). */
 export function toDomainError(err: unknown): DomainError {
@@ -66,6 +82,9 @@ export function toDomainError(err: unknown): DomainError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new DomainError('validation_failed', fe.message);
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new DomainError('validation_failed', `malformed URL: ${fe.message}`, { errors: [{ pointer: 'path:/', message: fe.message }] });
     case '23505':
       return new DomainError('conflict', 'a concurrent write created the same record; retry');
     case '40001':
@@ -80,10 +99,10 @@ export function toDomainError(err: unknown): DomainError {
       return new DomainError('validation_failed', `the database cannot store a value of this request (${fe.code}): ${fe.message}`);
   }
   if (isUnavailable(err)) return new DomainError('unavailable', 'the database is unavailable; retry shortly');
-  if (fe?.statusCode === 400 || (err instanceof SyntaxError && (fe as { statusCode?: number }).statusCode === 400)) {
-    return new DomainError('validation_failed', fe.message);
-  }
-  if (fe?.statusCode === 429) return new DomainError('rate_limited', fe.message);
+  // Plugins (@fastify/static under /docs) signal client errors by status alone.
+  const byStatus = fe?.statusCode !== undefined ? CODE_OF_STATUS[fe.statusCode] : undefined;
+  if (byStatus) return new DomainError(byStatus, fe.message);
+  if (fe?.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) return new DomainError('validation_failed', fe.message);
   return new DomainError('internal', 'internal error');
 }
 
@@ -107,6 +126,34 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: DomainE
   return reply.code(body.status).type('application/problem+json').serializer(JSON.stringify).send(body);
 }
 
+/**
+ * Fastify's `frameworkErrors` option: a URL the router cannot decode (`/v1/projects/%zz`)
+ * fails before any route or hook, so it is answered here, as problem+json like the rest.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(req, reply, toDomainError(err));
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: Node could not parse the request at all (bytes past
+ * the body its Content-Length announced read as a broken next request, oversized headers, a
+ * header timeout). There is no request object, so the answer is written to the socket, in the
+ * same problem+json form, and the connection closed (what follows on it cannot be trusted).
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const code: ErrorCode = status === 431 ? 'payload_too_large' : 'validation_failed';
+  const detail =
+    status === 431 ? 'request headers are larger than the limit' : status === 408 ? 'request headers did not arrive in time' : `malformed HTTP request (${err.code ?? 'parse error'}); bytes past a body's Content-Length are read as a next request`;
+  const body = JSON.stringify({ type: `https://ecv.dev/problems/${code}`, title: STATUS_CODES[status], status, detail, code });
+  if (socket.writable)
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(err);
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
 /** One error handler for the whole app: every failure leaves as problem+json with a stable code. */
 export default fp(
   async function problemErrors(app: FastifyInstance) {
@@ -116,7 +163,16 @@ export default fp(
       else if (e.code === 'unavailable') req.log.warn({ err: (err as Error).message }, 'database unavailable');
       return sendProblem(req, reply, e);
     });
-    app.setNotFoundHandler((req, reply) => sendProblem(req, reply, new DomainError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+    // A path that exists under other methods answers 405 with Allow (RFC 9110 §15.5.6), not 404.
+    app.setNotFoundHandler((req, reply) => {
+      const path = req.url.split('?')[0];
+      const allow = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+      if (allow.length > 0 && !allow.includes(req.method)) {
+        reply.header('allow', allow.join(', '));
+        return sendProblem(req, reply, new DomainError('method_not_allowed', `${req.method} is not allowed on ${path}; allowed: ${allow.join(', ')}`));
+      }
+      return sendProblem(req, reply, new DomainError('not_found', `no route ${req.method} ${path}`));
+    });
   },
   { name: 'problem-errors' },
 );

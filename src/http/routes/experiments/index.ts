@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ExperimentInput, ExperimentStatus } from '../../../domain/types.js';
 import { addEdges, experimentVersions, getExperiment, listProjectExperiments, upsertExperiments, type Writer } from '../../../services/experiments.service.js';
 import { getGraph } from '../../../services/graph.service.js';
-import { problems, ref } from '../../schemas.js';
+import { MAX_INT32, problems, ref } from '../../schemas.js';
 import { nameParams } from '../projects/index.js';
 
 const keyParams = {
@@ -58,18 +58,19 @@ export default async function experimentRoutes(app: FastifyInstance) {
       schema: {
         tags: ['experiments'],
         operationId: 'listExperiments',
+        summary: 'List experiments in row order, optionally by status (paged)',
         params: nameParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             status: { type: 'array', items: { type: 'string', enum: ['keep', 'discard', 'crash', 'unknown'] }, maxItems: 4 },
-            after: { type: 'integer', minimum: -1, description: 'seq of the last item of the previous page' },
+            after: { type: 'integer', minimum: -1, maximum: MAX_INT32, description: 'seq of the last item of the previous page' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: ref('Experiment') }, next: { type: ['integer', 'null'] } } },
+          200: ref('ExperimentList'),
           ...problems(400, 401, 403, 404),
         },
       },
@@ -81,7 +82,7 @@ export default async function experimentRoutes(app: FastifyInstance) {
     '/v1/projects/:project/experiments/:key',
     {
       config: { access: 'read' },
-      schema: { tags: ['experiments'], operationId: 'getExperiment', params: keyParams, response: { 200: ref('Experiment'), ...problems(401, 403, 404) } },
+      schema: { tags: ['experiments'], operationId: 'getExperiment', summary: 'An experiment with its confidence, cascade and reproductions', params: keyParams, response: { 200: ref('Experiment'), ...problems(401, 403, 404) } },
     },
     async (req) => getExperiment(app.deps, req.params.project, req.params.key),
   );
@@ -124,7 +125,7 @@ export default async function experimentRoutes(app: FastifyInstance) {
     '/v1/projects/:project/graph',
     {
       config: { access: 'read' },
-      schema: { tags: ['experiments'], operationId: 'getGraph', params: nameParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
+      schema: { tags: ['experiments'], operationId: 'getGraph', summary: 'The premise DAG: nodes with confidence, edges premise → experiment', params: nameParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
     },
     async (req) => getGraph(app.deps, req.params.project),
   );

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { effectiveThreshold, type ThresholdSource } from '../../../domain/gate/threshold.js';
 import { gate, gateLog, type GateInput } from '../../../services/gate.service.js';
 import { getProject } from '../../../services/projects.service.js';
-import { problems, ref } from '../../schemas.js';
+import { MAX_INT32, problems, ref } from '../../schemas.js';
 import { nameParams } from '../projects/index.js';
 
 /**
@@ -71,35 +71,13 @@ export default async function gateRoutes(app: FastifyInstance) {
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'integer', minimum: 0 },
+            after: { type: 'integer', minimum: 0, maximum: MAX_INT32, description: 'id of the last item of the previous page' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             experiment: { type: 'string', maxLength: 128 },
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'integer' },
-                    experiment: { type: 'string' },
-                    caller: { type: ['string', 'null'] },
-                    inputs: { type: 'object', additionalProperties: true },
-                    decision: { type: 'string' },
-                    threshold: { type: ['number', 'null'] },
-                    thresholdSource: { type: ['string', 'null'], enum: ['project', 'caller', 'admin', null] },
-                    answer: { type: 'object', additionalProperties: true },
-                    createdAt: { type: 'string' },
-                  },
-                },
-              },
-              next: { type: ['integer', 'null'] },
-            },
-          },
+          200: ref('GateDecisionList'),
           ...problems(400, 401, 403, 404),
         },
       },

@@ -7,11 +7,11 @@ const status = {
 } as const;
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', { config: { access: 'public' }, schema: { tags: ['ops'], operationId: 'health', response: { 200: status } } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public' }, schema: { tags: ['ops'], operationId: 'health', summary: 'Liveness: the process answers', response: { 200: status } } }, async () => ({ status: 'ok' }));
 
   app.get(
     '/readyz',
-    { config: { access: 'public' }, schema: { tags: ['ops'], operationId: 'ready', response: { 200: status, 503: status } } },
+    { config: { access: 'public' }, schema: { tags: ['ops'], operationId: 'ready', summary: 'Readiness: database reachable and migrations done (503 otherwise)', response: { 200: status, 503: status } } },
     async (_req, reply) => {
       const { db } = app.deps;
       try {

@@ -58,13 +58,14 @@ export default async function projectRoutes(app: FastifyInstance) {
       schema: {
         tags: ['projects'],
         operationId: 'listProjects',
+        summary: 'List the projects the token reaches, by name (paged)',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'string', maxLength: 63 } },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: ref('Project') }, next: { type: ['string', 'null'] } } },
+          200: ref('ProjectList'),
           ...problems(400, 401),
         },
       },
@@ -79,7 +80,7 @@ export default async function projectRoutes(app: FastifyInstance) {
     '/v1/projects/:project',
     {
       config: { access: 'read' },
-      schema: { tags: ['projects'], operationId: 'getProject', params: nameParams, response: { 200: ref('Project'), ...problems(401, 403, 404) } },
+      schema: { tags: ['projects'], operationId: 'getProject', summary: 'A project: its config (ecv.json) and version', params: nameParams, response: { 200: ref('Project'), ...problems(401, 403, 404) } },
     },
     async (req) => projectOut(await getProject(app.deps, req.params.project)),
   );

@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../../../domain/errors.js';
 import { ingestResults } from '../../../services/ingest.service.js';
 import type { Direction } from '../../../domain/types.js';
 import { problems, ref } from '../../schemas.js';
@@ -10,16 +11,34 @@ const queryAjv = new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: t
 
 export const TSV_TYPES = ['text/tab-separated-values', 'text/tsv', 'text/plain'];
 
+const unsupported = (type: string) =>
+  new DomainError('unsupported_media_type', `a results body is ${TSV_TYPES[0]} (or text/plain), not ${type}`);
+
+/**
+ * Refuses a declared media type other than TSV before the body is read (a preParsing hook),
+ * also on a bodyless request, which no parser sees.
+ */
+async function tsvOnly(req: FastifyRequest, _reply: unknown, payload: unknown) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== '' && !TSV_TYPES.includes(type)) throw unsupported(type);
+  return payload;
+}
+
 export default async function resultsRoutes(app: FastifyInstance) {
-  // results.tsv bodies arrive as raw bytes; the parser decodes and checks them.
+  // results.tsv bodies arrive as raw bytes; the parser decodes and checks them. The JSON and
+  // other default parsers are removed in this scope, so any other media type is a 415
+  // (a JSON body used to reach the TSV parser as an object: a 500).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(TSV_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.post<{ Params: { project: string }; Querystring: { strict?: boolean; direction?: Direction; create?: boolean; metric?: string; statusColumn?: string }; Body: Buffer }>(
     '/v1/projects/:project/results',
     {
       config: { access: 'write' },
+      preParsing: tsvOnly,
       schema: {
         tags: ['ingest'],
+        consumes: TSV_TYPES,
         operationId: 'ingestResults',
         summary: 'Ingest a results.tsv (text/tab-separated-values); all or nothing, idempotent; changed rows become new versions, lost rows absent',
         params: nameParams,
@@ -34,7 +53,7 @@ export default async function resultsRoutes(app: FastifyInstance) {
             statusColumn: { type: 'string', minLength: 1, maxLength: 128, description: 'the column that holds keep/discard decisions (else chosen from the header and cells)' },
           },
         },
-        body: { type: 'string', description: 'results.tsv content', format: 'binary' },
+        body: { type: 'string', description: 'results.tsv content (UTF-8, or UTF-16 with a BOM)' },
         response: {
           200: ref('IngestResult'),
           201: ref('IngestResult'),
@@ -50,7 +69,9 @@ export default async function resultsRoutes(app: FastifyInstance) {
     },
     async (req, reply) => {
       const mayCreate = req.callerRole === null || req.callerRole === 'admin';
-      const res = await ingestResults(app.deps, req.params.project, req.body, { ...req.query, mayCreate, writer: writerOf(req) });
+      // A bodyless POST has no parsed body: an empty table (rejected by the parser as such).
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const res = await ingestResults(app.deps, req.params.project, body, { ...req.query, mayCreate, writer: writerOf(req) });
       return reply.code(res.created > 0 ? 201 : 200).send(res);
     },
   );

@@ -14,7 +14,7 @@ export default async function runnerRoutes(app: FastifyInstance) {
         operationId: 'leaseJobs',
         summary: 'Lease re-anchoring jobs (long-polls up to `wait` seconds)',
         body: ref('LeaseIn'),
-        response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: ref('Job') } } }, ...problems(400, 401, 403, 503) },
+        response: { 200: ref('LeaseOut'), ...problems(400, 401, 403, 503) },
       },
     },
     async (req) => {
@@ -36,6 +36,7 @@ export default async function runnerRoutes(app: FastifyInstance) {
       schema: {
         tags: ['runners'],
         operationId: 'heartbeatJob',
+        summary: 'Extend the lease of a job this runner holds',
         params: jobParams,
         body: { type: 'object', additionalProperties: false, required: ['runner'], properties: { runner: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } } },
         response: { 200: { type: 'object', properties: { leaseExpiresAt: { type: 'string' } } }, ...problems(400, 401, 403, 404, 409) },

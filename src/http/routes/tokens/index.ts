@@ -61,13 +61,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: ref('Token') },
-              next: { type: ['string', 'null'] },
-            },
-          },
+          200: ref('TokenList'),
           ...problems(400, 401, 403, 429),
         },
       },

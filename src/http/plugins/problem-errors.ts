@@ -45,6 +45,10 @@ export function isUnavailable(err: unknown): boolean {
   );
 }
 
+export function isPoolBusy(err: unknown): boolean {
+  return (err as { message?: string } | null)?.message === 'timeout exceeded when trying to connect';
+}
+
 /** Maps any error to a DomainError (5xx detail hidden). */
 export function toDomainError(err: unknown): DomainError {
   if (err instanceof DomainError) return err;
@@ -79,6 +83,10 @@ export function toDomainError(err: unknown): DomainError {
     case '54001':
       return new DomainError('validation_failed', `the database cannot store a value of this request (${fe.code}): ${fe.message}`);
   }
+  // pg-pool's checkout from a full pool timed out: the database is fine, this process has every
+  // connection busy (ECV_DB_POOL_SIZE, ECV_DB_POOL_TIMEOUT_MS). A handshake that times out says
+  // "Connection terminated due to connection timeout" instead: the database is unreachable.
+  if (isPoolBusy(err)) return new DomainError('unavailable', 'every database connection of this service process is busy (pool exhausted); the database is up: retry shortly', { extra: { retryAfter: 1 } });
   if (isUnavailable(err)) return new DomainError('unavailable', 'the database is unavailable; retry shortly');
   if (fe?.statusCode === 400 || (err instanceof SyntaxError && (fe as { statusCode?: number }).statusCode === 400)) {
     return new DomainError('validation_failed', fe.message);
@@ -113,7 +121,7 @@ export default fp(
     app.setErrorHandler((err, req, reply) => {
       const e = toDomainError(err);
       if (e.code === 'internal') req.log.error({ err }, 'unhandled error');
-      else if (e.code === 'unavailable') req.log.warn({ err: (err as Error).message }, 'database unavailable');
+      else if (e.code === 'unavailable') req.log.warn({ err: (err as Error).message }, isPoolBusy(err) ? 'database pool busy' : 'database unavailable');
       return sendProblem(req, reply, e);
     });
     app.setNotFoundHandler((req, reply) => sendProblem(req, reply, new DomainError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +15,13 @@ import { projectBody, type TestApp } from '../helpers/app.js';
  */
 describe('the environment of a job run by `ecv runner`', () => {
   let t: TestApp & { url: string };
+  let root: string;
   let dir: string;
   let commits: string[] = [];
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ecv-runner-env-'));
+    root = mkdtempSync(join(tmpdir(), 'ecv-runner-env-'));
+    dir = join(root, 'repo');
+    mkdirSync(dir);
     const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
     git('init', '-q', '-b', 'main');
     git('config', 'user.email', 't@example.com');
@@ -41,7 +44,7 @@ describe('the environment of a job run by `ecv runner`', () => {
   });
   afterAll(async () => {
     await t?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (root) rmSync(root, { recursive: true, force: true });
     commits = [];
   });
 
@@ -55,7 +58,7 @@ describe('the environment of a job run by `ecv runner`', () => {
       OPENAI_API_KEY: 'sk-openai-value',
       GITHUB_TOKEN: 'ghp_value',
     };
-    const child = spawn(process.execPath, [ECV_BIN, 'runner', '--url', t.url, '--repo', dir, '--once', '--wait', '5', '--work-dir', join(dir, '..', `${dir.split('/').pop()}-wt`), '--pass-env', 'HF_*'], {
+    const child = spawn(process.execPath, [ECV_BIN, 'runner', '--url', t.url, '--repo', dir, '--once', '--wait', '5', '--work-dir', join(root, 'wt'), '--pass-env', 'HF_*'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', CUDA_HOME: '/opt/cuda', HF_HOME_EXTRA: 'passed-by-flag', ...secrets },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -16,6 +16,9 @@ import gateRoutes from './http/routes/gate/index.js';
 import resultsRoutes from './http/routes/results/index.js';
 import runnerRoutes from './http/routes/runners/index.js';
 import queuePlugin from './http/plugins/queue.js';
+import longPollPlugin from './http/plugins/long-poll.js';
+import metricsPlugin from './http/plugins/metrics.js';
+import { redactingLogger } from './http/log-redact.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -29,7 +32,8 @@ const trustHops = (hops: number) => (_addr: string, i: number) => i < hops;
 /** Builds the Fastify app around its dependencies. Never listens; the caller does. */
 export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // Query values and credential-shaped strings never reach the log (log-redact.ts).
+    logger: redactingLogger(opts.logger ?? false),
     bodyLimit: deps.config.bodyLimit,
     // A hop count trusts that many proxies in front of the service (Fastify types take it as a function).
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
@@ -55,7 +59,10 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
   await app.register(rateLimitPlugin);
   await app.register(authPlugin);
   await app.register(jsonGuard);
+  await app.register(longPollPlugin);
   await app.register(swaggerPlugin, { ui: opts.swaggerUi });
+  // After swagger (its route is documented), before the routes (its onResponse hook sees them all).
+  await app.register(metricsPlugin);
   if (opts.queue !== false) await app.register(queuePlugin);
   await app.register(healthRoutes);
   await app.register(projectRoutes);

@@ -24,6 +24,12 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Re-anchoring queue: lease length, re-leases before a job is dead, expiry sweep interval. */
   queue: { leaseSeconds: number; retryLimit: number; maintenanceIntervalSeconds: number };
+  /** Calls with `wait` > 0 one token (or, with auth off, one client IP) may hold open at once. */
+  longPollsPerToken: number;
+  /** PostgreSQL pool per process: connections, and how long a request waits for one (ms). */
+  dbPool: { size: number; timeoutMs: number };
+  /** Serve /metrics without a token (ECV_METRICS_PUBLIC=1: the port is reachable only by Prometheus). */
+  metricsPublic: boolean;
   review: { apiKey?: string; baseUrl?: string; model: string; timeoutMs: number; concurrency: number };
 }
 
@@ -79,6 +85,12 @@ export function loadConfig(env: Env, cwd = '.'): Config {
       retryLimit: intVar(env, 'ECV_LEASE_RETRIES', 2, 0, 100),
       maintenanceIntervalSeconds: intVar(env, 'ECV_QUEUE_MAINTENANCE_S', 10, 1, 3600),
     },
+    longPollsPerToken: intVar(env, 'ECV_LONG_POLLS_PER_TOKEN', 64, 1, 100_000),
+    dbPool: {
+      size: intVar(env, 'ECV_DB_POOL_SIZE', 20, 1, 1000),
+      timeoutMs: intVar(env, 'ECV_DB_POOL_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    metricsPublic: /^(1|true|on|yes)$/i.test(env.ECV_METRICS_PUBLIC ?? ''),
     review: {
       apiKey: env.OPENAI_API_KEY || undefined,
       baseUrl: env.OPENAI_BASE_URL || undefined,

@@ -3,6 +3,7 @@ import { openDatabase } from './db/connection.js';
 import { migrate } from './db/migrator.js';
 import { buildApp } from './app.js';
 import { ensureAdminToken } from './services/tokens.service.js';
+import { redactSecrets } from './http/log-redact.js';
 
 /**
  * Entry: config → database (migrated under a lock) → app → listen; closes gracefully on
@@ -11,7 +12,13 @@ import { ensureAdminToken } from './services/tokens.service.js';
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
   const level = config.logLevel;
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => console.error(JSON.stringify({ level: 50, msg: 'pool error', err: err.message })) });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPool.size,
+    poolTimeoutMs: config.dbPool.timeoutMs,
+    onPoolError: (err) => console.error(JSON.stringify({ level: 50, msg: 'pool error', err: redactSecrets(err.message) })),
+  });
   const applied = await migrate(db);
   await ensureAdminToken({ db, config });
   const app = await buildApp({ db, config }, { logger: { level } });

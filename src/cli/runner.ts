@@ -1,17 +1,19 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultRunnerName, parseGpus, parseLabels, RUNNER_NAME } from '../runner/command.js';
+import { defaultRunnerName, parseGpus, parseLabels, parsePassEnv, RUNNER_NAME } from '../runner/command.js';
 import { streamLogger } from '../runner/log.js';
 import { Runner } from '../runner/loop.js';
 import { EXIT } from './main.js';
 
 const USAGE = `usage: ecv runner --url URL --repo <git dir> [--project p …] [--labels gpu=H100,zone=a] [--concurrency n]
                   [--gpus 0,1,2,3] [--once] [--name runner-name] [--wait s] [--work-dir dir]
-                  [--grace s] [--fetch] [--token T]
+                  [--grace s] [--fetch] [--token T] [--pass-env NAME,PREFIX_*]
 
 Leases re-anchoring jobs from an ECV service, runs each in a fresh git worktree of --repo with
 ECV_SEED set, under the job's time budget, and reports the metric. Token: --token or ECV_TOKEN.
+Jobs see an allow-listed environment (PATH, HOME, LANG, LC_*, CUDA_*, NVIDIA_*, …; see
+docs/operations.md) plus --pass-env (or ECV_RUNNER_PASS_ENV) names, never the runner's token.
 SIGTERM/SIGINT: stop leasing and let running jobs finish; a second signal kills them.`;
 
 function positiveInt(name: string, raw: string | undefined, def: number, max: number): number {
@@ -48,6 +50,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
       'work-dir': { type: 'string' },
       grace: { type: 'string' },
       fetch: { type: 'boolean' },
+      'pass-env': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -82,6 +85,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
       fetchMissing: values.fetch ?? false,
       completeRetryMs: 15 * 60_000,
       env: process.env,
+      passEnv: parsePassEnv(values['pass-env'] ?? process.env.ECV_RUNNER_PASS_ENV),
     };
   } catch (e) {
     console.error(`ecv runner: ${(e as Error).message}\n\n${USAGE}`);

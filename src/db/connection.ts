@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { Mutex, pgliteDialect } from './pglite-dialect.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { listenPostgres } from './pg-listen.js';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -23,6 +24,28 @@ export interface DbHandle {
   dataDirLock?: DataDirLock;
   /** Runs fn holding the engine's migration lock (advisory lock on PostgreSQL). */
   withMigrationLock<T>(fn: (exec: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }>) => Promise<T>): Promise<T>;
+  /** Statements run through Kysely since the handle opened (metrics; tests of long polls). */
+  readonly stats: { queries: number };
+  /** Connections of the pool (PostgreSQL only). */
+  poolStats?(): PoolStats;
+  /**
+   * Cross-process notifications (PostgreSQL LISTEN/NOTIFY; absent on PGlite, which one process
+   * owns). `onMessage` gets each payload; `onState` whether the listening connection is up.
+   */
+  listen?(channel: string, onMessage: (payload: string) => void, onState: (up: boolean) => void): Promise<Listener>;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  /** Requests waiting for a connection. */
+  waiting: number;
+}
+
+export interface Listener {
+  publish(payload: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -30,10 +53,14 @@ export interface OpenOptions {
   /** PGlite data directory, or 'memory://' for an in-memory database. */
   dataDir?: string;
   poolSize?: number;
+  /** How long a request waits for a free connection before it fails with "pool busy", ms. */
+  poolTimeoutMs?: number;
   onPoolError?: (err: Error) => void;
 }
 
 const MIGRATION_LOCK_ID = 7_262_001;
+export const DEFAULT_POOL_SIZE = 20;
+export const DEFAULT_POOL_TIMEOUT_MS = 10_000;
 
 // int8 (count(*), sums) as JS numbers: ECV's counts stay far below 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
@@ -45,17 +72,24 @@ export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
 
 async function openPostgres(url: string, opts: OpenOptions): Promise<DbHandle> {
   // JIT compiles the recursive cascade queries on every call (p50 20 ms vs 2.5 ms): off for ECV's sessions.
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000, options: '-c jit=off' });
+  const max = opts.poolSize ?? DEFAULT_POOL_SIZE;
+  // connectionTimeoutMillis bounds both a checkout from a full pool ("timeout exceeded when
+  // trying to connect": pool busy) and a new connection's handshake (database unreachable).
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: opts.poolTimeoutMs ?? DEFAULT_POOL_TIMEOUT_MS, options: '-c jit=off' });
   // A client losing its connection (database restart) must not crash the process. The pool
   // listens on idle clients only; a checked-out client between two queries of a transaction
   // emits 'error' with no listener (an uncaught exception), so every client gets one of its own.
   // The query in flight fails on its own (→ 503) and the pool discards the broken client.
   pool.on('error', (err) => opts.onPoolError?.(err));
   pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const stats = { queries: 0 };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: () => void stats.queries++ });
   return {
     engine: 'postgres',
     db,
+    stats,
+    poolStats: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    listen: (channel, onMessage, onState) => listenPostgres(url, channel, onMessage, onState, opts.onPoolError),
     async runScript(text) {
       const client = await pool.connect();
       try {
@@ -110,7 +144,8 @@ async function openPGlite(dataDir: string): Promise<DbHandle> {
     throw e;
   }
   const mutex = new Mutex();
-  const db = new Kysely<Database>({ dialect: pgliteDialect(client, mutex) });
+  const stats = { queries: 0 };
+  const db = new Kysely<Database>({ dialect: pgliteDialect(client, mutex), log: () => void stats.queries++ });
   const exec = async (text: string, values?: unknown[]) => {
     if (values && values.length > 0) return { rows: (await client.query(text, values)).rows };
     const results = await client.exec(text);
@@ -119,6 +154,7 @@ async function openPGlite(dataDir: string): Promise<DbHandle> {
   return {
     engine: 'pglite',
     db,
+    stats,
     async runScript(text) {
       await mutex.run(async () => {
         await client.exec('BEGIN');

@@ -34,20 +34,49 @@ export interface JobEnvInput {
   gpu?: string;
 }
 
-/** Variables never passed to a job: the commit under test is untrusted code. */
-const SECRET_VARS = ['ECV_TOKEN', 'ECV_ADMIN_TOKEN', 'OPENAI_API_KEY'];
+/**
+ * The runner's variables a job inherits: what a shell, a Python or CUDA program needs to run,
+ * nothing else. The commit under test is code an agent wrote and its output is stored as the log
+ * tail, so cloud keys, DATABASE_URL, tokens and whatever else the runner's environment holds
+ * stay out unless the operator names them (`--pass-env`). A trailing `*` matches a prefix.
+ */
+export const JOB_ENV_ALLOW: readonly string[] = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_*', 'TERM', 'TZ',
+  'TMPDIR', 'TMP', 'TEMP', 'CUDA_*', 'NVIDIA_*', 'LD_LIBRARY_PATH', 'PYTHONPATH',
+  'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'OMP_NUM_THREADS', 'HF_HOME',
+  'XDG_CACHE_HOME', 'TORCH_HOME',
+];
+
+/** Never passed, even when `--pass-env` names them: the runner's own credentials. */
+const SECRET_VARS = ['ECV_TOKEN', 'ECV_ADMIN_TOKEN'];
+
+const matches = (name: string, patterns: readonly string[]) =>
+  patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
 
 /**
- * The job's environment: the runner's own minus its secrets, plus ECV_SEED, ECV_COMMIT,
- * ECV_JOB_ID, ECV_PROJECT, ECV_EXPERIMENT, ECV_RUNNER, ECV_SLOT (and CUDA_VISIBLE_DEVICES).
+ * `--pass-env HF_TOKEN,WANDB_*` → ['HF_TOKEN', 'WANDB_*']: names (or prefixes ending in `*`)
+ * of runner variables a job may also see. Throws on a malformed entry.
+ */
+export function parsePassEnv(text: string | undefined): string[] {
+  if (!text) return [];
+  const out = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of out) if (!/^[A-Za-z_][A-Za-z0-9_]*\*?$/.test(n)) throw new Error(`--pass-env entry '${n}' is not a variable name (or a prefix ending in *)`);
+  return out;
+}
+
+/**
+ * The job's environment: the runner's allow-listed variables (JOB_ENV_ALLOW, plus `passEnv`),
+ * and ECV_SEED, ECV_COMMIT, ECV_JOB_ID, ECV_PROJECT, ECV_EXPERIMENT, ECV_RUNNER, ECV_SLOT (and
+ * CUDA_VISIBLE_DEVICES for the slot).
  */
 export function jobEnv(
   base: Record<string, string | undefined>,
   job: JobEnvInput,
+  passEnv: readonly string[] = [],
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base))
-    if (v !== undefined && !SECRET_VARS.includes(k)) env[k] = v;
+    if (v !== undefined && !SECRET_VARS.includes(k) && (matches(k, JOB_ENV_ALLOW) || matches(k, passEnv))) env[k] = v;
   env.ECV_SEED = String(job.seed);
   env.ECV_COMMIT = job.commit;
   env.ECV_JOB_ID = job.jobId;

@@ -32,6 +32,8 @@ export interface JobContext {
   /** Aborted on a second SIGTERM/SIGINT: kill, do not complete. */
   hardStop: AbortSignal;
   env: Record<string, string | undefined>;
+  /** Runner variables a job may see beyond the allow-list (`--pass-env`). */
+  passEnv?: readonly string[];
 }
 
 export type JobEnd = 'stored' | 'duplicate' | 'lost' | 'dropped' | 'failed';
@@ -115,7 +117,7 @@ export async function runJob(
           runner: ctx.runner,
           slot,
           ...(gpu !== undefined ? { gpu } : {}),
-        }),
+        }, ctx.passEnv),
         budgetMs: job.timeBudgetS * 1000,
         graceMs: ctx.graceS * 1000,
         signal: stop.signal,

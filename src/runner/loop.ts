@@ -34,6 +34,8 @@ export interface RunnerOptions {
   /** With `once`: lease attempts before giving up when the service is unreachable. */
   onceAttempts?: number;
   env: Record<string, string | undefined>;
+  /** Runner variables a job may see beyond the allow-list (`--pass-env`). */
+  passEnv?: readonly string[];
   log: Logger;
 }
 
@@ -99,6 +101,7 @@ export class Runner {
       completeRetryMs: o.completeRetryMs,
       hardStop: this.hardStop.signal,
       env: o.env,
+      passEnv: o.passEnv ?? [],
     };
     log('info', 'runner.start', {
       url: o.url,

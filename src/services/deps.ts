@@ -17,4 +17,18 @@ export interface Deps {
   /** The pg-boss queue; present once the queue plugin started. */
   queue?: PgBoss;
   queueOptions?: QueueOptions;
+  /** Counters the services feed (Prometheus, /metrics); absent in tools and unit tests. */
+  metrics?: ServiceMetrics;
+}
+
+/** What services report to /metrics. */
+export interface ServiceMetrics {
+  /** A gate call answered (recorded), by decision. */
+  gateDecision(decision: string): void;
+  /** A long poll woke and re-read the database. */
+  longPollCheck(kind: 'gate' | 'lease'): void;
+  /** A reproduction stored (runner completion or dead-letter sweep). */
+  reproduction(ok: boolean): void;
+  /** Rows of an ingest, by route (`json` or `tsv`) and outcome. */
+  ingestRows(path: 'json' | 'tsv', outcome: string, n: number): void;
 }

@@ -372,7 +372,7 @@ export async function gate(
   projectName: string,
   input: GateInput,
   caller: string,
-  opts: { readOnly?: boolean } = {},
+  opts: { readOnly?: boolean; signal?: AbortSignal } = {},
 ): Promise<GateAnswer> {
   const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
   const db = deps.db.db;
@@ -425,11 +425,16 @@ export async function gate(
         });
     }
     const remaining = deadline - Date.now();
-    if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.notifier) break;
-    // Woken by a completion in this process; re-checked every second for other processes.
-    await deps.notifier.waitFor(scoresTopic(project.id), Math.min(remaining, 1000));
+    if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.notifier || opts.signal?.aborted) break;
+    // Sleeps until a completion of this project is notified (this process, or another one over
+    // LISTEN/NOTIFY), the client goes away, or a long fallback interval passes: a quiet wait
+    // costs no database round trip.
+    await deps.notifier.waitFor(scoresTopic(project.id), Math.min(remaining, deps.notifier.recheckMs), opts.signal);
+    if (opts.signal?.aborted) break;
+    deps.metrics?.longPollCheck('gate');
     project = (await findProject(db, projectName)) ?? project;
   }
+  deps.metrics?.gateDecision(answer.decision);
   await insertGateDecision(db, {
     projectId: project.id,
     experiment: input.experiment,

@@ -2,7 +2,7 @@ import { DomainError } from '../domain/errors.js';
 import { metricPatternOf } from '../domain/project.js';
 import type { ProjectConfig } from '../domain/types.js';
 import { lockProject } from '../db/projects.repository.js';
-import { bossJobState, extendBossLease, extendLease, finishJob, insertReproduction, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
+import { bossJobState, extendBossLease, extendLease, finishJob, getJob, insertReproduction, lockJob, markLeased, type JobRecord } from '../db/jobs.repository.js';
 import { DEAD_QUEUE, REANCHOR_QUEUE, queueFor, trxExecutor } from '../queue/boss.js';
 import { rescore } from './scoring.service.js';
 import { advanceDecision } from './gate.service.js';
@@ -103,7 +103,13 @@ export async function lease(deps: Deps, input: LeaseInput, holder: string, signa
     if (leased.length > 0) return Promise.all(leased.map((l) => specOf(deps, l.job, l.expires)));
     const remaining = deadline - Date.now();
     if (remaining <= 0 || signal?.aborted) return [];
-    await (deps.notifier?.waitFor(JOBS_TOPIC, Math.min(remaining, 1000), signal) ?? new Promise((r) => setTimeout(r, Math.min(remaining, 1000))));
+    // Woken by a newly queued job (this process or, over LISTEN/NOTIFY, another) or by leases the
+    // maintenance sweep found expired; the fallback re-check also catches a job whose pg-boss
+    // lease expired between two sweeps.
+    const recheck = Math.min(deps.notifier?.recheckMs ?? 1000, opts.maintenanceIntervalSeconds * 1000);
+    await (deps.notifier?.waitFor(JOBS_TOPIC, Math.min(remaining, recheck), signal) ?? new Promise((r) => setTimeout(r, Math.min(remaining, 1000))));
+    if (signal?.aborted) return [];
+    deps.metrics?.longPollCheck('lease');
   }
 }
 
@@ -137,12 +143,14 @@ async function existingReproduction(deps: Deps, jobId: string) {
  * Stores a job's outcome once (idempotent by job id): the reproduction, the job's state, the
  * queue's completion and the rescoring of the experiment and its descendants, in one transaction.
  */
-export async function complete(deps: Deps, id: string, input: CompleteInput, holder: string): Promise<{ duplicate: boolean; experiment: string; value: number | null; ok: boolean }> {
+export async function complete(deps: Deps, id: string, input: CompleteInput, holder: string, visible: Set<string> | null = null): Promise<{ duplicate: boolean; experiment: string; value: number | null; ok: boolean }> {
   const { boss } = queueOf(deps);
   const prior = await existingReproduction(deps, id);
   if (prior) {
-    const row = await deps.db.db.selectFrom('experiments').select('key').where('id', '=', prior.experiment_id).executeTakeFirst();
-    return { duplicate: true, experiment: row?.key ?? '', value: prior.value, ok: prior.ok };
+    const job = await getJob(deps.db.db, id);
+    const row = await deps.db.db.selectFrom('experiments').innerJoin('projects', 'projects.id', 'experiments.project_id').select(['experiments.key', 'projects.name']).where('experiments.id', '=', prior.experiment_id).executeTakeFirstOrThrow();
+    assertReplayAllowed(id, job, row.name, input.runner, holder, visible, prior.runner);
+    return { duplicate: true, experiment: row.key, value: prior.value, ok: prior.ok };
   }
   const value = input.value ?? null;
   if (value !== null && !Number.isFinite(value)) throw new DomainError('validation_failed', 'value must be a finite number', { errors: [{ pointer: '/value', message: 'not finite' }] });
@@ -151,8 +159,12 @@ export async function complete(deps: Deps, id: string, input: CompleteInput, hol
     if (!peek) throw new DomainError('not_found', `no job '${id}'`);
     const projectName = (await trx.selectFrom('projects').select('name').where('id', '=', peek.projectId).executeTakeFirstOrThrow()).name;
     const project = await lockProject(trx, projectName);
-    const again = await trx.selectFrom('reproductions').select(['id', 'value', 'ok']).where('job_id', '=', id).executeTakeFirst();
-    if (again) return { duplicate: true, projectId: peek.projectId, value: again.value, ok: again.ok };
+    if (visible && !visible.has(projectName)) throw new DomainError('forbidden', `this token does not reach the project of job '${id}'`);
+    const again = await trx.selectFrom('reproductions').select(['id', 'value', 'ok', 'runner']).where('job_id', '=', id).executeTakeFirst();
+    if (again) {
+      assertReplayAllowed(id, peek, projectName, input.runner, holder, visible, again.runner);
+      return { duplicate: true, projectId: peek.projectId, value: again.value, ok: again.ok };
+    }
     const job = await heldJob(deps, trx, id, input.runner, holder);
     if (input.seed !== job.seed) {
       throw new DomainError('validation_failed', `job '${id}' reproduces seed ${job.seed}, not ${input.seed}`, { errors: [{ pointer: '/seed', message: 'does not match the job' }] });
@@ -177,9 +189,23 @@ export async function complete(deps: Deps, id: string, input: CompleteInput, hol
     return { duplicate: false, projectId: job.projectId, value: ok ? value : null, ok, queued };
   });
   deps.notifier?.notify(scoresTopic(res.projectId));
+  if (!res.duplicate) deps.metrics?.reproduction(res.ok);
   if ('queued' in res && res.queued) deps.notifier?.notify(JOBS_TOPIC);
   const key = await deps.db.db.selectFrom('jobs').innerJoin('experiments', 'experiments.id', 'jobs.experiment_id').select('experiments.key').where('jobs.id', '=', id).executeTakeFirst();
   return { duplicate: res.duplicate, experiment: key?.key ?? '', value: res.value, ok: res.ok };
+}
+
+/**
+ * A completion of a job that already has its reproduction is answered (`duplicate: true`) only
+ * to the lease holder replaying its own report: a token that does not reach the job's project
+ * gets 403, any other runner or token (a dead runner reporting after another one finished the
+ * job) 409 — its result is not recorded, and it should know.
+ */
+function assertReplayAllowed(id: string, job: JobRecord | null, project: string, runner: string, holder: string, visible: Set<string> | null, recordedBy: string | null): void {
+  if (visible && !visible.has(project)) throw new DomainError('forbidden', `this token does not reach the project of job '${id}'`);
+  if (!job || job.leaseHolder !== holder || job.runner !== runner) {
+    throw new DomainError('conflict', `job '${id}' was already completed${recordedBy ? ` by runner '${recordedBy}'` : ''}; this report from runner '${runner}' is not recorded`);
+  }
 }
 
 /**
@@ -217,6 +243,7 @@ export async function sweepDeadJobs(deps: Deps): Promise<number> {
         if (!done) {
           await insertReproduction(trx, { project_id: job.projectId, experiment_id: job.experimentId, job_id: job.id, seed: job.seed, value: null, ok: false, error: `lease expired ${job.attempts} time(s); no runner finished the job`, runner: job.runner, duration_s: null, log_tail: null });
           await finishJob(trx, job.id, 'failed');
+          deps.metrics?.reproduction(false);
           await rescore(trx, project!, [job.experimentId]);
           await nextStepAfter(deps, trx, project!, job);
           touched.add(job.projectId);
@@ -234,9 +261,10 @@ export async function sweepDeadJobs(deps: Deps): Promise<number> {
 }
 
 /** Jobs whose pg-boss lease expired go back to 'queued' in ECV's view (for the gate's job list). */
-export async function syncExpiredLeases(deps: Deps): Promise<void> {
-  await sql`
+export async function syncExpiredLeases(deps: Deps): Promise<number> {
+  const res = await sql`
     UPDATE jobs j SET state = 'queued', lease_holder = NULL, lease_expires_at = NULL
     FROM pgboss.job b
     WHERE j.state = 'active' AND b.name = ${REANCHOR_QUEUE}::text || '-p' || j.project_id::text AND b.id = j.id::uuid AND b.state::text IN ('retry', 'created')`.execute(deps.db.db);
+  return Number(res.numAffectedRows ?? 0);
 }

@@ -16,6 +16,7 @@ type Access = 'public' | 'read' | 'write' | 'runner' | 'admin';
 const ACCESS: Record<string, Access> = {
   'GET /healthz': 'public',
   'GET /readyz': 'public',
+  'GET /metrics': 'read',
   'GET /openapi.json': 'public',
   'GET /docs': 'public',
   'GET /docs/': 'public',

@@ -61,6 +61,10 @@ const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
   429: 'rate_limited',
 };
 
+export function isPoolBusy(err: unknown): boolean {
+  return (err as { message?: string } | null)?.message === 'timeout exceeded when trying to connect';
+}
+
 /** Maps any error to a DomainError (5xx detail hidden). */
 export function toDomainError(err: unknown): DomainError {
   if (err instanceof DomainError) return err;
@@ -98,6 +102,10 @@ export function toDomainError(err: unknown): DomainError {
     case '54001':
       return new DomainError('validation_failed', `the database cannot store a value of this request (${fe.code}): ${fe.message}`);
   }
+  // pg-pool's checkout from a full pool timed out: the database is fine, this process has every
+  // connection busy (ECV_DB_POOL_SIZE, ECV_DB_POOL_TIMEOUT_MS). A handshake that times out says
+  // "Connection terminated due to connection timeout" instead: the database is unreachable.
+  if (isPoolBusy(err)) return new DomainError('unavailable', 'every database connection of this service process is busy (pool exhausted); the database is up: retry shortly', { extra: { retryAfter: 1 } });
   if (isUnavailable(err)) return new DomainError('unavailable', 'the database is unavailable; retry shortly');
   // Plugins (@fastify/static under /docs) signal client errors by status alone.
   const byStatus = fe?.statusCode !== undefined ? CODE_OF_STATUS[fe.statusCode] : undefined;
@@ -160,7 +168,7 @@ export default fp(
     app.setErrorHandler((err, req, reply) => {
       const e = toDomainError(err);
       if (e.code === 'internal') req.log.error({ err }, 'unhandled error');
-      else if (e.code === 'unavailable') req.log.warn({ err: (err as Error).message }, 'database unavailable');
+      else if (e.code === 'unavailable') req.log.warn({ err: (err as Error).message }, isPoolBusy(err) ? 'database pool busy' : 'database unavailable');
       return sendProblem(req, reply, e);
     });
     // A path that exists under other methods answers 405 with Allow (RFC 9110 §15.5.6), not 404.

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { startQueue } from '../../queue/boss.js';
 import { Notifier } from '../../services/notifier.js';
-import { scoresTopic } from '../../services/scheduler.service.js';
+import { JOBS_TOPIC, scoresTopic } from '../../services/scheduler.service.js';
 import { sweepDeadJobs, syncExpiredLeases } from '../../services/runner.service.js';
 import { startReviews } from '../../services/review.service.js';
 
@@ -13,7 +13,13 @@ import { startReviews } from '../../services/review.service.js';
 export default fp(
   async function queuePlugin(app: FastifyInstance) {
     const deps = app.deps;
-    deps.notifier = deps.notifier ?? new Notifier();
+    if (!deps.notifier) {
+      const notifier = new Notifier((err) => app.log.warn({ err: err.message }, 'cross-process notification failed'));
+      // PostgreSQL: wake long polls of the other service processes too (LISTEN/NOTIFY).
+      if (deps.db.listen) await notifier.bridge(deps.db.listen);
+      deps.notifier = notifier;
+      app.addHook('onClose', async () => notifier.close());
+    }
     const previous = deps.onScoresChanged;
     deps.onScoresChanged = (projectId) => {
       previous?.(projectId);
@@ -28,7 +34,8 @@ export default fp(
       if (running) return;
       running = true;
       try {
-        await syncExpiredLeases(deps);
+        // Jobs back on the queue after an expired lease: wake waiting runners.
+        if ((await syncExpiredLeases(deps)) > 0) deps.notifier?.notify(JOBS_TOPIC);
         const n = await sweepDeadJobs(deps);
         if (n > 0) app.log.info({ failed: n }, 'dead re-anchoring jobs recorded as failed reproductions');
       } catch (err) {

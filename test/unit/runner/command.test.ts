@@ -4,6 +4,7 @@ import {
   jobEnv,
   parseGpus,
   parseLabels,
+  parsePassEnv,
   renderCommand,
   RUNNER_NAME,
 } from '../../../src/runner/command.js';
@@ -36,7 +37,7 @@ describe('jobEnv', () => {
     runner: 'r1',
     slot: 0,
   };
-  it('sets the ECV_* variables and keeps the rest of the environment', () => {
+  it('sets the ECV_* variables and keeps the allow-listed ones', () => {
     const env = jobEnv({ PATH: '/bin', HOME: '/root', UNSET: undefined }, job);
     expect(env).toMatchObject({
       PATH: '/bin',
@@ -57,6 +58,15 @@ describe('jobEnv', () => {
     expect(env.ECV_TOKEN).toBeUndefined();
     expect(env.ECV_ADMIN_TOKEN).toBeUndefined();
     expect(env.OPENAI_API_KEY).toBeUndefined();
+  });
+  it('keeps only allow-listed variables and those named by --pass-env (never the runner token)', () => {
+    const base = { LC_ALL: 'C', NVIDIA_DRIVER_CAPABILITIES: 'all', AWS_SECRET_ACCESS_KEY: 'x', DATABASE_URL: 'postgres://u:p@h/d', WANDB_API_KEY: 'w', HF_TOKEN: 'h', ECV_TOKEN: 't' };
+    expect(Object.keys(jobEnv(base, job)).filter((k) => !k.startsWith('ECV_')).sort()).toEqual(['LC_ALL', 'NVIDIA_DRIVER_CAPABILITIES']);
+    const passed = jobEnv(base, job, parsePassEnv('WANDB_*, HF_TOKEN,ECV_TOKEN'));
+    expect(passed).toMatchObject({ WANDB_API_KEY: 'w', HF_TOKEN: 'h' });
+    expect(passed.ECV_TOKEN).toBeUndefined();
+    expect(passed.AWS_SECRET_ACCESS_KEY).toBeUndefined();
+    expect(() => parsePassEnv('A=B')).toThrow(/not a variable name/);
   });
   it('pins the slot to its GPU and overrides an inherited ECV_SEED', () => {
     const env = jobEnv(

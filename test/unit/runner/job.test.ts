@@ -80,6 +80,8 @@ async function context(
     completeRetryMs: 5000,
     hardStop,
     env: { PATH: process.env.PATH, ...env },
+    // The job script reads SLEEP: a runner variable outside the allow-list, passed on purpose.
+    passEnv: ['SLEEP'],
   };
 }
 

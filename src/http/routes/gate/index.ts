@@ -27,14 +27,16 @@ export default async function gateRoutes(app: FastifyInstance) {
         summary: 'Gate a result before building on it: accept, reject or reanchor (recorded)',
         params: nameParams,
         body: ref('GateIn'),
-        response: { 200: ref('GateAnswer'), ...problems(400, 401, 403, 404, 503) },
+        response: { 200: ref('GateAnswer'), ...problems(400, 401, 403, 404, 429, 503) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const thresholdSource = await thresholdSourceOf(app, req, req.params.project, req.body.threshold);
       // Recorded with the decision (inputs.thresholdSource → gate_decisions.threshold_source).
       const input: GateInput = Object.assign({}, req.body, { thresholdSource });
-      return { ...(await gate(app.deps, req.params.project, input, req.caller)), thresholdSource };
+      // Bounded per token; stops waiting when the client goes away.
+      const signal = (req.body.wait ?? 0) > 0 ? app.longPolls.begin(req, reply, 'gate') : undefined;
+      return { ...(await gate(app.deps, req.params.project, input, req.caller, { signal })), thresholdSource };
     },
   );
 

@@ -14,18 +14,17 @@ export default async function runnerRoutes(app: FastifyInstance) {
         operationId: 'leaseJobs',
         summary: 'Lease re-anchoring jobs (long-polls up to `wait` seconds)',
         body: ref('LeaseIn'),
-        response: { 200: ref('LeaseOut'), ...problems(400, 401, 403, 503) },
+        response: { 200: ref('LeaseOut'), ...problems(400, 401, 403, 429, 503) },
       },
     },
-    async (req) => {
-      // Stop polling when the client goes away.
-      const ac = new AbortController();
-      req.raw.once('close', () => ac.abort());
+    async (req, reply) => {
+      // Bounded per token; stops polling when the client goes away.
+      const signal = (req.body.wait ?? 0) > 0 ? app.longPolls.begin(req, reply, 'lease') : undefined;
       // Scoped tokens fetch only from their projects' queues: never another project's job; a
       // runner started with --project narrows that further.
       const asked = req.body.projects;
       const visible = asked ? new Set(asked.filter((p) => req.visibleProjects === null || req.visibleProjects.has(p))) : req.visibleProjects;
-      return { jobs: await lease(app.deps, req.body, req.caller, ac.signal, visible) };
+      return { jobs: await lease(app.deps, req.body, req.caller, signal, visible) };
     },
   );
 
@@ -61,6 +60,6 @@ export default async function runnerRoutes(app: FastifyInstance) {
         },
       },
     },
-    async (req) => complete(app.deps, req.params.id, req.body, req.caller),
+    async (req) => complete(app.deps, req.params.id, req.body, req.caller, req.visibleProjects),
   );
 }

@@ -92,13 +92,15 @@ export async function checkCommand(argv: string[]): Promise<number> {
       threshold: { type: 'string' },
       wait: { type: 'string' },
       junit: { type: 'string' },
+      'json-out': { type: 'string' },
       ...CLIENT_OPTIONS,
     },
   });
   const root = await repoRoot(process.cwd());
   const results = values.results ?? join(root, 'results.tsv');
   if (!existsSync(results)) {
-    console.error(`ecv check: no results file at ${results} (use --results)`);
+    // The usual cause in CI: karpathy's loop keeps results.tsv untracked, so a checkout lacks it.
+    console.error(`ecv check: no results file at ${results} (use --results; in CI the log must be committed on the branch or downloaded first, see docs/ci.md)`);
     return EXIT.usage;
   }
   const project = resolveProjectName(values.project, root);
@@ -119,6 +121,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     console.log(summary);
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary);
     if (values.junit) writeFileSync(values.junit, checkJunit(project, res.body));
+    // For wrappers such as the GitHub Action (action.yml): the answer without parsing Markdown.
+    if (values['json-out']) writeFileSync(values['json-out'], `${JSON.stringify({ project, ...res.body }, null, 2)}\n`);
     return GATE_EXIT[res.body.decision];
   } finally {
     await client.close();

@@ -66,7 +66,7 @@ ${CLIENT}
 example:  ecv gate 3f2a9c1 --wait 900
 ${GATE_EXITS}.`,
 
-  check: `usage: ecv check [--results file] [--project p] [--branch b] [--threshold t] [--wait s] [--junit file]
+  check: `usage: ecv check [--results file] [--project p] [--branch b] [--threshold t] [--wait s] [--junit file] [--json-out file]
 
 The CI check of an experiment branch: ingests results.tsv with the branch's git lineage, gates
 the latest keep, prints a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).
@@ -81,6 +81,7 @@ Run inside the experiment repository.
   --threshold t     raise the project's threshold for this check (default: the project's)
   --wait s          long-poll up to s seconds for reproductions (default: 0)
   --junit file      also write JUnit XML (reject = failure, reanchor = skipped)
+  --json-out file   also write the gate answer as JSON (what the GitHub Action reads)
 ${CLIENT}
 
 example:  ecv check --junit ecv.xml --url https://ecv.example.org

@@ -51,6 +51,9 @@ describe.each(ENGINES)('ingest choices over HTTP on %s', (engine) => {
     expect(given.json().direction).toBe('maximize');
     expect(codes(given.json())).toEqual(['1:direction_contradicted']);
     expect((await get('/v1/projects/score-max')).metric.direction).toBe('maximize');
+    // One warning, not two, when the project's metric column is missing from the file.
+    const other = await tsv('score-max', lines('commit\tval\tstatus', 'b1\t9.0\tkeep'));
+    expect(codes(other.json()).filter((c) => c.includes('metric'))).toEqual(['1:metric_column_not_found']);
     // The existing project's config wins on the next ingest.
     const again = await tsv('score-max', SCORE);
     expect(again.statusCode).toBe(200);

@@ -147,6 +147,11 @@ describe('the direction when the keep chain contradicts the name', () => {
     expect(none.choices.direction.evidence).toContain("'elo' is not a known metric name");
   });
 
+  it('reads a direction the header states', () => {
+    const p = parseResultsTsv(tsv('commit\tscore (lower is better)\tstatus', 'a\t2\tkeep'));
+    expect(p.choices.direction).toMatchObject({ value: 'minimize', name: 'minimize' });
+  });
+
   it('does not call a noisy chain a direction', () => {
     const p = parseResultsTsv(
       tsv(

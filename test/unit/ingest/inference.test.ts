@@ -281,6 +281,14 @@ describe('lines that are not rows of the table', () => {
     expect(p.skippedLines).toEqual([]);
   });
 
+  it('skips a short line of prose whose first word looks like a key', () => {
+    const p = parseResultsTsv(
+      tsv(clean[0], clean[1], 'Summary\tbest was 0.98 at bea057b', 'xyz\t0.97', clean[2]),
+    );
+    expect(p.rows.map((r) => r.key)).toEqual(['baseline', 'xyz', 'bea057b']);
+    expect(p.skippedLines).toEqual([3]);
+  });
+
   it('are listed for a file whose only data line is foreign', () => {
     const p = parseResultsTsv(tsv(clean[0], 'training finished.'));
     expect(p.rows).toEqual([]);

@@ -64,6 +64,8 @@ export interface ParsedResults {
   skippedLines: number[];
   /** The file had no header line; its columns were inferred from the rows. */
   headerInferred?: boolean;
+  /** 1-based line of the header (of the first row when the header was inferred): where file-level warnings go. */
+  headerLine: number;
 }
 
 export interface ParseResultsOptions {
@@ -226,6 +228,7 @@ export function parseResultsTsv(
       roles: { metric },
       choices,
       skippedLines: skippedLines.sort((a, b) => a - b),
+      headerLine,
       ...(direction ? { direction } : {}),
     };
   }
@@ -321,6 +324,7 @@ export function parseResultsTsv(
     roles: roleNames,
     choices: { ...detected.choices, direction: directionChoice.choice },
     skippedLines: skippedLines.sort((a, b) => a - b),
+    headerLine,
   };
   if (head.inferred) result.headerInferred = true;
   if (direction !== undefined) result.direction = direction;

@@ -163,7 +163,7 @@ export function parseResultsTsv(
   };
 
   const headerKey = header.join('\t');
-  const data: DataLine[] = [];
+  const lineRows: DataLine[] = [];
   for (let i = head.dataFrom; i < lines.length; i++) {
     const raw = lines[i];
     if (isBlankLine(raw) || isCommentLine(raw)) continue;
@@ -185,17 +185,15 @@ export function parseResultsTsv(
       });
       continue;
     }
-    data.push({ line: i + 1, text: raw, fields, escapedTabs });
+    lineRows.push({ line: i + 1, text: raw, fields, escapedTabs });
   }
   // Lines that cannot be rows whatever the columns (a timestamp first, prose) go before the columns are chosen.
-  const timeFirst = firstColumnHoldsTimes(header, data);
-  const plain = data.filter((d) => {
+  const timeFirst = firstColumnHoldsTimes(header, lineRows);
+  const data = lineRows.filter((d) => {
     const why = shapeReason(d.fields, header.length, timeFirst);
     if (why !== undefined) skipLine(skip, d, header.length, why);
     return why === undefined;
   });
-  data.length = 0;
-  data.push(...plain);
   const declared = opts.direction
     ? { value: opts.direction, source: opts.directionSource ?? ('explicit' as const) }
     : hint

@@ -373,3 +373,16 @@ describe('text details', () => {
     expect(p.choices.keyColumn).toMatchObject({ column: 'commit', source: 'name' });
   });
 });
+
+describe('a long log', () => {
+  it('parses 150,000 rows (no per-line argument lists, which overflow the stack)', () => {
+    const body = ['commit\tval_bpb\tstatus'];
+    for (let i = 0; i < 150_000; i++)
+      body.push(
+        `${(0x1000000 + i).toString(16)}\t${(1 - i * 1e-7).toFixed(7)}\t${i % 3 ? 'discard' : 'keep'}`,
+      );
+    const p = parseResultsTsv(body.join('\n'));
+    expect(p.rows).toHaveLength(150_000);
+    expect(p.choices.direction).toMatchObject({ value: 'minimize', source: 'data' });
+  }, 60_000);
+});

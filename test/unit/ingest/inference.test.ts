@@ -39,6 +39,20 @@ describe('the metric column when it is not named like the metric', () => {
     expect(p.choices.metric.evidence).toMatch(/'bucket'.*3 distinct values/);
   });
 
+  it('passes over a column that rises on every row (a run index, a clock)', () => {
+    const text = tsv(
+      'commit\tmodel\tslot\tresult\tstatus',
+      ...rows(9, (i, keep) => [
+        'gpt',
+        String(1710000000 + 60 * i),
+        String(keep ? 0.5 + i / 100 : 0.2),
+      ]),
+    );
+    const p = parseResultsTsv(text);
+    expect(p.metric).toBe('result');
+    expect(p.choices.metric.evidence).toContain("passed over 'slot': it rises on every row");
+  });
+
   it('takes the value after, not the value before', () => {
     const text = tsv(
       'commit\tannual_return_before\tannual_return_after\tstatus',

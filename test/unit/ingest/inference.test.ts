@@ -337,6 +337,19 @@ describe('a file without a header', () => {
     expect(parseResultsTsv(body, { metricName: 'metric' }).choices.metric.source).toBe('explicit');
   });
 
+  it('reads a header written as a comment before the first row', () => {
+    const p = parseResultsTsv(
+      tsv('# run log', '# commit\tval_bpb\tstatus', 'abc1234\t0.99\tkeep', 'bcd2345\t0.98\tkeep'),
+    );
+    expect(p.columns).toEqual(['commit', 'val_bpb', 'status']);
+    expect(p.headerInferred).toBeUndefined();
+    expect(p.rows.map((r) => [r.key, r.value, r.line])).toEqual([
+      ['abc1234', 0.99, 3],
+      ['bcd2345', 0.98, 4],
+    ]);
+    expect(codes(p)).toEqual(['2:commented_header']);
+  });
+
   it('takes a column of distinct commit hashes as the key', () => {
     const p = parseResultsTsv(
       tsv('abc1234\t0.99\tkeep\tbase line', 'bcd2345\t0.98\tkeep\tnext one'),

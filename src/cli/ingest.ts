@@ -86,7 +86,8 @@ export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<In
   if (fromFile) {
     // The project was just created from the file's evidence: report that, and warn when it was a guess.
     parsed.choices.direction = first.choices.direction;
-    parsed.warnings.push(...directionGuessWarning(first.choices.direction, project.metric.direction, parsed.rows[0]?.line ?? 1));
+    parsed.warnings.push(...directionGuessWarning(first.choices.direction, project.metric.direction, parsed.headerLine));
+    parsed.warnings.sort((a, b) => a.line - b.line);
   }
   const commits = await readGitLog(opts.git, opts.branch ?? 'HEAD');
   const lineage = attachGitLineage(parsed.rows, commits);

@@ -110,11 +110,12 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
   let direction: Direction;
   if (!project) {
     direction = resolveDirection(parsed.metric, opts.direction, parsed.direction, parsed.choices.direction);
-    const guessed = directionGuessWarning(parsed.choices.direction, direction, parsed.rows[0]?.line ?? 1);
+    const guessed = directionGuessWarning(parsed.choices.direction, direction, parsed.headerLine);
     if (opts.strict && guessed.length > 0) {
       throw new DomainError('validation_failed', 'results table has 1 problem(s) (strict mode)', { errors: guessed.map((w) => ({ line: w.line, pointer: `line ${w.line}`, code: w.code, message: w.message })) });
     }
     parsed.warnings.push(...guessed);
+    parsed.warnings.sort((a, b) => a.line - b.line);
     await createProject(deps, { name: projectName, metric: { name: parsed.metric, direction } });
   } else direction = project.config.metric.direction;
   const report = ingestReport(parsed, direction);

@@ -44,13 +44,16 @@ describe.each(ENGINES)('ingest choices over HTTP on %s', (engine) => {
     const res = await tsv('score', SCORE);
     expect(res.statusCode).toBe(201);
     expect(res.json().direction).toBe('minimize');
-    expect(codes(res.json())).toEqual(['1:direction_contradicted', '2:direction_guessed']);
+    expect(codes(res.json())).toEqual(['1:direction_contradicted', '1:direction_guessed']);
     expect((await get('/v1/projects/score')).metric).toEqual({ name: 'score', direction: 'minimize' });
     // An explicit direction always wins, still with the warning.
     const given = await tsv('score-max', SCORE, 'create=true&direction=maximize');
     expect(given.json().direction).toBe('maximize');
     expect(codes(given.json())).toEqual(['1:direction_contradicted']);
     expect((await get('/v1/projects/score-max')).metric.direction).toBe('maximize');
+    // One warning, not two, when the project's metric column is missing from the file.
+    const other = await tsv('score-max', lines('commit\tval\tstatus', 'b1\t9.0\tkeep'));
+    expect(codes(other.json()).filter((c) => c.includes('metric'))).toEqual(['1:metric_column_not_found']);
     // The existing project's config wins on the next ingest.
     const again = await tsv('score-max', SCORE);
     expect(again.statusCode).toBe(200);
@@ -61,7 +64,7 @@ describe.each(ENGINES)('ingest choices over HTTP on %s', (engine) => {
     const elo = await tsv('elo', lines('commit\telo\tstatus', 'a\t1200\tkeep', 'b\t1250\tkeep', 'c\t1240\tdiscard', 'd\t1300\tkeep'));
     expect(elo.statusCode).toBe(201);
     expect(elo.json().direction).toBe('maximize');
-    expect(codes(elo.json())).toEqual(['2:direction_guessed']);
+    expect(codes(elo.json())).toEqual(['1:direction_guessed']);
     const none = await tsv('nba', lines('commit\tnba_core\tstatus', 'a\t10\tkeep', 'b\t9\tdiscard'));
     expect(none.statusCode).toBe(400);
     expect(none.headers['content-type']).toContain('application/problem+json');

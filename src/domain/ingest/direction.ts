@@ -24,7 +24,12 @@ const PHRASES: Array<[string[], Direction]> = [
   ...['samples per sec', 'win rate'],
 ]
   .map((p): [string[], Direction] => [words(p), 'maximize'])
-  .concat([[['max', 'dd'], 'minimize']]);
+  .concat([[['max', 'dd'], 'minimize']])
+  // A header that says so (`score (lower is better)`) beats the vocabulary before it.
+  .concat(
+    ['higher is better', 'higher better', 'larger is better'].map((p) => [words(p), 'maximize']),
+    ['lower is better', 'lower better', 'smaller is better'].map((p) => [words(p), 'minimize']),
+  );
 const NEGATIONS = new Set(['neg', 'negative', 'minus']);
 
 /** Splits a metric name into lower-case tokens at `_ - .`, spaces, other punctuation and camelCase humps. */

@@ -82,6 +82,15 @@ export function readHeader(lines: readonly string[], h: number, warnings: LineWa
   }
   const numeric = names.find((f) => parseMetric(f).kind === 'number');
   if (numeric === undefined) return { names, line, dataFrom: h + 1, inferred: false };
+  const commented = commentedHeader(lines, h);
+  if (commented) {
+    warnings.push({
+      line: commented.line,
+      code: 'commented_header',
+      message: 'the header is written as a comment (`# commit<TAB>…`); read as the header',
+    });
+    return commented;
+  }
   const width = consistentWidth(rawRows(lines, h));
   if (width === undefined) {
     const why =
@@ -96,6 +105,23 @@ export function readHeader(lines: readonly string[], h: number, warnings: LineWa
     dataFrom: h,
     inferred: true,
   };
+}
+
+/**
+ * A header written as a comment right before the first row (`# commit<TAB>val_bpb<TAB>…`,
+ * as some loops print it): as many TAB-separated names as the row has fields, none a number.
+ */
+function commentedHeader(lines: readonly string[], h: number): Header | undefined {
+  let j = h - 1;
+  while (j >= 0 && isBlankLine(lines[j])) j--;
+  if (j < 0 || !isCommentLine(lines[j])) return undefined;
+  const cells = lines[j].replace(/^\s*#+\s*/, '').split('\t');
+  while (cells.length > 1 && cells[cells.length - 1].trim() === '') cells.pop();
+  const names = cells.map((c) => unquote(c));
+  const width = splitFields(lines[h], 0).fields.length;
+  if (names.length < 2 || names.length !== width) return undefined;
+  if (names.some((n) => n === '' || parseMetric(n).kind === 'number')) return undefined;
+  return { names, line: j + 1, dataFrom: h, inferred: false };
 }
 
 export /** The name an inferred header gives the metric column (and so a project created from such a file). */

@@ -59,8 +59,15 @@ export function foreignReason(
   const metricShaped = parseMetric(fields[roles.metric] ?? '').kind === 'number';
   if (roles.key !== undefined) {
     const key = fields[roles.key] ?? '';
-    if (keyShaped(key) || (isPlaceholder(key) && metricShaped)) return undefined;
-    return `its ${roles.key + 1}${ordinal(roles.key + 1)} field '${clip(key)}' is no key`;
+    if (isPlaceholder(key) && metricShaped) return undefined;
+    if (!keyShaped(key))
+      return `its ${roles.key + 1}${ordinal(roles.key + 1)} field '${clip(key)}' is no key`;
+    // A short line keyed by a word (`Summary<TAB>best was 0.97`) is prose unless its metric
+    // cell reads as a value (a number, a placeholder, a failure marker); a commit hash is a row.
+    const metricCell = parseMetric(fields[roles.metric] ?? '');
+    if (fields.length < width && hexPrefix(key) === undefined && metricCell.kind === 'invalid')
+      return `its metric field '${clip(fields[roles.metric] ?? '')}' is no number`;
+    return undefined;
   }
   return metricShaped
     ? undefined

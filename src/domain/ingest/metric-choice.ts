@@ -51,7 +51,11 @@ export interface MetricColumn {
 }
 
 /** Why a candidate was passed over, or undefined when it was not. */
-function passOver(c: MetricColumn, all: readonly MetricColumn[]): string | undefined {
+function passOver(
+  c: MetricColumn,
+  all: readonly MetricColumn[],
+  statuses: readonly ExperimentStatus[] | undefined,
+): string | undefined {
   const tokens = metricTokens(c.name);
   const named = inferDirection(c.name) !== null;
   if (!named && tokens.some((t) => HYPER.has(t))) return 'its name is a setting, not a result';
@@ -70,6 +74,11 @@ function passOver(c: MetricColumn, all: readonly MetricColumn[]): string | undef
   const nums = c.values.filter((v): v is number => v !== null);
   if (nums.length >= 8 && new Set(nums).size <= 3)
     return `it holds only ${new Set(nums).size} distinct values (${[...new Set(nums)].join(', ')})`;
+  // A count or a clock (run index, unix time) rises on every row, discards included; a
+  // metric does not (its discards are worse). Its kept values would fake a perfect chain.
+  const discards = statuses?.some((st, i) => st === 'discard' && c.values[i] !== null) ?? false;
+  if (!named && discards && nums.length >= 5 && nums.every((v, i) => i === 0 || v > nums[i - 1]))
+    return 'it rises on every row (a count or a clock)';
   return undefined;
 }
 
@@ -91,7 +100,7 @@ export function pickMetric(
 ): MetricPick {
   const reasons = new Map<MetricColumn, string>();
   for (const c of ordered) {
-    const why = passOver(c, ordered);
+    const why = passOver(c, ordered, statuses);
     if (why !== undefined) reasons.set(c, why);
   }
   const kept = ordered.filter((c) => !reasons.has(c));

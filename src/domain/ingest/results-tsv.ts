@@ -65,6 +65,8 @@ export interface ParsedResults {
   skippedLines: number[];
   /** The file had no header line; its columns were inferred from the rows. */
   headerInferred?: boolean;
+  /** 1-based line of the header (of the first row when the header was inferred): where file-level warnings go. */
+  headerLine: number;
 }
 
 export interface ParseResultsOptions {
@@ -162,7 +164,7 @@ export function parseResultsTsv(
   };
 
   const headerKey = header.join('\t');
-  const data: DataLine[] = [];
+  const lineRows: DataLine[] = [];
   for (let i = head.dataFrom; i < lines.length; i++) {
     const raw = lines[i];
     if (isBlankLine(raw) || isCommentLine(raw)) continue;
@@ -184,17 +186,15 @@ export function parseResultsTsv(
       });
       continue;
     }
-    data.push({ line: i + 1, text: raw, fields, escapedTabs });
+    lineRows.push({ line: i + 1, text: raw, fields, escapedTabs });
   }
   // Lines that cannot be rows whatever the columns (a timestamp first, prose) go before the columns are chosen.
-  const timeFirst = firstColumnHoldsTimes(header, data);
-  const plain = data.filter((d) => {
+  const timeFirst = firstColumnHoldsTimes(header, lineRows);
+  const data = lineRows.filter((d) => {
     const why = shapeReason(d.fields, header.length, timeFirst);
     if (why !== undefined) skipLine(skip, d, header.length, why);
     return why === undefined;
   });
-  data.length = 0;
-  data.push(...plain);
   const declared = opts.direction
     ? { value: opts.direction, source: opts.directionSource ?? ('explicit' as const) }
     : hint
@@ -227,6 +227,7 @@ export function parseResultsTsv(
       roles: { metric },
       choices,
       skippedLines: skippedLines.sort((a, b) => a - b),
+      headerLine,
       ...(direction ? { direction } : {}),
     };
   }
@@ -324,6 +325,7 @@ export function parseResultsTsv(
     roles: roleNames,
     choices: { ...detected.choices, direction: directionChoice.choice },
     skippedLines: skippedLines.sort((a, b) => a - b),
+    headerLine,
   };
   if (head.inferred) result.headerInferred = true;
   if (direction !== undefined) result.direction = direction;

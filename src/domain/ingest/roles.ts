@@ -92,7 +92,13 @@ export function detectRoles(
 ): DetectedRoles {
   const names = header.map(normalizeName);
   const problems: RoleProblem[] = [];
-  const cells = (i: number) => rows.map((r) => unquote(r[i] ?? ''));
+  // Each column's cells once: every role below reads them (large logs have 10^5 rows).
+  const memo = new Map<number, string[]>();
+  const cells = (i: number): string[] => {
+    let c = memo.get(i);
+    if (c === undefined) memo.set(i, (c = rows.map((r) => unquote(r[i] ?? ''))));
+    return c;
+  };
   let metric: number | undefined;
   if (opts.metricName !== undefined && opts.metricName.trim() !== '') {
     metric = findNamed(header, names, opts.metricName);

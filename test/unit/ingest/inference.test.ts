@@ -39,6 +39,20 @@ describe('the metric column when it is not named like the metric', () => {
     expect(p.choices.metric.evidence).toMatch(/'bucket'.*3 distinct values/);
   });
 
+  it('passes over a column that rises on every row (a run index, a clock)', () => {
+    const text = tsv(
+      'commit\tmodel\tslot\tresult\tstatus',
+      ...rows(9, (i, keep) => [
+        'gpt',
+        String(1710000000 + 60 * i),
+        String(keep ? 0.5 + i / 100 : 0.2),
+      ]),
+    );
+    const p = parseResultsTsv(text);
+    expect(p.metric).toBe('result');
+    expect(p.choices.metric.evidence).toContain("passed over 'slot': it rises on every row");
+  });
+
   it('takes the value after, not the value before', () => {
     const text = tsv(
       'commit\tannual_return_before\tannual_return_after\tstatus',
@@ -145,6 +159,11 @@ describe('the direction when the keep chain contradicts the name', () => {
     const none = parseResultsTsv(tsv('commit\telo\tstatus', 'a\t1200\tkeep', 'b\t1190\tdiscard'));
     expect(none.choices.direction).toMatchObject({ value: null, source: 'none' });
     expect(none.choices.direction.evidence).toContain("'elo' is not a known metric name");
+  });
+
+  it('reads a direction the header states', () => {
+    const p = parseResultsTsv(tsv('commit\tscore (lower is better)\tstatus', 'a\t2\tkeep'));
+    expect(p.choices.direction).toMatchObject({ value: 'minimize', name: 'minimize' });
   });
 
   it('does not call a noisy chain a direction', () => {
@@ -276,6 +295,14 @@ describe('lines that are not rows of the table', () => {
     expect(p.skippedLines).toEqual([]);
   });
 
+  it('skips a short line of prose whose first word looks like a key', () => {
+    const p = parseResultsTsv(
+      tsv(clean[0], clean[1], 'Summary\tbest was 0.98 at bea057b', 'xyz\t0.97', clean[2]),
+    );
+    expect(p.rows.map((r) => r.key)).toEqual(['baseline', 'xyz', 'bea057b']);
+    expect(p.skippedLines).toEqual([3]);
+  });
+
   it('are listed for a file whose only data line is foreign', () => {
     const p = parseResultsTsv(tsv(clean[0], 'training finished.'));
     expect(p.rows).toEqual([]);
@@ -308,6 +335,19 @@ describe('a file without a header', () => {
     expect(headerless?.message).toContain('column1, column2, metric, column4, status, description');
     // The next ingest into the project (metric 'metric') finds the column by name.
     expect(parseResultsTsv(body, { metricName: 'metric' }).choices.metric.source).toBe('explicit');
+  });
+
+  it('reads a header written as a comment before the first row', () => {
+    const p = parseResultsTsv(
+      tsv('# run log', '# commit\tval_bpb\tstatus', 'abc1234\t0.99\tkeep', 'bcd2345\t0.98\tkeep'),
+    );
+    expect(p.columns).toEqual(['commit', 'val_bpb', 'status']);
+    expect(p.headerInferred).toBeUndefined();
+    expect(p.rows.map((r) => [r.key, r.value, r.line])).toEqual([
+      ['abc1234', 0.99, 3],
+      ['bcd2345', 0.98, 4],
+    ]);
+    expect(codes(p)).toEqual(['2:commented_header']);
   });
 
   it('takes a column of distinct commit hashes as the key', () => {
@@ -359,4 +399,17 @@ describe('text details', () => {
     expect(p.rows).toEqual(parseResultsTsv(KARPATHY).rows);
     expect(p.choices.keyColumn).toMatchObject({ column: 'commit', source: 'name' });
   });
+});
+
+describe('a long log', () => {
+  it('parses 150,000 rows (no per-line argument lists, which overflow the stack)', () => {
+    const body = ['commit\tval_bpb\tstatus'];
+    for (let i = 0; i < 150_000; i++)
+      body.push(
+        `${(0x1000000 + i).toString(16)}\t${(1 - i * 1e-7).toFixed(7)}\t${i % 3 ? 'discard' : 'keep'}`,
+      );
+    const p = parseResultsTsv(body.join('\n'));
+    expect(p.rows).toHaveLength(150_000);
+    expect(p.choices.direction).toMatchObject({ value: 'minimize', source: 'data' });
+  }, 60_000);
 });

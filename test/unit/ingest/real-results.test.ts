@@ -113,6 +113,36 @@ describe.skipIf(SKIP)('real autoresearch logs', () => {
       expect(short.rows.length).toBe(Math.ceil(parsed.rows.length / 2));
     });
 
+    it('reads the same with CRLF, padded header names and CSV-quoted cells (issue 20)', () => {
+      let header = true;
+      const dressed = bytes
+        .toString('utf8')
+        .split(/\r?\n/)
+        .map((l) => {
+          if (l.trim() === '' || l.trimStart().startsWith('#')) return l;
+          if (header) {
+            header = false;
+            return l
+              .split('\t')
+              .map((c) => `  ${c} `)
+              .join('\t');
+          }
+          // Lines written with literal \t stay as they are: quoting would hide their separators.
+          if (!l.includes('\t')) return l;
+          return l
+            .split('\t')
+            .map((c) => (c === '' ? c : `"${c.replace(/"/g, '""')}"`))
+            .join('\t');
+        })
+        .join('\r\n');
+      const p = parseResultsTsv(dressed);
+      const sig = (r: ParsedResults) =>
+        r.rows.map((x) => [x.key, x.status, x.value, x.description ?? '', x.premises]);
+      expect(p.metric).toBe(parsed.metric);
+      expect(sig(p)).toEqual(sig(parsed));
+      expect(p.skippedLines).toEqual([]);
+    });
+
     it('warns only at lines of the file', () => {
       const lines = new Set(parsed.rows.map((r) => r.line));
       for (const w of parsed.warnings) {

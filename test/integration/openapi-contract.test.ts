@@ -80,6 +80,12 @@ describe('the OpenAPI contract', () => {
     expect(doc.servers?.length).toBeGreaterThan(0);
   });
 
+  it('resolves every $ref inside the document', () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]*)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(50);
+    expect([...new Set(refs)].filter((r) => !(r.startsWith('#/components/schemas/') && doc.components.schemas[r.slice(21)]))).toEqual([]);
+  });
+
   it('answers lists with named schemas', () => {
     const ref = (path: string, method = 'get') => (doc.paths[path][method].responses['200'].content!['application/json'].schema as { $ref?: string }).$ref;
     expect(ref('/v1/projects')).toBe('#/components/schemas/ProjectList');

@@ -66,7 +66,8 @@ const DOCS_PATH = {
     security: [],
     responses: {
       200: { description: 'The Swagger UI page', content: { 'text/html': { schema: { type: 'string' } } } },
-      429: problemResponse(),
+      // Added to the finished document, past the ref resolver: a document-local $ref.
+      429: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
     },
   },
 };

@@ -116,8 +116,10 @@ log "service ready at $URL"
 
 # 4. Runners reproducing this repository's re-anchoring jobs.
 for r in $(seq 1 "$RUNNERS"); do
+  # The job's command is `$PYTHON train.py` with the data cache above: named, since a job sees
+  # only the runner's allow-listed variables.
   $ECV runner --url "$URL" --repo "$REPO" --name "digits-runner-$r" --work-dir "$OUT/worktrees-$r" \
-    $RUNNER_OPTS --wait 10 >"$OUT/runner-$r.log" 2>&1 &
+    --pass-env PYTHON,DIGITS_CACHE_DIR $RUNNER_OPTS --wait 10 >"$OUT/runner-$r.log" 2>&1 &
   PIDS+=($!)
 done
 log "$RUNNERS runner(s) started"

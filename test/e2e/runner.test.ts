@@ -161,6 +161,9 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
         workDir,
         '--grace',
         '1',
+        // The job scripts read E2E_SLOW_DIR: outside the allow-list, so passed by name.
+        '--pass-env',
+        'E2E_SLOW_DIR',
         ...extra,
       ],
       {

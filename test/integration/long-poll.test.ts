@@ -80,6 +80,27 @@ describe.each(ENGINES)('long polls on %s', (engine) => {
     await waiting;
     await until(async () => (await active('gate')) === 0, 15_000, 'wait closed');
   });
+
+  it('ends waits whose clients left before the server read them (a burst abandoned at once)', async () => {
+    const aborts = Array.from({ length: 150 }, () => new AbortController());
+    const pending = aborts.map((ac) => gateWait(ac.signal).catch((e: Error) => e));
+    await sleep(30);
+    for (const ac of aborts) ac.abort();
+    await Promise.all(pending);
+    // The server still works through requests whose sockets are gone: none may stay waiting.
+    await until(async () => {
+      const s = await scrape(t.url);
+      return metricValue(s, 'ecv_long_polls_active', { kind: 'gate' }) === 0 && metricValue(s, 'ecv_long_polls_sleeping') === 0;
+    }, 20_000, 'no wait left open');
+    await sleep(1000);
+    const s = await scrape(t.url);
+    expect(metricValue(s, 'ecv_long_polls_active', { kind: 'gate' })).toBe(0);
+    expect(metricValue(s, 'ecv_long_polls_sleeping')).toBe(0);
+    // fetch may leave a connection it aborted mid-request open (the server would wait for its
+    // headers, up to headersTimeout, before closing); drop it so that the app closes promptly
+    // (last test of this app: this also drops fetch's keep-alive connections).
+    t.app.server.closeAllConnections();
+  });
 });
 
 describe.each(ENGINES)('runner lease waits on %s', (engine) => {

@@ -43,23 +43,38 @@ export class LongPolls {
     this.byCaller.set(key, open + 1);
     this.active[kind]++;
     const ac = new AbortController();
+    const sock = req.raw.socket;
     let done = false;
+    const gone = () => {
+      if (!reply.raw.writableFinished) {
+        if (!ac.signal.aborted) this.abandoned++;
+        ac.abort();
+        // Nothing can reach the client: free the connection now (a half-closed socket would
+        // otherwise linger and hold up the server's close).
+        if (sock && !sock.destroyed) sock.destroy();
+      }
+      end();
+    };
     const end = () => {
       if (done) return;
       done = true;
+      sock?.off('end', gone);
+      sock?.off('close', gone);
       this.active[kind]--;
       const n = (this.byCaller.get(key) ?? 1) - 1;
       if (n > 0) this.byCaller.set(key, n);
       else this.byCaller.delete(key);
     };
     reply.raw.once('finish', end);
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) {
-        this.abandoned++;
-        ac.abort();
-      }
-      end();
-    });
+    reply.raw.once('close', gone);
+    // The client's FIN ends the socket's readable side; the server then ends its own side
+    // (httpAllowHalfOpen is off), so no answer can reach the client any more, and the socket
+    // may stay undestroyed (no 'close') until the wait would end on its own.
+    sock?.once('end', gone);
+    sock?.once('close', gone);
+    // A client that left before this handler ran: those events have already been emitted.
+    // (app.inject's mock socket has no stream state: undefined, not false.)
+    if (reply.raw.destroyed || sock?.destroyed === true || sock?.readable === false || sock?.writable === false) gone();
     return ac.signal;
   }
 }

@@ -31,7 +31,7 @@ ECV_DATA_DIR (default ./data), and exits. Safe to run concurrently (migration lo
 example:  DATABASE_URL=postgres://ecv@db/ecv ecv migrate
 exit: 0 applied or up to date, 2 on an error.`,
 
-  ingest: `usage: ecv ingest <results.tsv> [--project p] [--git <repo>] [--branch b] [--direction d] [--strict]
+  ingest: `usage: ecv ingest <results.tsv> [--project p] [--git <repo>] [--branch b] [--direction d] [--strict] [--progress]
 
 Stores a results.tsv in the project (idempotent: unchanged rows are no-ops, changed rows new
 versions). With --git, premises and diffs come from the repository's commit graph. The project
@@ -43,6 +43,8 @@ service's config is printed and written back when the token may (admin, in-proce
   --branch b        branch to read with --git (default: HEAD)
   --direction d     minimize|maximize, when the metric name does not tell (default: inferred)
   --strict          fail on any warning (default: warnings are printed, rows kept)
+  --progress        print each step (parse, write, score) on stderr also when it is not a
+                    terminal (default: only on a terminal)
 ${CLIENT}
 
 example:  ecv ingest results.tsv --git .

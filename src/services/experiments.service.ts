@@ -30,6 +30,7 @@ import { enqueueReviews } from './review.service.js';
 import { getProject } from './projects.service.js';
 import { experimentOut } from './views.js';
 import type { Deps } from './deps.js';
+import { reportProgress } from './progress.js';
 
 type Trx = Transaction<Database>;
 
@@ -135,6 +136,8 @@ function recordInput(r: ExperimentRecord): ExperimentInput {
  * rows it no longer holds go absent, absent rows it holds come back. Scores and K of everything
  * affected are updated before commit.
  */
+const WRITE_SLICE = 10_000;
+
 export async function upsertExperiments(deps: Deps, projectName: string, inputs: ExperimentInput[], opts: UpsertOptions = {}): Promise<UpsertResult> {
   const source = opts.source ?? 'json';
   const writer = opts.writer ?? { tokenId: null, caller: null };
@@ -200,12 +203,20 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 
     const ids = new Map<string, number>();
+    const writes = fresh.length + changed.length;
+    if (writes > 0) reportProgress('write', 0, writes, 'experiments');
     if (fresh.length > 0) {
       const seq0 = await reserveSeq(trx, project.id, fresh.length);
-      for (const [k, id] of await insertExperiments(trx, project.id, fresh.map((b, i) => ({ input: b.input, seq: seq0 + i, contentHash: b.hash })), source)) ids.set(k, id);
+      // In slices so that an in-process caller sees the count move (one statement per 2,000 rows either way).
+      for (let i = 0; i < fresh.length; i += WRITE_SLICE) {
+        const slice = fresh.slice(i, i + WRITE_SLICE).map((b, j) => ({ input: b.input, seq: seq0 + i + j, contentHash: b.hash }));
+        for (const [k, id] of await insertExperiments(trx, project.id, slice, source)) ids.set(k, id);
+        reportProgress('write', i + slice.length, writes, 'experiments');
+      }
     }
     const codeChanged = (c: (typeof changed)[number]) => canonicalJson(before.get(c.id)!.code ?? null) !== canonicalJson(c.input.code ?? null);
     await updateExperiments(trx, changed.map((c) => ({ id: c.id, input: c.input, contentHash: c.hash, codeChanged: codeChanged(c) })), source);
+    if (writes > 0) reportProgress('write versions and edges', 0, null, '');
     await clearAbsent(trx, restored);
     await insertVersions(trx, [
       ...fresh.map((b) => ({ experimentId: ids.get(b.input.key)!, version: 1, contentHash: b.hash, content: b.input, changed: [], ...writer })),

@@ -5,6 +5,7 @@ import { findProject } from '../db/projects.repository.js';
 import { createProject } from './projects.service.js';
 import { upsertExperiments, type UpsertResult, type Writer } from './experiments.service.js';
 import type { Deps } from './deps.js';
+import { reportProgress } from './progress.js';
 
 export interface IngestOptions {
   strict?: boolean;
@@ -49,12 +50,14 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
   if (!project && opts.mayCreate === false) {
     throw new DomainError('forbidden', `no project '${projectName}', and creating a project needs an admin token (SPEC §12): ask an admin to create it`);
   }
+  reportProgress('parse', 0, null, 'rows');
   const parsed = parseResultsTsv(body, {
     ...(project ? { metricName: project.config.metric.name } : {}),
     ...(opts.strict ? { strict: true } : {}),
     ...(project ? { direction: project.config.metric.direction } : opts.direction ? { direction: opts.direction } : {}),
     maxBytes: deps.config.bodyLimit,
   });
+  reportProgress('parse', parsed.rows.length, parsed.rows.length, 'rows');
   if (!project) {
     const direction = resolveDirection(parsed.metric, opts.direction, parsed.direction);
     await createProject(deps, { name: projectName, metric: { name: parsed.metric, direction } });

@@ -216,7 +216,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     }
     const codeChanged = (c: (typeof changed)[number]) => canonicalJson(before.get(c.id)!.code ?? null) !== canonicalJson(c.input.code ?? null);
     await updateExperiments(trx, changed.map((c) => ({ id: c.id, input: c.input, contentHash: c.hash, codeChanged: codeChanged(c) })), source);
-    if (writes > 0) reportProgress('write versions and edges', 0, null, '');
+    if (writes > 0) reportProgress(`write ${writes.toLocaleString('en-US')} versions`, 0, null, '');
     await clearAbsent(trx, restored);
     await insertVersions(trx, [
       ...fresh.map((b) => ({ experimentId: ids.get(b.input.key)!, version: 1, contentHash: b.hash, content: b.input, changed: [], ...writer })),
@@ -224,6 +224,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     ]);
 
     const idOf = (k: string) => ids.get(k) ?? stored.get(k)!.id;
+    if (writes > 0) reportProgress('write premise edges', 0, null, '');
     await deleteEdgesOf(trx, moved.map((c) => c.id));
     const edgeRows: EdgeRow[] = [];
     for (const b of [...fresh, ...moved]) {
@@ -232,6 +233,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     await insertEdges(trx, project.id, edgeRows);
     if (moved.length > 0) await assertAcyclic(trx, [...moved.map((c) => c.id), ...ids.values()]);
 
+    if (source === 'tsv' && opts.complete) reportProgress('mark rows the log lost absent', 0, null, '');
     const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()]) : [];
     const touched = [...ids.values(), ...changed.map((c) => c.id), ...restored, ...absent];
     // An edit (not growth) changes what the statistics were fitted on: refit them now.

@@ -162,6 +162,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
 
     const allKeys = new Set<string>(batch.keys());
     for (const { input } of batch.values()) for (const p of input.premises ?? []) allKeys.add(p);
+    reportProgress(`compare ${batch.size.toLocaleString('en-US')} rows with the stored experiments`, 0, null, '');
     const stored = await findKeys(trx, project.id, [...allKeys]);
 
     type Row = { input: ExperimentInput; hash: string; index: number };
@@ -205,11 +206,12 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     const ids = new Map<string, number>();
     const writes = fresh.length + changed.length;
     if (writes > 0) reportProgress('write', 0, writes, 'experiments');
+    let seq0: number | undefined;
     if (fresh.length > 0) {
-      const seq0 = await reserveSeq(trx, project.id, fresh.length);
+      seq0 = await reserveSeq(trx, project.id, fresh.length);
       // In slices so that an in-process caller sees the count move (one statement per 2,000 rows either way).
       for (let i = 0; i < fresh.length; i += WRITE_SLICE) {
-        const slice = fresh.slice(i, i + WRITE_SLICE).map((b, j) => ({ input: b.input, seq: seq0 + i + j, contentHash: b.hash }));
+        const slice = fresh.slice(i, i + WRITE_SLICE).map((b, j) => ({ input: b.input, seq: seq0! + i + j, contentHash: b.hash }));
         for (const [k, id] of await insertExperiments(trx, project.id, slice, source)) ids.set(k, id);
         reportProgress('write', i + slice.length, writes, 'experiments');
       }
@@ -234,7 +236,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     if (moved.length > 0) await assertAcyclic(trx, [...moved.map((c) => c.id), ...ids.values()]);
 
     if (source === 'tsv' && opts.complete) reportProgress('mark rows the log lost absent', 0, null, '');
-    const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()]) : [];
+    const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()], seq0) : [];
     const touched = [...ids.values(), ...changed.map((c) => c.id), ...restored, ...absent];
     // An edit (not growth) changes what the statistics were fitted on: refit them now.
     if (touched.length > 0) await rescore(trx, project, touched, changed.length + restored.length + absent.length > 0 ? { forceStats: true } : {});

@@ -55,6 +55,7 @@ function reviewOf(e: ExperimentRecord): ReviewShift | undefined {
  */
 export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean; all?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
   void changedIds;
+  reportProgress('score: load the experiments and reproductions', 0, null, '');
   const all = await listAllExperiments(trx, project.id);
   if (all.length === 0) return { scored: 0, cascaded: 0 };
   const reps = await reproductionsOf(trx, all.map((e) => e.id));

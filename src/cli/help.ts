@@ -31,7 +31,7 @@ ECV_DATA_DIR (default ./data), and exits. Safe to run concurrently (migration lo
 example:  DATABASE_URL=postgres://ecv@db/ecv ecv migrate
 exit: 0 applied or up to date, 2 on an error.`,
 
-  ingest: `usage: ecv ingest <results.tsv> [--project p] [--git <repo>] [--branch b] [--direction d] [--metric m] [--status-column s] [--strict]
+  ingest: `usage: ecv ingest <results.tsv> [--project p] [--git <repo>] [--branch b] [--direction d] [--metric m] [--status-column s] [--strict] [--progress]
 
 Stores a results.tsv in the project (idempotent: unchanged rows are no-ops, changed rows new
 versions). With --git, premises and diffs come from the repository's commit graph. The project
@@ -47,6 +47,8 @@ keep chain, decision words; docs/api.md "Ingestion rules"); guesses and skipped 
   --metric m        the metric column for a new project (default: chosen from header and cells)
   --status-column s the column of keep/discard decisions (default: chosen from header and cells)
   --strict          fail on any warning (default: warnings are printed, rows kept)
+  --progress        print each step (parse, write, score) on stderr also when it is not a
+                    terminal (default: only on a terminal)
 ${CLIENT}
 
 example:  ecv ingest results.tsv --git .

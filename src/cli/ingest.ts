@@ -10,6 +10,8 @@ import { ensureProject, resolveProjectName } from './config-sync.js';
 import { commitDiff, readGitLog } from './git.js';
 import { readProjectFile } from './project-file.js';
 import { EXIT } from './main.js';
+import { createProgress, type Progress } from './progress.js';
+import { withProgress } from '../services/progress.js';
 
 export interface IngestRun {
   project: string;
@@ -39,11 +41,9 @@ export interface IngestOpts {
   git?: string;
   branch?: string;
   cwd: string;
+  /** The caller's progress display (undefined: one on a terminal). */
+  progress?: Progress;
 }
-
-const progress = (msg: string) => {
-  if (process.stderr.isTTY) process.stderr.write(`\r${msg}\x1b[K`);
-};
 
 /** A project name from a directory name, fitted to [a-z0-9][a-z0-9._-]{0,62}. */
 export function projectNameFrom(dir: string): string {
@@ -58,8 +58,39 @@ export function projectNameFrom(dir: string): string {
  * completes an interrupted ingest, as ingestion is idempotent).
  */
 export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<IngestRun> {
+  if (opts.progress !== undefined) return ingest(client, opts, opts.progress);
+  const prog = createProgress();
+  try {
+    return await ingest(client, opts, prog);
+  } finally {
+    prog?.end();
+  }
+}
+
+/**
+ * One request, with progress: in-process the services report their steps (parse, write,
+ * score); over HTTP the service cannot, so the step is the request itself, with its clock.
+ */
+function send<T>(client: ApiClient, prog: Progress | undefined, rows: number | null, request: () => Promise<T>): Promise<T> {
+  if (!prog) return request();
+  const remote = client.describe.startsWith('http');
+  const step = `service at ${client.describe}`;
+  if (remote) prog.report(step, 0, rows, 'rows parsed, written and scored');
+  return withProgress(prog.listener, request).then((res) => {
+    if (remote) prog.report(step, rows ?? 0, rows, 'rows parsed, written and scored');
+    return res;
+  });
+}
+
+async function ingest(client: ApiClient, opts: IngestOpts, prog: Progress | undefined): Promise<IngestRun> {
   const bytes = readFileSync(opts.file);
   const named = { ...(opts.statusColumn ? { statusColumn: opts.statusColumn } : {}) };
+  const parseHere = (o: Parameters<typeof parseResultsTsv>[1]) => {
+    prog?.report('read log', 0, null, 'rows');
+    const r = parseResultsTsv(bytes, o);
+    prog?.report('read log', r.rows.length, r.rows.length, 'rows');
+    return r;
+  };
   if (!opts.git) {
     const q = new URLSearchParams({
       create: 'true',
@@ -72,17 +103,18 @@ export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<In
     // ecv.json wins; without it the server creates the project from the file and says how it chose.
     if (file) await ensureProject(client, opts.project, { cwd: opts.cwd, metric: file.metric.name, direction: opts.direction });
     type Answer = { created: number; unchanged: number; updated?: number; warnings: IngestWarning[]; metric?: string; direction?: Direction; statusColumn?: string | null; keyColumn?: string | null; choices?: IngestChoices };
-    const res = await client.request<Answer>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values');
+    const res = await send(client, prog, null, () => client.request<Answer>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values'));
     if (res.status !== 200 && res.status !== 201) raiseProblem(res);
     const b = res.body;
-    const rows = parseResultsTsv(bytes, { ...(b.metric ? { metricName: b.metric } : {}), ...(b.direction ? { direction: b.direction } : {}), ...named }).rows;
+    // Parsed here too, with the service's choices: the rows are the answer's (`ecv check` gates the last keep of them).
+    const rows = parseHere({ ...(b.metric ? { metricName: b.metric } : {}), ...(b.direction ? { direction: b.direction } : {}), ...named }).rows;
     return { project: opts.project, rows, created: b.created, unchanged: b.unchanged, updated: b.updated ?? 0, warnings: b.warnings ?? [], metric: b.metric, direction: b.direction, statusColumn: b.statusColumn, keyColumn: b.keyColumn, choices: b.choices };
   }
   const first = parseResultsTsv(bytes, { ...(opts.direction ? { direction: opts.direction } : {}), ...(opts.metric ? { metricName: opts.metric } : {}), ...named });
   const existed = (await client.request('GET', `/v1/projects/${encodeURIComponent(opts.project)}`)).status === 200;
   const project = await ensureProject(client, opts.project, { cwd: opts.cwd, metric: first.metric, direction: opts.direction, hint: first.direction, choice: first.choices.direction });
   const fromFile = !existed && !opts.direction && !readProjectFile(opts.cwd);
-  const parsed = parseResultsTsv(bytes, { metricName: project.metric.name, direction: project.metric.direction, directionSource: opts.direction && !existed ? 'explicit' : 'project', ...named, ...(opts.strict ? { strict: true } : {}) });
+  const parsed = parseHere({ metricName: project.metric.name, direction: project.metric.direction, directionSource: opts.direction && !existed ? 'explicit' : 'project', ...named, ...(opts.strict ? { strict: true } : {}) });
   if (fromFile) {
     // The project was just created from the file's evidence: report that, and warn when it was a guess.
     parsed.choices.direction = first.choices.direction;
@@ -96,13 +128,14 @@ export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<In
     throw new DomainError('validation_failed', 'git lineage warnings in strict mode', { errors: lineage.warnings.map((w) => ({ line: w.line, message: w.message })) });
   }
   const rows = lineage.rows;
-  for (const [i, r] of rows.entries()) {
-    const full = (r.metadata?.git as { commit?: string } | undefined)?.commit;
-    if (r.status === 'keep' && full && r.code?.paths) {
-      progress(`diffs ${i + 1}/${rows.length}`);
-      r.code = { ...r.code, diff: await commitDiff(opts.git, full) };
-    }
+  const fullCommit = (r: ParsedRow) => (r.metadata?.git as { commit?: string } | undefined)?.commit;
+  // Counts the kept commits whose diff is read, not rows.
+  const withDiff = rows.filter((r) => r.status === 'keep' && fullCommit(r) && r.code?.paths);
+  for (const [i, r] of withDiff.entries()) {
+    prog?.report('diffs', i, withDiff.length, 'kept commits');
+    r.code = { ...r.code!, diff: await commitDiff(opts.git, fullCommit(r)!) };
   }
+  if (withDiff.length) prog?.report('diffs', withDiff.length, withDiff.length, 'kept commits');
   let created = 0;
   let unchanged = 0;
   let updated = 0;
@@ -110,8 +143,8 @@ export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<In
   // One batch is the whole log: the service marks log rows it no longer holds absent (SPEC §7).
   const whole = rows.length <= BATCH ? '?source=tsv' : '';
   for (let i = 0; i < rows.length; i += BATCH) {
-    progress(`sending rows ${i + 1}-${Math.min(rows.length, i + BATCH)} of ${rows.length}`);
-    const res = await client.request<{ created: number; unchanged: number; updated?: number }>('POST', `/v1/projects/${opts.project}/experiments${whole}`, rows.slice(i, i + BATCH).map(rowToInput));
+    const slice = rows.slice(i, i + BATCH);
+    const res = await send(client, prog, slice.length, () => client.request<{ created: number; unchanged: number; updated?: number }>('POST', `/v1/projects/${opts.project}/experiments${whole}`, slice.map(rowToInput)));
     // Problems point at rows of the batch (`/3/premises`); say which file line each came from.
     if (res.status !== 200 && res.status !== 201) {
       try {
@@ -124,7 +157,6 @@ export async function runIngest(client: ApiClient, opts: IngestOpts): Promise<In
     unchanged += res.body.unchanged;
     updated += res.body.updated ?? 0;
   }
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const c = parsed.choices;
   return { project: opts.project, rows, created, unchanged, updated, warnings, metric: parsed.metric, direction: project.metric.direction, statusColumn: c.statusColumn.column, keyColumn: c.keyColumn.column, choices: c };
 }
@@ -155,19 +187,24 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       strict: { type: 'boolean' },
       git: { type: 'string' },
       branch: { type: 'string' },
+      progress: { type: 'boolean' },
       ...CLIENT_OPTIONS,
     },
   });
   const file = positionals[0];
   if (!file || (values.direction && !['minimize', 'maximize'].includes(values.direction))) {
-    console.error('usage: ecv ingest <results.tsv> [--project p] [--direction minimize|maximize] [--metric column] [--status-column column] [--strict] [--git <repo>] [--branch b] [--url URL]');
+    console.error('usage: ecv ingest <results.tsv> [--project p] [--direction minimize|maximize] [--metric column] [--status-column column] [--strict] [--progress] [--git <repo>] [--branch b] [--url URL]');
     return EXIT.usage;
   }
   const cwd = values.git ?? process.cwd();
   const project = resolveProjectName(values.project, cwd);
+  const prog = createProgress({ force: values.progress });
+  // Opening the embedded database (and migrating it) takes seconds on a slow disk.
+  if (!(values.url ?? process.env.ECV_URL)) prog?.report('open the embedded database', 0, null, '');
   const client = await openClientFromFlags(values);
   try {
-    const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, metric: values.metric, statusColumn: values['status-column'], strict: values.strict, git: values.git, branch: values.branch, cwd });
+    const r = await runIngest(client, { file, project, direction: values.direction as Direction | undefined, metric: values.metric, statusColumn: values['status-column'], strict: values.strict, git: values.git, branch: values.branch, cwd, progress: prog });
+    prog?.end();
     console.log(`${project}: ${r.rows.length} rows, ${r.created} new, ${r.unchanged} unchanged, ${r.updated} updated (${client.describe})`);
     for (const line of describeChoices(r)) console.log(line);
     // A contradicted direction is printed first and to stderr too: it silently ruins every gate.
@@ -178,6 +215,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     if (rest.length > 20) console.log(`  … ${rest.length - 20} more warnings`);
     return EXIT.ok;
   } finally {
+    prog?.end();
     await client.close();
   }
 }

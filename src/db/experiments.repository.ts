@@ -166,11 +166,24 @@ export async function clearAbsent(db: Executor, ids: number[]): Promise<void> {
  * Marks the project's results.tsv rows that the latest file no longer holds as absent (kept as
  * history, out of scoring); returns their ids. JSON rows are never marked.
  */
-export async function markAbsentExcept(db: Executor, projectId: number, presentKeys: string[]): Promise<number[]> {
+export async function markAbsentExcept(db: Executor, projectId: number, presentKeys: string[], beforeSeq?: number): Promise<number[]> {
+  // The difference is taken here, with a Set: `NOT (key = ANY(array))` scans the array once per
+  // row, and an anti-join on the JSON re-reads it per row on PGlite; both took minutes at 100,000 rows.
+  const present = new Set(presentKeys);
+  // `beforeSeq`: rows stored before this write (those written by it are in the file).
+  const stored = await db
+    .selectFrom('experiments')
+    .select(['id', 'key'])
+    .where('project_id', '=', projectId)
+    .where('source', '=', 'tsv')
+    .where('absent', '=', false)
+    .$if(beforeSeq !== undefined, (q) => q.where('seq', '<', beforeSeq!))
+    .execute();
+  const lost = stored.filter((r) => !present.has(r.key)).map((r) => r.id);
+  if (lost.length === 0) return [];
   const res = await sql<{ id: number }>`
     UPDATE experiments SET absent = true, updated_at = now()
-    WHERE project_id = ${projectId} AND source = 'tsv' AND NOT absent
-      AND NOT (key = ANY(ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(presentKeys)}::jsonb))))
+    WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(lost)}::jsonb))::integer) AND NOT absent
     RETURNING id`.execute(db);
   return res.rows.map((r) => r.id);
 }

@@ -31,6 +31,7 @@ import { enqueueReviews } from './review.service.js';
 import { getProject } from './projects.service.js';
 import { experimentOut } from './views.js';
 import type { Deps } from './deps.js';
+import { reportProgress } from './progress.js';
 
 type Trx = Transaction<Database>;
 
@@ -142,6 +143,8 @@ function recordInput(r: ExperimentRecord): ExperimentInput {
  * rows it no longer holds go absent, absent rows it holds come back. Scores and K of everything
  * affected are updated before commit.
  */
+const WRITE_SLICE = 10_000;
+
 export async function upsertExperiments(deps: Deps, projectName: string, inputs: ExperimentInput[], opts: UpsertOptions = {}): Promise<UpsertResult> {
   const source = opts.source ?? 'json';
   const writer = opts.writer ?? { tokenId: null, caller: null };
@@ -166,6 +169,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
 
     const allKeys = new Set<string>(batch.keys());
     for (const { input } of batch.values()) for (const p of input.premises ?? []) allKeys.add(p);
+    reportProgress(`compare ${batch.size.toLocaleString('en-US')} rows with the stored experiments`, 0, null, '');
     const stored = await findKeys(trx, project.id, [...allKeys]);
 
     type Row = { input: ExperimentInput; hash: string; index: number };
@@ -207,12 +211,21 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 
     const ids = new Map<string, number>();
+    const writes = fresh.length + changed.length;
+    if (writes > 0) reportProgress('write', 0, writes, 'experiments');
+    let seq0: number | undefined;
     if (fresh.length > 0) {
-      const seq0 = await reserveSeq(trx, project.id, fresh.length);
-      for (const [k, id] of await insertExperiments(trx, project.id, fresh.map((b, i) => ({ input: b.input, seq: seq0 + i, contentHash: b.hash })), source)) ids.set(k, id);
+      seq0 = await reserveSeq(trx, project.id, fresh.length);
+      // In slices so that an in-process caller sees the count move (one statement per 2,000 rows either way).
+      for (let i = 0; i < fresh.length; i += WRITE_SLICE) {
+        const slice = fresh.slice(i, i + WRITE_SLICE).map((b, j) => ({ input: b.input, seq: seq0! + i + j, contentHash: b.hash }));
+        for (const [k, id] of await insertExperiments(trx, project.id, slice, source)) ids.set(k, id);
+        reportProgress('write', i + slice.length, writes, 'experiments');
+      }
     }
     const codeChanged = (c: (typeof changed)[number]) => canonicalJson(before.get(c.id)!.code ?? null) !== canonicalJson(c.input.code ?? null);
     await updateExperiments(trx, changed.map((c) => ({ id: c.id, input: c.input, contentHash: c.hash, codeChanged: codeChanged(c) })), source);
+    if (writes > 0) reportProgress(`write ${writes.toLocaleString('en-US')} versions`, 0, null, '');
     await clearAbsent(trx, restored);
     await insertVersions(trx, [
       ...fresh.map((b) => ({ experimentId: ids.get(b.input.key)!, version: 1, contentHash: b.hash, content: b.input, changed: [], ...writer })),
@@ -220,6 +233,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     ]);
 
     const idOf = (k: string) => ids.get(k) ?? stored.get(k)!.id;
+    if (writes > 0) reportProgress('write premise edges', 0, null, '');
     await deleteEdgesOf(trx, moved.map((c) => c.id));
     const edgeRows: EdgeRow[] = [];
     for (const b of [...fresh, ...moved]) {
@@ -228,7 +242,8 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     await insertEdges(trx, project.id, edgeRows);
     if (moved.length > 0) await assertAcyclic(trx, [...moved.map((c) => c.id), ...ids.values()]);
 
-    const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()]) : [];
+    if (source === 'tsv' && opts.complete) reportProgress('mark rows the log lost absent', 0, null, '');
+    const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()], seq0) : [];
     const touched = [...ids.values(), ...changed.map((c) => c.id), ...restored, ...absent];
     // An edit (not growth) changes what the statistics were fitted on: refit them now.
     if (touched.length > 0) await rescore(trx, project, touched, changed.length + restored.length + absent.length > 0 ? { forceStats: true } : {});

@@ -5,6 +5,7 @@ import { findProject } from '../db/projects.repository.js';
 import { createProject } from './projects.service.js';
 import { upsertExperiments, type UpsertResult, type Writer } from './experiments.service.js';
 import type { Deps } from './deps.js';
+import { reportProgress } from './progress.js';
 
 export interface IngestOptions {
   strict?: boolean;
@@ -100,6 +101,7 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
     throw new DomainError('forbidden', `no project '${projectName}', and creating a project needs an admin token (SPEC §12): ask an admin to create it`);
   }
   // An existing project's config (metric, direction) wins; else what the caller names; else the file decides.
+  reportProgress('parse', 0, null, 'rows');
   const parsed = parseResultsTsv(body, {
     ...(project ? { metricName: project.config.metric.name } : opts.metric ? { metricName: opts.metric } : {}),
     ...(opts.strict ? { strict: true } : {}),
@@ -107,6 +109,7 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
     ...(opts.statusColumn ? { statusColumn: opts.statusColumn } : {}),
     maxBytes: deps.config.bodyLimit,
   });
+  reportProgress('parse', parsed.rows.length, parsed.rows.length, 'rows');
   let direction: Direction;
   if (!project) {
     direction = resolveDirection(parsed.metric, opts.direction, parsed.direction, parsed.choices.direction);

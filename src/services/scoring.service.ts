@@ -7,6 +7,7 @@ import { saveProjectStats, type ProjectRecord } from '../db/projects.repository.
 import { listAllExperiments, reproductionsOf, saveCascade, saveScores, type ExperimentRecord } from '../db/experiments.repository.js';
 import { projectCascadeNodes } from '../db/graph.repository.js';
 import { canonicalJson } from './hash.js';
+import { reportProgress } from './progress.js';
 
 type Trx = Transaction<Database>;
 
@@ -54,6 +55,7 @@ function reviewOf(e: ExperimentRecord): ReviewShift | undefined {
  */
 export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean; all?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
   void changedIds;
+  reportProgress('score: load the experiments and reproductions', 0, null, '');
   const all = await listAllExperiments(trx, project.id);
   if (all.length === 0) return { scored: 0, cascaded: 0 };
   const reps = await reproductionsOf(trx, all.map((e) => e.id));
@@ -61,6 +63,7 @@ export async function rescore(trx: Trx, project: ProjectRecord, changedIds: numb
   const count = await observationCount(trx, project.id);
   const prev = project.stats;
   void opts.forceStats; // every write refits (see above)
+  reportProgress(`score: fit σ̂ and the prior on ${all.length.toLocaleString('en-US')} experiments`, 0, null, '');
   let stats = computeProjectStats({ project: project.config, experiments: observed, previous: prev, refitPrior: true, observationCount: count });
   if (prev && sameExceptVersion(prev, stats)) stats = prev;
   else {
@@ -73,13 +76,16 @@ export async function rescore(trx: Trx, project: ProjectRecord, changedIds: numb
     const r = reviewOf(e);
     if (r) reviews.set(e.key, r);
   }
+  reportProgress(`score: C of ${all.length.toLocaleString('en-US')} experiments`, 0, null, '');
   const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews });
   const updates = all.flatMap((e) => {
     const score = scores.get(e.key)!;
     return canonicalJson(e.score) === canonicalJson(score) ? [] : [{ id: e.id, score }];
   });
+  reportProgress(`score: save ${updates.length.toLocaleString('en-US')} changed scores`, 0, null, '');
   await saveScores(trx, updates);
 
+  reportProgress('score: K over the premise graph', 0, null, '');
   const nodes = await projectCascadeNodes(trx, project.id);
   const graph = buildPremiseGraph(nodes);
   const results = recomputeCompounded(graph, nodes.map((n) => n.key));

@@ -13,11 +13,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def has_pip() -> bool:
-    return subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode == 0
+    """pip and setuptools (the build backend, used offline with --no-build-isolation)."""
+    pip = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode == 0
+    return pip and subprocess.run([sys.executable, "-c", "import setuptools"], capture_output=True).returncode == 0
 
 
 class PackagingTests(unittest.TestCase):
-    @unittest.skipUnless(has_pip(), "pip is not installed for this python (Debian: python3-pip)")
+    @unittest.skipUnless(has_pip(), "pip or setuptools is not installed for this python (Debian: python3-pip, python3-setuptools)")
     def test_pip_installs_the_typed_package_and_its_entry_point(self) -> None:
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "src")

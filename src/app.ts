@@ -70,6 +70,7 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
   await app.register(gateRoutes);
   await app.register(import('./http/routes/bar/index.js'));
   await app.register(import('./http/routes/report/index.js'));
+  await app.register(import('./http/routes/home/index.js'));
   await app.register(resultsRoutes);
   await app.register(runnerRoutes);
   await app.register(tokenRoutes);

@@ -24,10 +24,14 @@ export async function reportNodes(db: Executor, projectId: number): Promise<Repo
     anchored: boolean;
     hard_gate: string | null;
     inherited: string | null;
+    inherited_code: string | null;
+    weakest_key: string | null;
+    weakest_c: number | string | null;
     premises: string[] | null;
   }>`
     SELECT key, seq, status, value, confidence, compounded, anchored, hard_gate,
-      cascade->'hardGate'->>'key' AS inherited, premises
+      cascade->'hardGate'->>'key' AS inherited, cascade->'hardGate'->>'code' AS inherited_code,
+      cascade->'weakest'->>'key' AS weakest_key, (cascade->'weakest'->>'confidence')::float8 AS weakest_c, premises
     FROM experiments WHERE project_id = ${projectId} AND NOT absent ORDER BY seq`.execute(db);
   const present = new Set(res.rows.map((r) => r.key));
   return res.rows.map((r) => ({
@@ -40,6 +44,8 @@ export async function reportNodes(db: Executor, projectId: number): Promise<Repo
     anchored: r.anchored,
     hardGate: r.hard_gate,
     inheritedGate: r.inherited !== null && r.inherited !== r.key ? r.inherited : null,
+    inheritedGateCode: r.inherited !== null && r.inherited !== r.key ? r.inherited_code : null,
+    weakest: r.weakest_key !== null && r.weakest_c !== null ? { key: r.weakest_key, confidence: Number(r.weakest_c) } : null,
     premises: (r.premises ?? []).filter((p) => present.has(p)),
   }));
 }
@@ -70,18 +76,24 @@ export async function descriptionsOf(db: Executor, projectId: number, keys: stri
   return out;
 }
 
-/** Reproductions per experiment (runs, failures, mean/min/max of values) and project totals. */
-export async function reproductionStats(db: Executor, projectId: number): Promise<{ byKey: Map<string, ReproductionStat>; totals: ReproductionTotals }> {
-  const res = await sql<{ key: string; runs: number; failed: number; mean: number | null; min: number | null; max: number | null; dur: number | null }>`
+/**
+ * Reproductions per experiment (runs, failures, mean/min/max of values, and how many beat the
+ * premise level its score measured against) and project totals. `sign` is +1 when higher is
+ * better, −1 when lower is.
+ */
+export async function reproductionStats(db: Executor, projectId: number, sign: 1 | -1): Promise<{ byKey: Map<string, ReproductionStat>; totals: ReproductionTotals }> {
+  const res = await sql<{ key: string; runs: number; failed: number; beat: number | null; mean: number | null; min: number | null; max: number | null; dur: number | null }>`
     SELECT x.key, count(*)::int AS runs, count(*) FILTER (WHERE r.value IS NULL)::int AS failed,
+      CASE WHEN x.score->'premiseLevel'->>'mean' IS NULL THEN NULL ELSE
+        count(*) FILTER (WHERE ${sign}::float8 * (r.value - (x.score->'premiseLevel'->>'mean')::float8) > 0)::int END AS beat,
       avg(r.value) AS mean, min(r.value) AS min, max(r.value) AS max, sum(r.duration_s) AS dur
     FROM reproductions r JOIN experiments x ON x.id = r.experiment_id
-    WHERE r.project_id = ${projectId} GROUP BY x.key`.execute(db);
+    WHERE r.project_id = ${projectId} GROUP BY x.key, x.score->'premiseLevel'->>'mean'`.execute(db);
   const byKey = new Map<string, ReproductionStat>();
   const totals: ReproductionTotals = { runs: 0, failed: 0, experiments: 0, durationS: 0 };
   for (const r of res.rows) {
     const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    byKey.set(r.key, { key: r.key, runs: Number(r.runs), failed: Number(r.failed), mean: n(r.mean), min: n(r.min), max: n(r.max) });
+    byKey.set(r.key, { key: r.key, runs: Number(r.runs), failed: Number(r.failed), mean: n(r.mean), min: n(r.min), max: n(r.max), beat: n(r.beat) });
     totals.runs += Number(r.runs);
     totals.failed += Number(r.failed);
     totals.experiments += 1;
@@ -96,6 +108,7 @@ export async function recentReproductions(db: Executor, projectId: number, limit
     .selectFrom('reproductions as r')
     .innerJoin('experiments as x', 'x.id', 'r.experiment_id')
     .select(['x.key', 'r.seed', 'r.value', 'r.ok', 'r.runner', 'r.duration_s', 'r.error', 'r.created_at'])
+    .select(sql<number | string | null>`(x.score->'premiseLevel'->>'mean')::float8`.as('premise_level'))
     .where('r.project_id', '=', projectId)
     .orderBy('r.id', 'desc')
     .limit(limit)
@@ -109,7 +122,14 @@ export async function recentReproductions(db: Executor, projectId: number, limit
     durationS: r.duration_s,
     error: r.error === null ? null : r.error.slice(0, 500),
     createdAt: new Date(r.created_at).toISOString(),
+    premiseLevel: r.premise_level === null ? null : Number(r.premise_level),
   }));
+}
+
+/** Reproduction jobs of the project queued or running now. */
+export async function pendingReproductions(db: Executor, projectId: number): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM jobs WHERE project_id = ${projectId} AND state IN ('queued', 'active')`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /** The most recent gate calls (newest first) and how many there are. */

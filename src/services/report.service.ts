@@ -1,5 +1,5 @@
 import { assembleReport, DEFAULT_MAX_NODES, planReport, renderHtml, renderMarkdown, type ReportModel } from '../domain/report/index.js';
-import { absentCount, descriptionsOf, recentGateDecisions, recentReproductions, reportNodes, reproductionStats } from '../db/report.repository.js';
+import { absentCount, descriptionsOf, pendingReproductions, recentGateDecisions, recentReproductions, reportNodes, reproductionStats } from '../db/report.repository.js';
 import { getProject } from './projects.service.js';
 import type { Deps } from './deps.js';
 
@@ -27,12 +27,13 @@ export async function buildReport(deps: Deps, projectName: string, opts: ReportO
   const cfg = project.config;
   const nodes = await reportNodes(db, project.id);
   const plan = planReport(nodes, { threshold: cfg.threshold, maxNodes: opts.maxNodes ?? DEFAULT_MAX_NODES });
-  const [descriptions, reps, recent, gates, absent] = await Promise.all([
+  const [descriptions, reps, recent, gates, absent, pending] = await Promise.all([
     descriptionsOf(db, project.id, plan.detailKeys),
-    reproductionStats(db, project.id),
+    reproductionStats(db, project.id, cfg.metric.direction === 'minimize' ? -1 : 1),
     recentReproductions(db, project.id, opts.reproductionLimit ?? 100),
     recentGateDecisions(db, project.id, opts.gateLimit ?? 50),
     absentCount(db, project.id),
+    pendingReproductions(db, project.id),
   ]);
   return assembleReport(plan, {
     generatedAt: (opts.now ?? new Date()).toISOString(),
@@ -43,6 +44,7 @@ export async function buildReport(deps: Deps, projectName: string, opts: ReportO
     recentReproductions: recent,
     gateDecisions: gates,
     absent,
+    pending,
   });
 }
 

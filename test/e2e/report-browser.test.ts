@@ -7,17 +7,17 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { postOk } from '../helpers/app.js';
+import { CHROMIUM, CHROMIUM_ARGS, openPage } from '../helpers/browser.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { addReproductions, gateCall, realLogExperiments, rng, syntheticExperiments } from '../helpers/report-fixtures.js';
 import { skipWithoutCorpus } from '../helpers/corpus.js';
 
 const SKIP_REAL = skipWithoutCorpus('the report of the real Karpathy log');
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const IMG_DIR = new URL('../../docs/img/', import.meta.url);
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headless Chromium', () => {
@@ -26,11 +26,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
   let base: string;
   let browser: Browser;
 
-  const post = async (url: string, payload: unknown) => {
-    const res = await app.inject({ method: 'POST', url, payload: payload as object });
-    expect(res.statusCode, res.body).toBeLessThan(300);
-    return res.json();
-  };
+  const post = (url: string, payload: unknown) => postOk(app, url, payload);
 
   beforeAll(async () => {
     db = await createTestDb('pglite');
@@ -73,7 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
     }
     for (const k of synKeeps.slice(-4)) await gateCall(app, 'synthetic-500', k.key);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     mkdirSync(IMG_DIR, { recursive: true });
   }, 240_000); // seeding scores ~650 experiments and 33 reproductions; slow on a loaded machine
 
@@ -84,23 +80,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
   });
 
   /** Opens the report as a browser would (Accept: text/html…), watching console and network. */
-  async function open(project: string): Promise<{ page: Page; errors: string[]; foreign: string[]; requests: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    const foreign: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('request', (r) => {
-      requests.push(r.url());
-      if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url());
-    });
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-    const res = await page.goto(`${base}/v1/projects/${project}/report`, { waitUntil: 'load' });
-    expect(res?.status()).toBe(200);
-    expect(res?.headers()['content-type']).toContain('text/html');
-    return { page, errors, foreign, requests };
-  }
+  const open = (project: string) => openPage(browser, base, `/v1/projects/${project}/report`);
 
   async function expectRendered(project: string, screenshot: string) {
     const model = (await app.inject({ method: 'GET', url: `/v1/projects/${project}/report?format=json` })).json();

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -34,3 +35,17 @@ export const projectBody = (name: string, extra: Record<string, unknown> = {}) =
   metric: { name: 'val_bpb', direction: 'minimize' },
   ...extra,
 });
+
+/** Listens on a free loopback port; answers the base URL. */
+export async function listenLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+}
+
+/** POSTs through `app.inject` and expects a 2xx; answers the JSON body. */
+export async function postOk(app: FastifyInstance, url: string, payload: unknown): Promise<unknown> {
+  const res = await app.inject({ method: 'POST', url, payload: payload as object });
+  expect(res.statusCode, res.body).toBeLessThan(300);
+  return res.json();
+}

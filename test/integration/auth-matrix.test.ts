@@ -14,6 +14,7 @@ import { projectBody } from '../helpers/app.js';
 type Access = 'public' | 'read' | 'write' | 'runner' | 'admin';
 
 const ACCESS: Record<string, Access> = {
+  'GET /': 'read',
   'GET /healthz': 'public',
   'GET /readyz': 'public',
   'GET /metrics': 'read',

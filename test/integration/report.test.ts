@@ -1,18 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
-import addFormatsPkg from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSchemas } from '../../src/http/schemas.js';
 import { negotiate } from '../../src/http/routes/report/index.js';
 import { buildReport } from '../../src/services/report.service.js';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
 import { ecv } from '../helpers/cli.js';
 import { addReproductions, gateCall, syntheticExperiments } from '../helpers/report-fixtures.js';
-
-const addFormats = addFormatsPkg as unknown as (ajv: Ajv) => Ajv;
+import { schemaValidator } from '../helpers/schemas.js';
 const HOSTILE = '<script>alert("pwned")</script> lower LR | **really**';
 
 describe('content negotiation', () => {
@@ -56,10 +52,7 @@ describe.each(ENGINES)('GET /v1/projects/{p}/report on %s', (engine) => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers.vary).toMatch(/accept/i);
     const body = res.json();
-    const ajv = new Ajv({ strict: false });
-    addFormats(ajv);
-    for (const s of loadSchemas()) ajv.addSchema(s);
-    const validate = ajv.getSchema('Report')!;
+    const validate = schemaValidator('Report');
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
     // Serialization drops nothing the model holds.
     const direct = JSON.parse(JSON.stringify(await buildReport(t.app.deps, 'rep')));

@@ -12,9 +12,11 @@ import {
   type ChainStep,
   type ContaminationPath,
   type DagNode,
+  type GatedBy,
   type GateDecisionRow,
   type ReportModel,
   type ReportNode,
+  type ReproductionOutcome,
   type ReproductionRow,
   type ReproductionStat,
   type ReproductionTotals,
@@ -93,6 +95,8 @@ export interface ReportDetails {
   gateDecisions: { total: number; items: GateDecisionRow[] };
   /** Rows absent from the latest log (history; not in `nodes`). */
   absent?: number;
+  /** Reproduction jobs queued or running now. */
+  pending?: number;
 }
 
 /** The report model: plan plus the details loaded for it. */
@@ -117,11 +121,12 @@ export function assembleReport(plan: ReportPlan, d: ReportDetails): ReportModel 
       key,
       seq: n.seq,
       value: n.value,
-      reproduced: r ? { runs: r.runs, failed: r.failed, mean: r.mean, min: r.min, max: r.max } : null,
+      reproduced: r ? { runs: r.runs, failed: r.failed, mean: r.mean, min: r.min, max: r.max, beat: r.beat } : null,
       confidence: n.confidence,
       compounded: n.compounded,
       anchored: n.anchored,
       gated: isGatedKeep(n, threshold),
+      gatedBy: gatedBy(n, threshold),
       description: desc(key),
     };
   });
@@ -172,6 +177,7 @@ export function assembleReport(plan: ReportPlan, d: ReportDetails): ReportModel 
       chainLength: plan.chain.length,
       head: head?.key ?? null,
       headCompounded: head?.compounded ?? null,
+      pendingReproductions: d.pending ?? 0,
     },
     mainChain: { length: plan.chain.length, elided: plan.chain.length - plan.chainDrawn.length, steps },
     dag: {
@@ -185,8 +191,32 @@ export function assembleReport(plan: ReportPlan, d: ReportDetails): ReportModel 
     },
     contamination: plan.contamination,
     gateDecisions: d.gateDecisions,
-    reproductions: { total: d.reproductionTotals.runs, items: d.recentReproductions },
+    reproductions: { total: d.reproductionTotals.runs, items: d.recentReproductions.map((x) => ({ ...x, outcome: reproductionOutcome(x, d.project.metric.direction) })) },
   };
+}
+
+/**
+ * Why a keep is gated: its own hard gate, an inherited one (the gated ancestor's key), or else
+ * the weakest link of its cascade (the lowest C between it and the nearest anchor, which bounds
+ * K). Null when the keep passes.
+ */
+export function gatedBy(n: ReportNode, threshold: number): GatedBy | null {
+  if (!isGatedKeep(n, threshold)) return null;
+  if (n.hardGate) return { kind: 'hard_gate', key: n.key, code: n.hardGate };
+  if (n.inheritedGate) return { kind: 'hard_gate', key: n.inheritedGate, code: n.inheritedGateCode ?? 'hard_gate' };
+  if (n.weakest) return { kind: 'weakest_link', key: n.weakest.key, confidence: n.weakest.confidence };
+  return { kind: 'below_threshold' };
+}
+
+/**
+ * A reproduction passes its test only when it ran and beat the premise level its experiment's
+ * score used. Judged from the value, not the stored `ok` (which says only that a value came back).
+ */
+export function reproductionOutcome(r: ReproductionRow, direction: Direction): ReproductionOutcome {
+  if (r.value === null) return 'failed';
+  if (r.premiseLevel === null || r.premiseLevel === undefined) return 'ran';
+  const better = direction === 'minimize' ? r.value < r.premiseLevel : r.value > r.premiseLevel;
+  return better ? 'reproduced' : 'not_better';
 }
 
 function clamp01(x: number): number {

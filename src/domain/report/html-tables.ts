@@ -1,6 +1,6 @@
 /** HTML sections of the report that are tables and lists. All user text is escaped here. */
 import { escapeHtml, fmtInt, fmtP, fmtTime, fmtV, truncate } from './format.js';
-import type { ReportModel } from './types.js';
+import type { GatedBy, ReportModel, ReproductionRow } from './types.js';
 
 const e = escapeHtml;
 const code = (k: string) => `<code>${e(k)}</code>`;
@@ -12,13 +12,23 @@ export function chainTable(m: ReportModel, maxRows = 300): string {
   const shown = steps.length > maxRows ? steps.slice(steps.length - maxRows) : steps;
   const rows = shown.map((s) => {
     const r = s.reproduced;
-    const rep = r ? `${fmtV(r.mean)} <span class="dim">[${fmtV(r.min)}–${fmtV(r.max)}] ${r.runs - r.failed}/${r.runs}</span>` : '<span class="dim">—</span>';
-    const flags = `${s.anchored ? '<span class="tag anchor">anchor</span>' : ''}${s.gated ? '<span class="tag gated">gated</span>' : ''}`;
+    const tally = r ? `${r.runs - r.failed}/${r.runs} ran${r.beat === null || r.beat === undefined ? '' : `, ${r.beat} beat premise`}` : '';
+    const rep = r ? `${fmtV(r.mean)} <span class="dim">[${fmtV(r.min)}–${fmtV(r.max)}] ${tally}</span>` : '<span class="dim">—</span>';
+    const flags = `${s.anchored ? '<span class="tag anchor">anchor</span>' : ''}${s.gated ? `<span class="tag gated">gated</span> <span class="why">${gatedByHtml(s.gatedBy ?? null, s.key, m.project.threshold)}</span>` : ''}`;
     return `<tr><td class="r">${s.step}</td><td>${code(s.key)}</td><td class="desc">${e(truncate(s.description ?? '', 160))}</td><td class="r">${fmtV(s.value)}</td><td class="r">${rep}</td><td class="r">${fmtP(s.confidence)}</td><td class="r">${kCell(s.compounded, m.project.threshold)}</td><td>${flags}</td></tr>`;
   });
   const note = steps.length > maxRows ? `<p class="note">Showing the last ${maxRows} of ${fmtInt(m.mainChain.length)} steps.</p>` : '';
-  return `<details${steps.length <= 60 ? ' open' : ''}><summary>Main-chain steps (${fmtInt(steps.length)})</summary>${note}<div class="scroll"><table><thead><tr><th class="r">step</th><th>experiment</th><th>description</th><th class="r">claimed</th><th class="r">reproduced</th><th class="r">C</th><th class="r">K</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
+  return `<details${steps.length <= 60 ? ' open' : ''}><summary>Main-chain steps (${fmtInt(steps.length)})</summary>${note}<div class="scroll"><table><thead><tr><th class="r">step</th><th>experiment</th><th>description</th><th class="r">claimed</th><th class="r">reproduced</th><th class="r">C</th><th class="r">K</th><th>gate</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></details>`;
 }
+
+/** Why a main-chain step is gated, in words: the hard gate (and whose), or the weakest link. */
+export function gatedByText(g: GatedBy | null, key: string, thr: number, k: (s: string) => string = (x) => x): string {
+  if (g === null || g.kind === 'below_threshold') return `K below ${thr}`;
+  if (g.kind === 'hard_gate') return g.key === key ? `hard gate ${k(g.code)}` : `premise ${k(g.key)} hard-gated (${k(g.code)})`;
+  return `weakest link ${k(g.key)}, C ${fmtP(g.confidence)}`;
+}
+
+const gatedByHtml = (g: GatedBy | null, key: string, thr: number) => gatedByText(g, key, thr, code);
 
 function kCell(k: number | null, thr: number): string {
   if (k === null) return '—';
@@ -65,13 +75,28 @@ export function gateTable(m: ReportModel): string {
   return `${note}<div class="scroll"><table><thead><tr><th>when (UTC)</th><th>experiment</th><th>decision</th><th class="r">K</th><th class="r">threshold</th><th>caller</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
+/** A run passes only when it beat its premise's level; one that ran and did not is no "✓ reproduced". */
+function outcomeHtml(x: ReproductionRow): string {
+  const level = x.premiseLevel === null || x.premiseLevel === undefined ? '' : ` premise level ${fmtV(x.premiseLevel)}`;
+  switch (x.outcome ?? (x.value === null ? 'failed' : 'ran')) {
+    case 'reproduced':
+      return `<span class="good" title="beat the${level}">✓ reproduced</span>`;
+    case 'not_better':
+      return `<span class="bad">✗ not better</span> <span class="dim">(${level.trim()})</span>`;
+    case 'ran':
+      return '<span class="dim">ran (no premise to beat)</span>';
+    default:
+      return '<span class="bad">✗ failed</span>';
+  }
+}
+
 /** The most recent reproductions, newest first. */
 export function reproductionTable(m: ReportModel): string {
   const r = m.reproductions;
   if (r.items.length === 0) return '<p class="note">No reproductions yet.</p>';
   const rows = r.items.map(
     (x) =>
-      `<tr><td class="nw">${e(fmtTime(x.createdAt))}</td><td>${code(x.experiment)}</td><td class="r">${x.seed}</td><td class="r">${fmtV(x.value)}</td><td>${x.ok ? '<span class="good">✓ reproduced</span>' : `<span class="bad">✗ ${x.value === null ? 'failed' : 'not better'}</span>`}</td><td>${e(x.runner ?? '—')}</td><td class="r">${x.durationS === null ? '—' : (x.durationS / 60).toFixed(1)}</td><td class="desc">${e(truncate(x.error ?? '', 120))}</td></tr>`,
+      `<tr><td class="nw">${e(fmtTime(x.createdAt))}</td><td>${code(x.experiment)}</td><td class="r">${x.seed}</td><td class="r">${fmtV(x.value)}</td><td>${outcomeHtml(x)}</td><td>${e(x.runner ?? '—')}</td><td class="r">${x.durationS === null ? '—' : (x.durationS / 60).toFixed(1)}</td><td class="desc">${e(truncate(x.error ?? '', 120))}</td></tr>`,
   );
   const note = r.total > r.items.length ? `<p class="note">The ${r.items.length} most recent of ${fmtInt(r.total)} reproductions.</p>` : '';
   return `${note}<div class="scroll"><table><thead><tr><th>when (UTC)</th><th>experiment</th><th class="r">seed</th><th class="r">value</th><th>outcome</th><th>runner</th><th class="r">GPU min</th><th>error</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;

@@ -8,7 +8,8 @@ import { chainTable, contaminationList, gateTable, reproductionTable } from './h
 import { renderChainPlot } from './plot.js';
 import type { ReportModel } from './types.js';
 
-const CSS = `
+/** The report's stylesheet; the project index reuses it. */
+export const CSS = `
 :root{--fg:#1f2328;--dim:#656d76;--line:#d0d7de;--bg:#f6f8fa;--card:#fff;--bad:#c62828;--good:#1a7f37;--accent:#1d4ed8}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
@@ -48,8 +49,20 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#
 .dec{font-size:12px;font-weight:600;border-radius:10px;padding:1px 8px}.dec.accept{background:#dcfce7;color:#166534}.dec.reject{background:#fde2e1;color:#9f1c1c}.dec.reanchor{background:#fef3c7;color:#92400e}
 .contam li{margin:0 0 10px}.path{margin-top:4px;line-height:2}.path .arrow{color:var(--dim);margin:0 3px}
 details summary{cursor:pointer;font-weight:600;margin:10px 0 6px}
+td .why{font-size:12px;color:var(--dim)}
 footer{color:var(--dim);font-size:12px;text-align:center;margin-top:18px}
 `;
+
+/** Seconds between reloads of a page while reproductions are pending. */
+export const REFRESH_S = 15;
+
+/**
+ * A `<meta http-equiv="refresh">` while reproduction jobs are queued or running, so an open page
+ * follows them without a script (the CSP allows none); nothing once they are done.
+ */
+export function refreshMeta(pending: number): string {
+  return pending > 0 ? `<meta http-equiv="refresh" content="${REFRESH_S}">` : '';
+}
 
 function card(value: string, label: string, cls = '', hint = ''): string {
   return `<div class="card ${cls}"${hint ? ` title="${hint}"` : ''}><div class="v">${value}</div><div class="l">${label}</div></div>`;
@@ -74,10 +87,10 @@ export function renderHtml(m: ReportModel): string {
       : `Drawn: ${fmtInt(d.drawn)} of ${fmtInt(d.total)} experiments (the main chain${m.mainChain.elided ? `'s last ${fmtInt(m.mainChain.steps.length)} steps` : ''}, then the most recent and lowest-K others; at most ${fmtInt(d.maxNodes)}). Elided: ${fmtInt(d.elided)} — ${fmtInt(el.keep)} keep, ${fmtInt(el.discard)} discard, ${fmtInt(el.crash)} crash, ${fmtInt(el.unknown)} unknown; "+n" under a node counts its undrawn discards and crashes.`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ECV report — ${name}</title><link rel="icon" href="data:,"><style>${CSS}</style></head>
+${refreshMeta(s.pendingReproductions ?? 0)}<title>ECV report — ${name}</title><link rel="icon" href="data:,"><style>${CSS}</style></head>
 <body><main>
 <header><h1>Audit report — ${name}</h1><div class="sub">metric ${metric} · gate threshold ${thr} · generated ${e(fmtTime(m.generatedAt))}</div>
-<p class="headline">${headline}</p></header>
+<p class="headline">${headline}</p>${s.pendingReproductions ? `<p class="note" id="pending">${fmtInt(s.pendingReproductions)} reproduction(s) queued or running: this page reloads every ${REFRESH_S} s until they finish.</p>` : ''}</header>
 <div class="cards">
 ${card(fmtInt(s.experiments), 'experiments')}${card(fmtInt(s.byStatus.keep), 'keep', 'keep')}${card(fmtInt(s.byStatus.discard), 'discard')}${card(fmtInt(s.byStatus.crash), 'crash', 'crash')}${card(fmtInt(s.byStatus.unknown), 'unknown')}
 ${card(fmtInt(s.gated), 'gated keeps', 'gated', `K &lt; ${thr} or hard gate`)}${card(fmtInt(s.anchored), 'anchored', 'anchor')}${card(fmtInt(s.reproductions), `reproductions${s.reproductionsFailed ? ` (${fmtInt(s.reproductionsFailed)} failed)` : ''}`)}${card(fmtMin(s.gpuMinutes), 'GPU minutes')}

@@ -3,7 +3,7 @@
  * the gated part of the main chain, where contamination starts, and the latest gate calls.
  */
 import { escapeMd, fmtInt, fmtMin, fmtP, fmtTime, fmtV, mdKey, truncate } from './format.js';
-import { reasonText } from './html-tables.js';
+import { gatedByText, reasonText } from './html-tables.js';
 import type { ChainStep, ReportModel } from './types.js';
 
 export interface MarkdownOptions {
@@ -50,17 +50,18 @@ export function renderMarkdown(m: ReportModel, opts: MarkdownOptions = {}): stri
     } else {
       const of = m.mainChain.elided ? `the last ${fmtInt(steps.length)} steps` : `${fmtInt(steps.length)} steps`;
       L.push(`${fmtInt(gated.length)} of ${of} fail the gate (K < ${thr} or a hard gate); the first is step ${gated[0].step} ${mdKey(gated[0].key)}.`, '');
-      L.push('| step | experiment | claimed | reproduced | C | K | description |', '|---:|---|---:|---:|---:|---:|---|');
+      L.push('| step | experiment | claimed | reproduced | C | K | gated by | description |', '|---:|---|---:|---:|---:|---:|---|---|');
       const row = (x: ChainStep) => {
         const r = x.reproduced;
-        const rep = r && r.mean !== null ? `${fmtV(r.mean)} (${r.runs - r.failed}/${r.runs})` : r ? `0/${r.runs}` : '—';
-        return `| ${x.step} | ${mdKey(x.key)}${x.anchored ? ' ⚓' : ''} | ${fmtV(x.value)} | ${rep} | ${fmtP(x.confidence)} | ${fmtP(x.compounded)} | ${escapeMd(truncate(x.description ?? '', 60))} |`;
+        const beat = r && r.beat !== null && r.beat !== undefined ? `, ${r.beat} beat premise` : '';
+        const rep = r && r.mean !== null ? `${fmtV(r.mean)} (${r.runs - r.failed}/${r.runs} ran${beat})` : r ? `0/${r.runs} ran` : '—';
+        return `| ${x.step} | ${mdKey(x.key)}${x.anchored ? ' ⚓' : ''} | ${fmtV(x.value)} | ${rep} | ${fmtP(x.confidence)} | ${fmtP(x.compounded)} | ${gatedByText(x.gatedBy ?? null, x.key, thr, mdKey)} | ${escapeMd(truncate(x.description ?? '', 60))} |`;
       };
       if (gated.length <= chainRows) L.push(...gated.map(row));
       else {
         const first = Math.ceil(chainRows / 2);
         const tail = chainRows - first;
-        L.push(...gated.slice(0, first).map(row), `| … | *${fmtInt(gated.length - chainRows)} more gated steps* | | | | | |`, ...gated.slice(gated.length - tail).map(row));
+        L.push(...gated.slice(0, first).map(row), `| … | *${fmtInt(gated.length - chainRows)} more gated steps* | | | | | | |`, ...gated.slice(gated.length - tail).map(row));
       }
     }
   }

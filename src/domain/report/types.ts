@@ -22,6 +22,10 @@ export interface ReportNode {
   inheritedGate: string | null;
   /** Premise keys, first premise first. */
   premises: string[];
+  /** Code of the inherited hard gate (`inheritedGate`'s own), when known. */
+  inheritedGateCode?: string | null;
+  /** The cascade's weakest link (lowest C on the path to the nearest anchor), when scored. */
+  weakest?: { key: string; confidence: number } | null;
 }
 
 /** Reproductions of one experiment, aggregated. */
@@ -34,7 +38,15 @@ export interface ReproductionStat {
   mean: number | null;
   min: number | null;
   max: number | null;
+  /** Runs whose value beat the premise's level (null: no premise level to beat, e.g. a root). */
+  beat?: number | null;
 }
+
+/**
+ * What one reproduction showed: `reproduced` (ran and beat its premise's level), `not_better`
+ * (ran, did not), `failed` (no value: crash, timeout), `ran` (a value, but nothing to beat).
+ */
+export type ReproductionOutcome = 'reproduced' | 'not_better' | 'failed' | 'ran';
 
 export interface ReproductionRow {
   experiment: string;
@@ -45,6 +57,10 @@ export interface ReproductionRow {
   durationS: number | null;
   error: string | null;
   createdAt: string;
+  /** The reproduced experiment's premise level (metric units) the run had to beat; null when none. */
+  premiseLevel?: number | null;
+  /** Set by `assembleReport` from value, premiseLevel and the metric's direction. */
+  outcome?: ReproductionOutcome;
 }
 
 export interface GateDecisionRow {
@@ -73,13 +89,20 @@ export interface ChainStep {
   key: string;
   seq: number;
   value: number | null;
-  reproduced: { runs: number; failed: number; mean: number | null; min: number | null; max: number | null } | null;
+  reproduced: { runs: number; failed: number; mean: number | null; min: number | null; max: number | null; beat?: number | null } | null;
   confidence: number | null;
   compounded: number | null;
   anchored: boolean;
   gated: boolean;
+  /** Why a gated step is gated: a hard gate (own or inherited, with its key) or the weakest link; null when not gated. */
+  gatedBy?: GatedBy | null;
   description: string | null;
 }
+
+export type GatedBy =
+  | { kind: 'hard_gate'; key: string; code: string }
+  | { kind: 'weakest_link'; key: string; confidence: number }
+  | { kind: 'below_threshold' };
 
 export interface DagNode {
   key: string;
@@ -135,6 +158,8 @@ export interface ReportModel {
     chainLength: number;
     head: string | null;
     headCompounded: number | null;
+    /** Reproduction jobs queued or running now (the HTML page refreshes itself while > 0). */
+    pendingReproductions?: number;
   };
   mainChain: { length: number; elided: number; steps: ChainStep[] };
   dag: {

@@ -45,8 +45,9 @@ describe('escaping', () => {
     expect(md).not.toMatch(/<script|<img|<b>|<i>/i);
     const row = md.split('\n').find((l) => l.startsWith('| 1 |'))!;
     expect(row).toContain('&lt;script&gt;');
-    // The cell's pipe is escaped, so the row keeps its 7 columns (8 unescaped separators).
-    expect(row.match(/(?<!\\)\|/g)).toHaveLength(8);
+    // The cell's pipe is escaped, so the row keeps its 8 columns (9 unescaped separators; issue 21
+    // added the "gated by" column).
+    expect(row.match(/(?<!\\)\|/g)).toHaveLength(9);
     expect(escapeMd('a|b*c_d`e[f]\nx')).toBe('a\\|b\\*c\\_d\\`e\\[f\\] x');
   });
 });

@@ -43,7 +43,7 @@ export function negotiate(accept: string | undefined): ReportFormat {
 }
 
 // The HTML page loads nothing: no scripts, no fetches, no fonts; only its inline styles.
-const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export default async function reportRoutes(app: FastifyInstance) {
   app.get<{ Params: { project: string }; Querystring: { format?: ReportFormat | 'markdown'; maxNodes?: number } }>(

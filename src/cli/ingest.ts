@@ -103,11 +103,15 @@ async function ingest(client: ApiClient, opts: IngestOpts, prog: Progress | unde
     // ecv.json wins; without it the server creates the project from the file and says how it chose.
     if (file) await ensureProject(client, opts.project, { cwd: opts.cwd, metric: file.metric.name, direction: opts.direction });
     type Answer = { created: number; unchanged: number; updated?: number; warnings: IngestWarning[]; metric?: string; direction?: Direction; statusColumn?: string | null; keyColumn?: string | null; choices?: IngestChoices };
-    const res = await send(client, prog, null, () => client.request<Answer>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values'));
+    // Parsed here too: the rows are the answer's (`ecv check` gates the last keep of them).
+    const mine = { ...(opts.metric ? { metricName: opts.metric } : {}), ...(opts.direction ? { direction: opts.direction } : {}), ...named };
+    const local = parseHere(mine);
+    const res = await send(client, prog, local.rows.length, () => client.request<Answer>('POST', `/v1/projects/${opts.project}/results?${q}`, bytes.toString('utf8'), 'text/tab-separated-values'));
     if (res.status !== 200 && res.status !== 201) raiseProblem(res);
     const b = res.body;
-    // Parsed here too, with the service's choices: the rows are the answer's (`ecv check` gates the last keep of them).
-    const rows = parseHere({ ...(b.metric ? { metricName: b.metric } : {}), ...(b.direction ? { direction: b.direction } : {}), ...named }).rows;
+    // The service's choices (an existing project's metric and direction) decide; parse again only when they differ.
+    const same = (!b.metric || b.metric === local.metric) && (!b.direction || b.direction === local.direction);
+    const rows = same ? local.rows : parseResultsTsv(bytes, { ...(b.metric ? { metricName: b.metric } : {}), ...(b.direction ? { direction: b.direction } : {}), ...named }).rows;
     return { project: opts.project, rows, created: b.created, unchanged: b.unchanged, updated: b.updated ?? 0, warnings: b.warnings ?? [], metric: b.metric, direction: b.direction, statusColumn: b.statusColumn, keyColumn: b.keyColumn, choices: b.choices };
   }
   const first = parseResultsTsv(bytes, { ...(opts.direction ? { direction: opts.direction } : {}), ...(opts.metric ? { metricName: opts.metric } : {}), ...named });

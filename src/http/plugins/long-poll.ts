@@ -51,7 +51,8 @@ export class LongPolls {
         ac.abort();
         // Nothing can reach the client: free the connection now (a half-closed socket would
         // otherwise linger and hold up the server's close).
-        if (sock && !sock.destroyed) sock.destroy();
+        // (app.inject's fake socket has no destroy: nothing to free there.)
+        if (sock && !sock.destroyed && typeof sock.destroy === 'function') sock.destroy();
       }
       end();
     };

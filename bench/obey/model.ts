@@ -10,7 +10,7 @@
 import { buildPremiseGraph, compound } from '../../src/domain/cascade/index.js';
 import { decideGate } from '../../src/domain/gate/decision.js';
 import { normalizeProject } from '../../src/domain/project.js';
-import { computeProjectStats, scoreProject, type ObservedExperiment } from '../../src/domain/scoring/index.js';
+import { computeProjectStats, scoreProject, sigmaIsKnown, type ObservedExperiment } from '../../src/domain/scoring/index.js';
 import { DEFAULTS, type Score } from '../../src/domain/types.js';
 import { Truth } from '../sim/ecv-loop.js';
 import { better, type Decision, type Policy, type ProposalView } from './loop.js';
@@ -82,7 +82,7 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
         maxAnchorReproductions: DEFAULTS.maxAnchorReproductions,
         spent,
         pending: false,
-        sigmaKnown: stats.sigmaKnown ?? false,
+        sigmaKnown: sigmaIsKnown(stats.sigmaSource, stats.nu), // as gate.service reads it
         prior: stats.prior!,
         sigma: stats.sigma,
         nu: stats.nu,

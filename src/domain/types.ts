@@ -194,7 +194,14 @@ export interface Score {
   /** Posterior of the effect μ in better units. */
   mu?: { mean: number; sd: number } | null;
   /** The chain posterior in better units, as the gate's scheduler reads it. */
-  chain?: { full: ChainGaussian | null; base: ChainGaussian | null; reference: ChainGaussian | null; nearestAnchor: string | null } | null;
+  chain?: {
+    full: ChainGaussian | null;
+    base: ChainGaussian | null;
+    reference: ChainGaussian | null;
+    nearestAnchor: string | null;
+    /** A hard gate lies between this commit and its nearest anchor (absent in scores stored before it was recorded). */
+    gatedBelowAnchor?: boolean;
+  } | null;
   /** Posterior mean rate of a reproduction running at all. */
   runSuccess?: number;
 }

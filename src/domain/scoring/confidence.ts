@@ -6,14 +6,13 @@
  * Invariants: every component and C are finite and in [0, 1]; levels are finite or null.
  */
 import jstatPkg from 'jstat';
-import type { ProjectConfig, ProjectStats, Reason, Score, Weights } from '../types.js';
-import { DEFAULT_WEIGHTS, DEFAULTS } from '../types.js';
-import { defaultPrior, effectPosterior, expectedBeat, posteriorMoments, probAbove, probSumAbove, type AshPrior } from './ash.js';
-import { codeQuality } from './code-quality.js';
+import type { ProjectConfig, ProjectStats, Reason, Weights } from '../types.js';
+import { DEFAULT_WEIGHTS } from '../types.js';
+import { effectPosterior, expectedBeat, posteriorMoments, probAbove, type AshPrior } from './ash.js';
 import { normCdf } from './distributions.js';
-import { computeLevels, type ChainNode, type Gaussian, type NodeLevel } from './levels.js';
+import type { ChainNode, Gaussian } from './levels.js';
 import { sigmaFloor } from './noise.js';
-import { directionSign, observations, type ObservedExperiment } from './observed.js';
+import { observations, type ObservedExperiment } from './observed.js';
 
 const { jStat } = jstatPkg;
 
@@ -47,9 +46,12 @@ export const RUN_PRIOR = Object.freeze({ alpha: 19, beta: 1 });
 /** Reproduced experiments needed before the run-success prior is fitted by moments. */
 export const MIN_REPRODUCED_FOR_FIT = 10;
 
-const clamp01 = (x: number): number => (x > 1 ? 1 : x > 0 ? x : 0); // NaN ⇒ 0
-const fmt = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
-const finiteOrNull = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+/** x clamped to [0, 1]; NaN ⇒ 0. */
+export const clamp01 = (x: number): number => (x > 1 ? 1 : x > 0 ? x : 0);
+/** A number for a reason sentence: four significant digits. */
+export const fmt = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
+/** x when finite, else null. */
+export const finiteOrNull = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 /** The project's weights, made non-negative and summing to 1 (defaults if unusable). */
 export function normalizedWeights(w: Weights | undefined): Weights {
@@ -133,7 +135,7 @@ export function fitRunPrior(rates: readonly number[]): { alpha0: number; beta0: 
 }
 
 /** σ̂ to score with (the floor when a caller passed σ̂ ≤ 0), or null without one. */
-function usableSigma(stats: ProjectStats, experiments: readonly ObservedExperiment[]): number | null {
+export function usableSigma(stats: ProjectStats, experiments: readonly ObservedExperiment[]): number | null {
   if (stats.sigma === null || stats.sigma === undefined) return null;
   if (stats.sigma > 0 && Number.isFinite(stats.sigma)) return stats.sigma;
   const xs = experiments.flatMap((e) => observations(e));
@@ -150,180 +152,8 @@ export function chainNodes(experiments: readonly ObservedExperiment[], sign: 1 |
   }));
 }
 
-/** Q, the hard gate and their reasons (SPEC §3 "Code quality", "Hard gates"). */
-function qualityOf(project: ProjectConfig, e: ObservedExperiment, review: ReviewShift | undefined): { q: number; hardGate: HardGate | null; reasons: Reason[] } {
-  const code = codeQuality(project, e);
-  let hardGate: HardGate | null = code.hardGate;
-  const reasons: Reason[] = [...code.reasons];
-  if (e.status === 'discard') {
-    hardGate ??= 'discard';
-    reasons.push({ code: 'discard', message: 'Status discard: a discard is never a premise (hard gate).' });
-  } else if (e.status === 'unknown') {
-    hardGate ??= 'unknown_status';
-    reasons.push({ code: 'unknown_status', message: 'Status unknown: never a premise (hard gate).' });
-  }
-  let q = code.q;
-  if (review) {
-    const adj = review.adjustment;
-    const bounded = Number.isFinite(adj) ? Math.min(REVIEW_MAX, Math.max(REVIEW_MIN, adj)) : 0;
-    reasons.push(...review.reasons);
-    if (code.hardGate !== null) {
-      reasons.push({ code: 'review_not_applied', message: 'Review shift not applied: Q is hard-gated at 0.' });
-    } else {
-      q = clamp01(q + bounded);
-      reasons.push({ code: 'review', message: `LLM review shifted Q by ${fmt(bounded)} to ${fmt(q)}.` });
-    }
-  }
-  return { q, hardGate, reasons };
-}
-
 /** P(L_X > L_A) for two independent Gaussian levels (the cumulative anchor test). */
 export function probAboveLevel(x: Gaussian, a: Gaussian): number {
   return normCdf((x.m - a.m) / Math.sqrt(x.v + a.v));
 }
 
-const toMetric = (g: Gaussian | null, sign: 1 | -1) => (g ? { mean: sign * g.m + 0, sd: Math.sqrt(g.v) } : null);
-
-/**
- * Scores every experiment of a project: levels along the chain, S/E/R/Q and C, hard gates and
- * anchors. Returns scores by key.
- */
-export function scoreProject(input: ProjectScoreInput): Map<string, Score> {
-  const { project, experiments, stats } = input;
-  const sign = directionSign(project.metric.direction);
-  const g = stats.prior ?? defaultPrior();
-  const sigma = usableSigma(stats, experiments);
-  const minEffect = Number.isFinite(project.minEffect) ? project.minEffect : 0;
-  const nu = Number.isFinite(stats.nu) ? stats.nu : 0;
-  const nodes = chainNodes(experiments, sign);
-  const { levels, order } = sigma !== null ? computeLevels(nodes, g, sigma) : { levels: new Map<string, NodeLevel>(), order: nodes.map((n) => n.key) };
-  const byKey = new Map(experiments.map((e) => [e.key, e]));
-  const w = normalizedWeights(project.weights);
-  const anchorMin = Number.isFinite(project.anchorMin) ? project.anchorMin : DEFAULTS.anchorMin;
-  const out = new Map<string, Score>();
-  /** Per key: anchor, nearest anchor at or above (for its children), hard gate between. */
-  const anchorInfo = new Map<string, { anchor: boolean; nearest: string | null; gatedBelowAnchor: boolean; hardGate: string | null }>();
-
-  for (const key of order) {
-    const e = byKey.get(key)!;
-    const lv = levels.get(key) ?? null;
-    const hasPremise = e.premiseKey !== null && byKey.has(e.premiseKey) && e.premiseKey !== key;
-    const isRoot = e.premiseKey === null && !(typeof e.baseline === 'number' && Number.isFinite(e.baseline));
-    const review = input.reviews?.get(key);
-    const quality = qualityOf(project, e, review);
-    const reasons: Reason[] = [...quality.reasons];
-    if (stats.sigmaSource === 'mad' && sigma !== null)
-      reasons.push({ code: 'sigma_from_mad', message: `σ̂ = ${fmt(sigma)} from 1.4826·MAD/√2 of the raw improvements (no prior, nothing repeated), ν = ${fmt(nu)}.` });
-    else if (stats.sigmaSource === 'prior' && sigma !== null)
-      reasons.push({ code: 'sigma_prior_only', message: `σ̂ = ${fmt(sigma)} from the prior alone (nothing repeated yet).` });
-    if (stats.sigmaFloored) reasons.push({ code: 'sigma_floor', message: `Observed noise is 0; σ̂ raised to the floor ${fmt(sigma ?? 0)}.` });
-
-    const nX = observations(e).length;
-    let s: number;
-    let eff: number;
-    let beat: number;
-    let mu: { mean: number; sd: number } | null = null;
-    const d = lv?.d ?? null;
-    const V = lv?.V ?? null;
-    if (isRoot) {
-      s = 1;
-      eff = 1;
-      beat = 1;
-      reasons.push({ code: 'root', message: 'Root (no premise, no baseline): claims no improvement, S = E = 1.' });
-    } else if (nX === 0) {
-      s = 0;
-      eff = 0;
-      beat = 0;
-      reasons.push({ code: 'no_value', message: 'No metric value: nothing supports an improvement, S = E = 0.' });
-    } else if (sigma === null) {
-      s = 0.5;
-      eff = 0.5;
-      beat = 0.5;
-      reasons.push({ code: 'sigma_unavailable', message: 'No noise estimate yet (no sigma0, nothing repeated, < 3 improvements): S = E = 0.5.' });
-    } else if (d === null || V === null || !lv?.reference) {
-      s = 0.5;
-      eff = 0.5;
-      beat = 0.5;
-      reasons.push({ code: 'no_reference', message: 'The premise has no level and no baseline is recorded: S = E = 0.5.' });
-    } else {
-      const sum = summarizeEffect(g, d, V, sigma, nu, minEffect);
-      s = sum.s;
-      eff = sum.e;
-      beat = sum.beat;
-      mu = { mean: sum.muMean, sd: sum.muSd };
-      const ref = lv.reference;
-      if (ref.source === 'baseline') reasons.push({ code: 'baseline_reference', message: `Compared with the recorded baseline ${fmt(sign * ref.m)}, read as one run (variance σ̂²).` });
-      if (nu < SIGMA_NODES_BELOW_NU) reasons.push({ code: 'sigma_integrated', message: `ν = ${fmt(nu)} < 30: probabilities averaged over ${SIGMA_NODES} quantile nodes of σ's posterior.` });
-      reasons.push({
-        code: 'statistics',
-        message: `Premise level ${fmt(sign * ref.m)} ± ${fmt(Math.sqrt(ref.v))}, x̄ = ${fmt(sign * (lv.mean as number))} over ${nX} run(s): d = ${fmt(d)}, √V = ${fmt(Math.sqrt(V))}; S = P(μ > ${fmt(minEffect)} | d) = ${fmt(s)}.`,
-      });
-      reasons.push({ code: 'effect', message: `Posterior effect E[μ|d] = ${fmt(sum.muMean)} ± ${fmt(sum.muSd)}: E = ${fmt(eff)}.` });
-    }
-
-    // R: a fresh reproduction runs and beats the premise's level.
-    const reps = e.reproductions ?? [];
-    const finished = reps.length;
-    const okRuns = reps.filter((r) => r.value !== null && Number.isFinite(r.value) && !r.error).length;
-    const alpha0 = Number.isFinite(stats.alpha0) && stats.alpha0 > 0 ? stats.alpha0 : RUN_PRIOR.alpha;
-    const beta0 = Number.isFinite(stats.beta0) && stats.beta0 > 0 ? stats.beta0 : RUN_PRIOR.beta;
-    const runs = runSuccessRate(okRuns, finished, alpha0, beta0);
-    const r = clamp01(runs * beat);
-    reasons.push({
-      code: finished === 0 ? 'no_reproductions' : 'reproductions',
-      message: `${finished === 0 ? 'No reproductions yet' : `${okRuns} of ${finished} reproductions ran`}: P(run) = ${fmt(runs)}, P(beats premise) = ${fmt(beat)}, R = ${fmt(r)}.`,
-    });
-
-    // Anchors (SPEC §4): the root, or reproduced and verified above the nearest anchor.
-    const p = hasPremise ? anchorInfo.get(e.premiseKey!) : undefined;
-    const nearest = p ? (p.anchor ? e.premiseKey! : p.nearest) : null;
-    const gatedBelow = p ? (p.anchor ? false : p.gatedBelowAnchor || p.hardGate !== null) : false;
-    let anchor = false;
-    let anchorP: number | null = null;
-    if (quality.hardGate === null) {
-      if (!hasPremise && isRoot) anchor = true;
-      else if (okRuns >= 1 && nearest !== null && !gatedBelow && sigma !== null && d !== null && V !== null && lv?.reference) {
-        // L_X − L_A = μ_X + (L_P − L_A): μ_X's mixture posterior plus the chain between P and A.
-        const post = effectPosterior(g, d, V, sigma);
-        const a = levels.get(nearest)?.full;
-        if (nearest === e.premiseKey) anchorP = probAbove(post, 0);
-        else if (a) anchorP = probSumAbove(post, lv.reference.m - a.m, Math.sqrt(lv.reference.v + a.v));
-        anchor = anchorP !== null && anchorP >= anchorMin;
-      }
-    }
-    anchorInfo.set(key, { anchor, nearest, gatedBelowAnchor: gatedBelow, hardGate: quality.hardGate });
-    if (anchor)
-      reasons.push({
-        code: 'anchor',
-        message: isRoot ? 'Root: an anchor (it states the baseline).' : `Reproduced, level verified above anchor ${nearest}: P(L > L_A) = ${fmt(anchorP!)} ≥ ${anchorMin}.`,
-      });
-    else if (anchorP !== null)
-      reasons.push({ code: 'not_anchor', message: `Reproduced, but P(L > L of anchor ${nearest}) = ${fmt(anchorP)} < ${anchorMin}: not an anchor yet.` });
-
-    const components = { reproduction: clamp01(r), statistics: clamp01(s), effect: clamp01(eff), code: clamp01(quality.q) };
-    const value = clamp01(w.reproduction * components.reproduction + w.statistics * components.statistics + w.effect * components.effect + w.code * components.code);
-    const z = d !== null && V !== null && V > 0 ? d / Math.sqrt(V) : null;
-    out.set(key, {
-      value,
-      components,
-      sigma: sigma !== null && Number.isFinite(sigma) ? sigma : null,
-      nu,
-      z: finiteOrNull(z),
-      delta: finiteOrNull(d),
-      nX,
-      nP: hasPremise ? observations(byKey.get(e.premiseKey!)!).length : 0,
-      reproductions: { finished, successes: okRuns },
-      hardGate: quality.hardGate,
-      anchorEligible: anchor,
-      reasons,
-      statsVersion: stats.version,
-      V: finiteOrNull(V),
-      level: toMetric(lv?.full ?? null, sign),
-      premiseLevel: lv?.reference ? { ...toMetric(lv.reference, sign)!, source: lv.reference.source } : null,
-      mu,
-      chain: lv ? { full: lv.full, base: lv.base, reference: lv.reference ? { m: lv.reference.m, v: lv.reference.v } : null, nearestAnchor: nearest } : null,
-      runSuccess: runs,
-    });
-  }
-  return out;
-}

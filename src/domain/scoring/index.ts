@@ -5,8 +5,8 @@
  */
 export { observations, type ObservedExperiment } from './observed.js';
 export { computeProjectStats, fitPoints, type StatsInput } from './stats.js';
+export { scoreProject, type OutsideNode, type ScoreFrontier } from './score-project.js';
 export {
-  scoreProject,
   normalizedWeights,
   summarizeEffect,
   sigmaNodes,

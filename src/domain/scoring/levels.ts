@@ -86,8 +86,19 @@ export function childMessage(base: Gaussian, runs: number[], g: AshPrior, sigma:
 /**
  * Levels of every node of a project, and the order they were computed in (premises first).
  * Nodes on a premise cycle (never stored: edges are acyclic) would be left out.
+ *
+ * `references` gives the premise cavity of nodes whose premise lies outside `nodes` (a subtree
+ * rescored on its own, SPEC §4): a node's level depends only on its premise's cavity, its own
+ * runs and its children's runs, so a subtree with its entry cavities reproduces what the whole
+ * project would compute for it. A node missing there (or mapped to null) has no premise cavity
+ * and falls back to its baseline, as a root does.
  */
-export function computeLevels(nodes: readonly ChainNode[], g: AshPrior, sigma: number): { levels: Map<string, NodeLevel>; order: string[] } {
+export function computeLevels(
+  nodes: readonly ChainNode[],
+  g: AshPrior,
+  sigma: number,
+  references?: ReadonlyMap<string, Gaussian | null>,
+): { levels: Map<string, NodeLevel>; order: string[] } {
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const children = new Map<string, ChainNode[]>();
   const roots: ChainNode[] = [];
@@ -101,7 +112,7 @@ export function computeLevels(nodes: readonly ChainNode[], g: AshPrior, sigma: n
   const prior = priorMoments(g, sigma);
   const out = new Map<string, NodeLevel>();
   // Each queue entry: a node with the reference its premise offers (null: root).
-  const queue: { node: ChainNode; premiseCavity: Gaussian | null }[] = roots.map((node) => ({ node, premiseCavity: null }));
+  const queue: { node: ChainNode; premiseCavity: Gaussian | null }[] = roots.map((node) => ({ node, premiseCavity: references?.get(node.key) ?? null }));
   const visit = (node: ChainNode, premiseCavity: Gaussian | null) => {
     const n = node.runs.length;
     let reference: NodeLevel['reference'] = null;

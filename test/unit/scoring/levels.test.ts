@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPrior, GRID_SCALES, type AshPrior } from '../../../src/domain/scoring/ash.js';
-import { scoreProject } from '../../../src/domain/scoring/confidence.js';
+import { scoreProject } from '../../../src/domain/scoring/score-project.js';
 import { childMessage, computeLevels, stepLevel, type ChainNode, type Gaussian } from '../../../src/domain/scoring/levels.js';
 import { makeExperiment as ex, makeProject, makeStats } from './fixtures.js';
 

@@ -10,8 +10,8 @@
 import { buildPremiseGraph, compound } from '../../src/domain/cascade/index.js';
 import { decideGate } from '../../src/domain/gate/decision.js';
 import { normalizeProject } from '../../src/domain/project.js';
-import { computeProjectStats, scoreProject, sigmaIsKnown, type ObservedExperiment } from '../../src/domain/scoring/index.js';
-import { DEFAULTS, type Score } from '../../src/domain/types.js';
+import { computeProjectStats, scoreProject, sigmaIsKnown, statsDue, type ObservedExperiment } from '../../src/domain/scoring/index.js';
+import { DEFAULTS, type ProjectStats, type Score } from '../../src/domain/types.js';
 import { Truth } from '../sim/ecv-loop.js';
 import { better, type Decision, type Policy, type ProposalView } from './loop.js';
 import type { ObeyRegime } from './regimes.js';
@@ -30,10 +30,19 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
   const s = regime.direction === 'maximize' ? 1 : -1;
   let reproductions = 0;
 
-  const scoreAll = () => {
-    const stats = computeProjectStats({ project, experiments });
-    return { stats, scores: scoreProject({ project, experiments, stats }) };
+  // The statistics are refit as the service refits them (statsDue after each write, always on an
+  // edit), and held between refits; scoring the whole project under them gives what the service's
+  // incremental rescoring stores (test/unit/scoring/subtree.test.ts).
+  let stats: ProjectStats | null = null;
+  let fittedAt = 0;
+  const written = (edit = false) => {
+    const count = experiments.length + reproductions;
+    if (edit || statsDue(stats, stats ? fittedAt : null, count)) {
+      stats = computeProjectStats({ project, experiments });
+      fittedAt = count;
+    }
   };
+  const scoreAll = () => ({ stats: stats!, scores: scoreProject({ project, experiments, stats: stats! }) });
   const cascadeOf = (scores: Map<string, Score>, key: string) => {
     const graph = buildPremiseGraph(
       experiments.map((e) => {
@@ -56,6 +65,7 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
     const out = truth.reproduce('model', key, seed);
     byKey.get(key)!.reproductions.push(out.value === null ? { seed, value: null, error: 'simulated crash' } : { seed, value: out.value });
     reproductions++;
+    written();
   };
   /** A gate call with `wait`: steps of decideGate, each job run at once, until it decides. */
   const gate = (key: string) => {
@@ -106,6 +116,7 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
     };
     experiments.push(e);
     byKey.set(e.key, e);
+    written();
     return e;
   };
   let lastBar: number | null = null;
@@ -134,7 +145,10 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
       const g = gate(p.key);
       const accepted = g.decision === 'accept';
       if (accepted) lastBar = barOf(p.key);
-      else e.status = 'discard'; // the loop reverts and re-posts the row as a discard
+      else {
+        e.status = 'discard'; // the loop reverts and re-posts the row as a discard: an edit
+        written(true);
+      }
       return Promise.resolve({ keep, accepted, ...(g.s !== undefined ? { s: g.s } : {}), reproductions: reproductions - before });
     },
   };

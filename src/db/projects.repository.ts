@@ -94,3 +94,9 @@ export async function reserveSeq(db: Executor, id: number, n: number): Promise<n
     .executeTakeFirstOrThrow();
   return row.next_seq - n;
 }
+
+/** Experiments + reproductions of a project, from the counters on its row (next_seq, reproduction_count). */
+export async function observationCount(db: Executor, projectId: number): Promise<number> {
+  const r = await db.selectFrom('projects').select((eb) => eb('next_seq', '+', eb.ref('reproduction_count')).as('n')).where('id', '=', projectId).executeTakeFirst();
+  return Number(r?.n ?? 0);
+}

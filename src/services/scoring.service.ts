@@ -1,21 +1,25 @@
 import type { Transaction } from 'kysely';
-import { recomputeCompounded, buildPremiseGraph } from '../domain/cascade/index.js';
-import { computeProjectStats, scoreProject, type ObservedExperiment, type ReviewShift } from '../domain/scoring/index.js';
-import type { ProjectStats } from '../domain/types.js';
+import { recomputeCompounded, buildPremiseGraph, type KnownCascade } from '../domain/cascade/index.js';
+import { computeProjectStats, scoreProject, statsDue, subtreeFrontier, type ObservedExperiment, type ReviewShift } from '../domain/scoring/index.js';
+import type { ProjectStats, Score } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
-import { saveProjectStats, type ProjectRecord } from '../db/projects.repository.js';
-import { listAllExperiments, reproductionsOf, saveCascade, saveScores, type ExperimentRecord } from '../db/experiments.repository.js';
-import { projectCascadeNodes } from '../db/graph.repository.js';
+import { observationCount, saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
+import { experimentsByIds, listAllExperiments, reproductionsOf, saveCascade, saveScores, type ExperimentRecord } from '../db/experiments.repository.js';
+import { descendantIds, projectCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
+import { cascadeSubgraph, firstPremiseIds, storedCascadeNodes, storedScoresByKey } from '../db/cascade.repository.js';
 import { canonicalJson } from './hash.js';
 import { reportProgress } from './progress.js';
 
 type Trx = Transaction<Database>;
 
-/**
- * σ̂, the effect prior and the levels are recomputed on every write, the prior by EM from g0:
- * scores then depend on the project's data alone, not on the order it arrived in (issue 15 §1:
- * replaying a log's versions ends where a fresh ingest of the last one does). SPEC §3 allows
- * refitting only on 10% growth; that saving is not taken (docs/benchmarks.md shows the cost).
+/*
+ * Two paths (SPEC §3, §4). When the statistics are due (no fit yet, σ̂ not measured, the data
+ * grew ≥ 10% since the fit, an edit, a config change), σ̂ and the prior are refit from g0 on
+ * the whole project and every experiment is rescored: the scores then depend on the data alone
+ * (a replayed log ends where a fresh ingest of its last version does, since its edits refit).
+ * Otherwise a write rescores under the current statistics only the subtree under the premise
+ * of each written commit (a commit's level depends on its premise's cavity, its own runs and
+ * its children's runs), and recomputes K of that subtree and everything built on it.
  */
 
 function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
@@ -32,12 +36,6 @@ function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['r
   return o;
 }
 
-/** Experiments + reproductions of the project: both counted on its row (next_seq, reproduction_count). */
-async function observationCount(trx: Trx, projectId: number): Promise<number> {
-  const r = await trx.selectFrom('projects').select((eb) => eb('next_seq', '+', eb.ref('reproduction_count')).as('n')).where('id', '=', projectId).executeTakeFirst();
-  return Number(r?.n ?? 0);
-}
-
 const sameExceptVersion = (a: ProjectStats, b: ProjectStats): boolean => canonicalJson({ ...a, version: 0 }) === canonicalJson({ ...b, version: 0 });
 
 /** The LLM review's shift of Q stored on an experiment, if any. */
@@ -46,54 +44,181 @@ function reviewOf(e: ExperimentRecord): ReviewShift | undefined {
   return review && typeof review.adjustment === 'number' ? { adjustment: review.adjustment, reasons: review.reasons ?? [] } : undefined;
 }
 
+/** LLM review shifts of Q of the given experiments, by key. */
+function reviewsOf(rows: readonly ExperimentRecord[]): Map<string, ReviewShift> {
+  const out = new Map<string, ReviewShift>();
+  for (const e of rows) {
+    const r = reviewOf(e);
+    if (r) out.set(e.key, r);
+  }
+  return out;
+}
+
+/** Score rows whose stored score differs. */
+function changedScores(rows: readonly ExperimentRecord[], scores: ReadonlyMap<string, Score>): { id: number; score: Score }[] {
+  return rows.flatMap((e) => {
+    const score = scores.get(e.key);
+    return !score || canonicalJson(e.score) === canonicalJson(score) ? [] : [{ id: e.id, score }];
+  });
+}
+
+/** Recomputes K of the targets from `nodes` (and `known` premises) and writes what changed. */
+async function saveCompounded(trx: Trx, nodes: SubgraphNode[], targets: string[], stored: ReadonlyMap<string, ExperimentRecord['cascade']>, idOf: ReadonlyMap<string, number>, known?: Map<string, KnownCascade>): Promise<number> {
+  const graph = buildPremiseGraph(nodes);
+  const results = recomputeCompounded(graph, targets, known);
+  const cascades = [...results.values()].flatMap(({ key, ...cascade }) => {
+    const id = idOf.get(key);
+    return id === undefined || canonicalJson(stored.get(key) ?? null) === canonicalJson(cascade) ? [] : [{ id, cascade }];
+  });
+  await saveCascade(trx, cascades);
+  return cascades.length;
+}
+
 /**
- * Rescores the project after a write, inside the caller's transaction (SPEC §3, §4): σ̂ and the
- * chain posterior of every commit (a new run of one commit moves the level of its premise and of
- * everything built on it), the prior when due (or `forceStats`), then C of every experiment and
- * K over the whole premise DAG. Only rows whose score or cascade changed are written.
- * `changedIds` is kept for callers; the chain posterior makes every write a whole-project one.
+ * Rescores after a write, inside the caller's transaction (SPEC §3, §4): the whole project when
+ * the statistics are due (or `forceStats` / `all`), else only what the written experiments
+ * (`changedIds`: new experiments, new runs, changed code or review) affect. Only rows whose score
+ * or cascade changed are written.
  */
 export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean; all?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
-  void changedIds;
+  const count = await observationCount(trx, project.id);
+  if (!opts.forceStats && !opts.all && !statsDue(project.stats, project.statsAtCount, count)) {
+    const done = await rescoreAffected(trx, project, changedIds);
+    if (done) return done;
+  }
+  return rescoreProject(trx, project, count);
+}
+
+/** Refits the statistics on the whole project, rescores every experiment and recomputes K of all. */
+async function rescoreProject(trx: Trx, project: ProjectRecord, count: number): Promise<{ scored: number; cascaded: number }> {
   reportProgress('score: load the experiments and reproductions', 0, null, '');
   const all = await listAllExperiments(trx, project.id);
   if (all.length === 0) return { scored: 0, cascaded: 0 };
   const reps = await reproductionsOf(trx, all.map((e) => e.id));
   const observed = all.map((e) => toObserved(e, reps));
-  const count = await observationCount(trx, project.id);
   const prev = project.stats;
-  void opts.forceStats; // every write refits (see above)
   reportProgress(`score: fit σ̂ and the prior on ${all.length.toLocaleString('en-US')} experiments`, 0, null, '');
   let stats = computeProjectStats({ project: project.config, experiments: observed, previous: prev, refitPrior: true, observationCount: count });
   if (prev && sameExceptVersion(prev, stats)) stats = prev;
-  else {
+  if (stats !== prev || project.statsAtCount !== count) {
     await saveProjectStats(trx, project.id, stats, count);
     project.stats = stats;
     project.statsAtCount = count;
   }
-  const reviews = new Map<string, ReviewShift>();
-  for (const e of all) {
-    const r = reviewOf(e);
-    if (r) reviews.set(e.key, r);
-  }
   reportProgress(`score: C of ${all.length.toLocaleString('en-US')} experiments`, 0, null, '');
-  const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews });
-  const updates = all.flatMap((e) => {
-    const score = scores.get(e.key)!;
-    return canonicalJson(e.score) === canonicalJson(score) ? [] : [{ id: e.id, score }];
-  });
+  const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews: reviewsOf(all) });
+  const updates = changedScores(all, scores);
   reportProgress(`score: save ${updates.length.toLocaleString('en-US')} changed scores`, 0, null, '');
   await saveScores(trx, updates);
 
   reportProgress('score: K over the premise graph', 0, null, '');
   const nodes = await projectCascadeNodes(trx, project.id);
-  const graph = buildPremiseGraph(nodes);
-  const results = recomputeCompounded(graph, nodes.map((n) => n.key));
-  const byKey = new Map(all.map((e) => [e.key, e]));
-  const cascades = [...results.values()].flatMap(({ key, ...cascade }) => {
-    const e = byKey.get(key);
-    return !e || canonicalJson(e.cascade) === canonicalJson(cascade) ? [] : [{ id: e.id, cascade }];
-  });
-  await saveCascade(trx, cascades);
-  return { scored: updates.length, cascaded: cascades.length };
+  const cascaded = await saveCompounded(
+    trx,
+    nodes,
+    nodes.map((n) => n.key),
+    new Map(all.map((e) => [e.key, e.cascade])),
+    new Map(all.map((e) => [e.key, e.id])),
+  );
+  return { scored: updates.length, cascaded };
+}
+
+/**
+ * Rescores what the written experiments affect under the current statistics: the subtree under
+ * each one's first premise (itself when it has none) gets new levels and scores, and K of that
+ * subtree and of everything built on it is recomputed. Null when a stored score lacks what the
+ * subtree needs (the caller then rescores the whole project).
+ */
+export async function rescoreAffected(trx: Trx, project: ProjectRecord, changedIds: number[]): Promise<{ scored: number; cascaded: number } | null> {
+  const stats = project.stats!;
+  const premiseOf = await firstPremiseIds(trx, changedIds);
+  const entryIds = new Set([...premiseOf].map(([id, premise]) => premise ?? id));
+  if (entryIds.size === 0) return { scored: 0, cascaded: 0 };
+  const affectedIds = await descendantIds(trx, [...entryIds]);
+  const rows = (await experimentsByIds(trx, affectedIds)).filter((e) => !e.absent).sort((a, b) => a.seq - b.seq);
+  // The level subtree: the entries and what stands on them through first premises.
+  const entries = new Set(rows.filter((e) => entryIds.has(e.id)).map((e) => e.key));
+  const subtree = firstPremiseClosure(rows, entries);
+  const top = rows.filter((e) => entries.has(e.key) && (e.premises[0] === undefined || !subtree.has(e.premises[0])));
+  const above = await storedScoresByKey(trx, project.id, top.flatMap((e) => e.premises.slice(0, 1)));
+  const anchors = await storedScoresByKey(trx, project.id, [...above.values()].flatMap((s) => (s?.chain?.nearestAnchor && !s.anchorEligible ? [s.chain.nearestAnchor] : [])));
+  const frontier = subtreeFrontier(
+    top.map((e) => ({ key: e.key, premiseKey: e.premises[0] ?? null, score: e.score })),
+    (k) => (above.has(k) ? above.get(k) : anchors.has(k) ? anchors.get(k) : undefined),
+  );
+  if (!frontier) return null;
+  const scoredRows = rows.filter((e) => subtree.has(e.key));
+  reportProgress(`score: C of ${scoredRows.length.toLocaleString('en-US')} affected experiments`, 0, null, '');
+  const reps = await reproductionsOf(trx, scoredRows.map((e) => e.id));
+  const observed = scoredRows.map((e) => toObserved(e, reps));
+  const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews: reviewsOf(scoredRows), frontier });
+  const updates = changedScores(scoredRows, scores);
+  await saveScores(trx, updates);
+
+  reportProgress(`score: K of ${rows.length.toLocaleString('en-US')} experiments`, 0, null, '');
+  const input = await cascadeInputs(trx, project.id, rows.map((e) => e.id));
+  const cascaded = await saveCompounded(
+    trx,
+    input.nodes,
+    rows.map((e) => e.key),
+    new Map(rows.map((e) => [e.key, e.cascade])),
+    new Map(rows.map((e) => [e.key, e.id])),
+    input.known,
+  );
+  return { scored: updates.length, cascaded };
+}
+
+/** The given keys and every row standing on one of them through first premises. */
+function firstPremiseClosure(rows: readonly ExperimentRecord[], keys: ReadonlySet<string>): Set<string> {
+  const children = new Map<string, string[]>();
+  for (const e of rows) {
+    const p = e.premises[0];
+    if (p === undefined) continue;
+    const list = children.get(p);
+    if (list) list.push(e.key);
+    else children.set(p, [e.key]);
+  }
+  const out = new Set(keys);
+  const stack = [...keys];
+  while (stack.length > 0) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      if (out.has(c)) continue;
+      out.add(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * What K of the affected experiments is recomputed from: the affected nodes and their premises'
+ * stored cascades where that suffices, else their whole cascades up to the anchors.
+ */
+async function cascadeInputs(db: Executor, projectId: number, affected: number[]): Promise<{ nodes: SubgraphNode[]; known?: Map<string, KnownCascade> }> {
+  return (await extendStored(db, projectId, affected)) ?? { nodes: await cascadeSubgraph(db, affected) };
+}
+
+/**
+ * The affected experiments and their unaffected premises with the premises' stored cascades, so
+ * that K(X) = C(X)·K(P) extends what is stored instead of reloading every ancestor up to the
+ * anchors (a leaf of a 10,000-deep un-anchored chain: 2 rows instead of 10,000). Null — load the
+ * whole cascade — when an affected experiment has several premises (a diamond needs its
+ * ancestor set) or a premise's stored cascade predates stored distances.
+ */
+async function extendStored(db: Executor, projectId: number, affected: number[]): Promise<{ nodes: SubgraphNode[]; known: Map<string, KnownCascade> } | null> {
+  const own = await storedCascadeNodes(db, { ids: affected });
+  if (own.some((n) => !n.anchored && n.premises.length > 1)) return null;
+  const inside = new Set(own.map((n) => n.key));
+  const outside = [...new Set(own.flatMap((n) => (n.anchored ? [] : n.premises.filter((p) => !inside.has(p)))))];
+  const frontier = await storedCascadeNodes(db, { projectId, keys: outside });
+  const known = new Map<string, KnownCascade>();
+  for (const p of frontier) {
+    if (p.anchored) continue; // counts with its own C; its stored cascade is not needed
+    const c = p.cascade;
+    if (!c || c.weakestDist === undefined || c.hardGateDist === undefined) return null;
+    known.set(p.key, { compounded: c.compounded, ancestors: c.ancestors, weakest: c.weakest, weakestDist: c.weakestDist, hardGate: c.hardGate, hardGateDist: c.hardGateDist });
+  }
+  const loaded = new Set([...inside, ...frontier.map((p) => p.key)]);
+  const nodes = [...own.map((n) => ({ ...n, premises: n.premises.filter((p) => loaded.has(p)) })), ...frontier.map((p) => ({ ...p, premises: [] }))];
+  return { nodes, known };
 }

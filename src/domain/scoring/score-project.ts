@@ -276,3 +276,50 @@ export function scoreProject(input: ProjectScoreInput & { frontier?: ScoreFronti
   for (const key of order) out.set(key, scoreOne(ctx, input, ctx.byKey.get(key)!));
   return out;
 }
+
+/** A stored score as a commit outside a rescored subtree; null when it lacks the facts needed. */
+export function outsideNodeOf(score: Score | null | undefined): OutsideNode | null {
+  const c = score?.chain;
+  if (!score || !c || typeof c.gatedBelowAnchor !== 'boolean') return null;
+  return { runs: score.nX, anchor: score.anchorEligible, nearest: c.nearestAnchor, gatedBelowAnchor: c.gatedBelowAnchor, hardGate: score.hardGate, full: c.full };
+}
+
+/** An entry of a rescored subtree: its key, first premise and stored score. */
+export interface SubtreeEntry {
+  key: string;
+  premiseKey: string | null;
+  score: Score | null;
+}
+
+/**
+ * What scoring a subtree reads of the commits above it (SPEC §4: a write recomputes only what it
+ * affects), from stored scores: each entry's premise cavity, its premise and that premise's
+ * nearest anchor. Valid when the entries' premises and everything above them are unaffected by
+ * the write (the caller picks entries so: the premise of every written commit, or the commit
+ * itself when it has none). `stored(key)` looks up those premises and anchors; null when a
+ * needed stored score lacks the facts (stored by an older version, or before σ̂ existed): score
+ * the whole project instead.
+ */
+export function subtreeFrontier(entries: readonly SubtreeEntry[], stored: (key: string) => Score | null | undefined): ScoreFrontier | null {
+  const references = new Map<string, Gaussian | null>();
+  const outside = new Map<string, OutsideNode>();
+  const need = (key: string): OutsideNode | null => {
+    const have = outside.get(key);
+    if (have) return have;
+    const node = outsideNodeOf(stored(key));
+    if (node) outside.set(key, node);
+    return node;
+  };
+  for (const e of entries) {
+    if (e.premiseKey === null) continue;
+    const own = e.score;
+    const premise = stored(e.premiseKey);
+    if (premise === undefined) continue; // no such premise: scored as a commit without one
+    if (!own?.chain) return null;
+    references.set(e.key, own.premiseLevel?.source === 'premise' ? own.chain.reference : null);
+    const p = need(e.premiseKey);
+    if (!p) return null;
+    if (!p.anchor && p.nearest !== null && !need(p.nearest)) return null;
+  }
+  return { references, outside };
+}

@@ -149,14 +149,14 @@ function propagationNote(rows: PropagationRow[]): string {
   const [smallLeaf, bigLeaf] = [at('small', 'leaf'), at('runs (gate bench)', 'leaf')];
   const parts: string[] = [];
   if (root && mid && leaf) {
-    parts.push(`Gate v2 rescores the whole project on every completion (the chain posterior moves levels everywhere), so the cost follows the project, not the descendants: chain root (${n(root.descendants)} descendants) ${f(root.medianMs, 0)} ms, middle (${n(mid.descendants)}) ${f(mid.medianMs, 0)} ms${
+    parts.push(`Between refits of the statistics a completion rescores the subtree under the reproduced experiment's premise (its levels move with the new run) and recompounds what stands on it, so the cost follows the descendants: chain root (${n(root.descendants)} descendants) ${f(root.medianMs, 0)} ms, middle (${n(mid.descendants)}) ${f(mid.medianMs, 0)} ms${
       dagRoot ? `, DAG root (${n(dagRoot.descendants)}) ${f(dagRoot.medianMs, 0)} ms` : ''
     }, chain leaf ${f(leaf.medianMs, 0)} ms (${n(leaf.cascadeNodes)} nodes loaded)${dagLeaf ? `; the DAG leaf ${f(dagLeaf.medianMs, 0)} ms (${n(dagLeaf.cascadeNodes)} nodes)` : ''}.`);
   }
   if (smallLeaf && bigLeaf) {
     parts.push(`With short cascades a leaf costs ${f(smallLeaf.medianMs, 0)} ms in a ${n(smallLeaf.projectSize)}-experiment project and ${f(bigLeaf.medianMs, 0)} ms in a
-${n(bigLeaf.projectSize)}-experiment one: 100 times the project, ${f(bigLeaf.medianMs / smallLeaf.medianMs, 1)} times the cost. The work grows with the project
-(${n(smallLeaf.cascadeNodes)} and ${n(bigLeaf.cascadeNodes)} nodes loaded: the whole project each time).`);
+${n(bigLeaf.projectSize)}-experiment one: 100 times the project, ${f(bigLeaf.medianMs / smallLeaf.medianMs, 1)} times the cost
+(${n(smallLeaf.cascadeNodes)} and ${n(bigLeaf.cascadeNodes)} nodes loaded: the leaf's premise and what stands on it).`);
   }
   return parts.join(' ');
 }

@@ -4,6 +4,7 @@ import { findProject, lockProject } from '../../src/db/projects.repository.js';
 import { getExperimentByKey } from '../../src/db/experiments.repository.js';
 import { queueReproduction } from '../../src/services/gate.service.js';
 import { ensureProjectQueue } from '../../src/queue/boss.js';
+import { firstPremiseIds } from '../../src/db/cascade.repository.js';
 import { descendantIds } from '../../src/db/graph.repository.js';
 import { call } from './app.js';
 import { quantile } from './stats.js';
@@ -49,8 +50,10 @@ export async function measureReproduction(
     .where('project_id', '=', project.id)
     .executeTakeFirstOrThrow();
   const desc = await descendantIds(db.db, [row.id]);
-  // Gate v2 rescores (and recompounds) the whole project on every write.
-  const cascadeNodes = Number(size.n);
+  // Between refits a run of X rescores the subtree under X's first premise (X itself when it
+  // has none) and recompounds it: those are the rows the completion loads.
+  const premise = (await firstPremiseIds(db.db, [row.id])).get(row.id) ?? null;
+  const cascadeNodes = premise === null ? desc.length : (await descendantIds(db.db, [premise])).length;
   // One reproduction of the experiment, queued as the gate queues it (the gate itself would
   // queue none for an experiment it can already decide): what completing one costs is measured.
   await ensureProjectQueue(app.deps.queue!, project.id, app.deps.queueOptions ?? app.deps.config.queue);

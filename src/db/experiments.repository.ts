@@ -335,38 +335,43 @@ export async function reproductionsOf(db: Executor, experimentIds: number[]): Pr
   return out;
 }
 
-export interface ScoreUpdate {
+/** A row's new score and/or cascade (undefined: unchanged). */
+export interface ScoringUpdate {
   id: number;
-  score: Score;
+  score?: Score;
+  cascade?: CascadeState;
 }
 
-/** Stores scores in bulk (one statement per chunk). */
-export async function saveScores(db: Executor, updates: ScoreUpdate[]): Promise<void> {
+/**
+ * Stores scores and cascades in bulk, each row written once (one statement per chunk): the score
+ * with the columns derived from it (confidence, hard gate, anchor, statistics version) and K.
+ */
+export async function saveScoring(db: Executor, updates: ScoringUpdate[]): Promise<void> {
   for (let i = 0; i < updates.length; i += 2000) {
     const chunk = updates.slice(i, i + 2000).map((u) => ({
       id: u.id,
-      confidence: u.score.value,
-      score: u.score,
-      hard_gate: u.score.hardGate,
-      anchor_eligible: u.score.anchorEligible,
-      anchored: u.score.anchorEligible,
-      stats_version: u.score.statsVersion,
+      s: u.score !== undefined,
+      confidence: u.score?.value ?? null,
+      score: u.score ?? null,
+      hard_gate: u.score?.hardGate ?? null,
+      anchored: u.score?.anchorEligible ?? null,
+      stats_version: u.score?.statsVersion ?? null,
+      k: u.cascade?.compounded ?? null,
+      c: u.cascade ?? null,
     }));
     await sql`
-      UPDATE experiments AS e SET confidence = v.confidence, score = v.score, hard_gate = v.hard_gate,
-        anchor_eligible = v.anchor_eligible, anchored = v.anchored, stats_version = v.stats_version, updated_at = now()
-      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(id integer, confidence double precision, score jsonb,
-        hard_gate text, anchor_eligible boolean, anchored boolean, stats_version integer)
-      WHERE e.id = v.id`.execute(db);
-  }
-}
-
-export async function saveCascade(db: Executor, updates: { id: number; cascade: CascadeState }[]): Promise<void> {
-  for (let i = 0; i < updates.length; i += 5000) {
-    const chunk = updates.slice(i, i + 5000).map((u) => ({ id: u.id, k: u.cascade.compounded, c: u.cascade }));
-    await sql`
-      UPDATE experiments AS e SET compounded = v.k, cascade = v.c
-      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(id integer, k double precision, c jsonb)
+      UPDATE experiments AS e SET
+        confidence = CASE WHEN v.s THEN v.confidence ELSE e.confidence END,
+        score = CASE WHEN v.s THEN v.score ELSE e.score END,
+        hard_gate = CASE WHEN v.s THEN v.hard_gate ELSE e.hard_gate END,
+        anchor_eligible = CASE WHEN v.s THEN v.anchored ELSE e.anchor_eligible END,
+        anchored = CASE WHEN v.s THEN v.anchored ELSE e.anchored END,
+        stats_version = CASE WHEN v.s THEN v.stats_version ELSE e.stats_version END,
+        compounded = CASE WHEN v.c IS NULL THEN e.compounded ELSE v.k END,
+        cascade = COALESCE(v.c, e.cascade),
+        updated_at = CASE WHEN v.s THEN now() ELSE e.updated_at END
+      FROM jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) AS v(id integer, s boolean, confidence double precision, score jsonb,
+        hard_gate text, anchored boolean, stats_version integer, k double precision, c jsonb)
       WHERE e.id = v.id`.execute(db);
   }
 }

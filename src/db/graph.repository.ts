@@ -33,43 +33,6 @@ export interface SubgraphNode {
   hardGate: string | null;
 }
 
-/** A cascade row as the queries below select it. */
-interface NodeRow {
-  id: number;
-  key: string;
-  confidence: number | null;
-  anchored: boolean;
-  hard_gate: string | null;
-  premises: string[] | null;
-}
-
-const rowToNode = (r: NodeRow): SubgraphNode => ({
-  id: r.id,
-  key: r.key,
-  premises: r.premises ?? [],
-  confidence: r.confidence ?? 0,
-  anchored: r.anchored,
-  hardGate: r.hard_gate,
-});
-
-/**
- * Every experiment of a project as a cascade node, for a whole-project recomputation: one scan
- * with the edges aggregated by hash join, instead of walking 100,000 cascades node by node.
- */
-export async function projectCascadeNodes(db: Executor, projectId: number): Promise<SubgraphNode[]> {
-  const res = await sql<NodeRow>`
-    WITH prem AS (
-      SELECT ed.child_id, json_agg(p.key ORDER BY ed.position, p.seq) AS premises
-      FROM edges ed JOIN experiments p ON p.id = ed.parent_id
-      WHERE ed.project_id = ${projectId} AND NOT p.absent
-      GROUP BY ed.child_id
-    )
-    SELECT x.id, x.key, x.confidence, x.anchored, x.hard_gate, prem.premises
-    FROM experiments x LEFT JOIN prem ON prem.child_id = x.id
-    WHERE x.project_id = ${projectId} AND NOT x.absent`.execute(db);
-  return res.rows.map(rowToNode);
-}
-
 /** Edges of a project by key (graph endpoint, reports), among experiments of the latest log. */
 export async function projectEdges(db: Executor, projectId: number): Promise<{ from: string; to: string }[]> {
   const res = await sql<{ from: string; to: string }>`

@@ -4,8 +4,8 @@ import { computeProjectStats, scoreProject, statsDue, subtreeFrontier, type Obse
 import type { ProjectStats, Score } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { observationCount, saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
-import { experimentsByIds, listAllExperiments, reproductionsOf, saveCascade, saveScores, type ExperimentRecord } from '../db/experiments.repository.js';
-import { descendantIds, projectCascadeNodes, type SubgraphNode } from '../db/graph.repository.js';
+import { experimentsByIds, listAllExperiments, reproductionsOf, saveScoring, type CascadeState, type ExperimentRecord, type ScoringUpdate } from '../db/experiments.repository.js';
+import { descendantIds, type SubgraphNode } from '../db/graph.repository.js';
 import { cascadeSubgraph, firstPremiseIds, storedCascadeNodes, storedScoresByKey } from '../db/cascade.repository.js';
 import { canonicalJson } from './hash.js';
 import { reportProgress } from './progress.js';
@@ -62,16 +62,31 @@ function changedScores(rows: readonly ExperimentRecord[], scores: ReadonlyMap<st
   });
 }
 
-/** Recomputes K of the targets from `nodes` (and `known` premises) and writes what changed. */
-async function saveCompounded(trx: Trx, nodes: SubgraphNode[], targets: string[], stored: ReadonlyMap<string, ExperimentRecord['cascade']>, idOf: ReadonlyMap<string, number>, known?: Map<string, KnownCascade>): Promise<number> {
-  const graph = buildPremiseGraph(nodes);
-  const results = recomputeCompounded(graph, targets, known);
-  const cascades = [...results.values()].flatMap(({ key, ...cascade }) => {
-    const id = idOf.get(key);
-    return id === undefined || canonicalJson(stored.get(key) ?? null) === canonicalJson(cascade) ? [] : [{ id, cascade }];
+/** K of the targets from `nodes` (and `known` premises): the cascades that differ from the stored ones, by id. */
+function changedCascades(nodes: SubgraphNode[], targets: string[], rows: readonly ExperimentRecord[], known?: Map<string, KnownCascade>): Map<number, CascadeState> {
+  const byKey = new Map(rows.map((e) => [e.key, e]));
+  const out = new Map<number, CascadeState>();
+  for (const { key, ...cascade } of recomputeCompounded(buildPremiseGraph(nodes), targets, known).values()) {
+    const e = byKey.get(key);
+    if (e && canonicalJson(e.cascade) !== canonicalJson(cascade)) out.set(e.id, cascade);
+  }
+  return out;
+}
+
+/** The present experiments as cascade nodes, with their new scores (premises outside dropped). */
+function cascadeNodesOf(rows: readonly ExperimentRecord[], scores: ReadonlyMap<string, Score>): SubgraphNode[] {
+  const present = new Set(rows.map((e) => e.key));
+  return rows.map((e) => {
+    const s = scores.get(e.key) ?? e.score;
+    return { id: e.id, key: e.key, premises: e.premises.filter((p) => present.has(p)), confidence: s?.value ?? 0, anchored: s?.anchorEligible ?? false, hardGate: s?.hardGate ?? null };
   });
-  await saveCascade(trx, cascades);
-  return cascades.length;
+}
+
+/** One update per row whose score or cascade changed. */
+function mergeUpdates(scores: { id: number; score: Score }[], cascades: ReadonlyMap<number, CascadeState>): ScoringUpdate[] {
+  const out = new Map<number, ScoringUpdate>(scores.map((u) => [u.id, { id: u.id, score: u.score }]));
+  for (const [id, cascade] of cascades) out.set(id, { ...out.get(id), id, cascade });
+  return [...out.values()];
 }
 
 /**
@@ -108,19 +123,12 @@ async function rescoreProject(trx: Trx, project: ProjectRecord, count: number): 
   reportProgress(`score: C of ${all.length.toLocaleString('en-US')} experiments`, 0, null, '');
   const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews: reviewsOf(all) });
   const updates = changedScores(all, scores);
-  reportProgress(`score: save ${updates.length.toLocaleString('en-US')} changed scores`, 0, null, '');
-  await saveScores(trx, updates);
-
   reportProgress('score: K over the premise graph', 0, null, '');
-  const nodes = await projectCascadeNodes(trx, project.id);
-  const cascaded = await saveCompounded(
-    trx,
-    nodes,
-    nodes.map((n) => n.key),
-    new Map(all.map((e) => [e.key, e.cascade])),
-    new Map(all.map((e) => [e.key, e.id])),
-  );
-  return { scored: updates.length, cascaded };
+  const cascades = changedCascades(cascadeNodesOf(all, scores), all.map((e) => e.key), all);
+  const writes = mergeUpdates(updates, cascades);
+  reportProgress(`score: save ${writes.length.toLocaleString('en-US')} changed scores`, 0, null, '');
+  await saveScoring(trx, writes);
+  return { scored: updates.length, cascaded: cascades.size };
 }
 
 /**
@@ -153,19 +161,14 @@ export async function rescoreAffected(trx: Trx, project: ProjectRecord, changedI
   const observed = scoredRows.map((e) => toObserved(e, reps));
   const scores = scoreProject({ project: project.config, experiments: observed, stats, reviews: reviewsOf(scoredRows), frontier });
   const updates = changedScores(scoredRows, scores);
-  await saveScores(trx, updates);
+  await saveScoring(trx, updates);
 
+  // K reads the stored C and anchors of the cascade's nodes, the new ones included.
   reportProgress(`score: K of ${rows.length.toLocaleString('en-US')} experiments`, 0, null, '');
   const input = await cascadeInputs(trx, project.id, rows.map((e) => e.id));
-  const cascaded = await saveCompounded(
-    trx,
-    input.nodes,
-    rows.map((e) => e.key),
-    new Map(rows.map((e) => [e.key, e.cascade])),
-    new Map(rows.map((e) => [e.key, e.id])),
-    input.known,
-  );
-  return { scored: updates.length, cascaded };
+  const cascades = changedCascades(input.nodes, rows.map((e) => e.key), rows, input.known);
+  await saveScoring(trx, [...cascades].map(([id, cascade]) => ({ id, cascade })));
+  return { scored: updates.length, cascaded: cascades.size };
 }
 
 /** The given keys and every row standing on one of them through first premises. */

@@ -4,7 +4,8 @@ import { computeProjectStats, scoreProject, statsDue, subtreeFrontier, type Obse
 import type { ProjectStats, Score } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { observationCount, saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
-import { experimentsByIds, listAllExperiments, reproductionsOf, saveScoring, type CascadeState, type ExperimentRecord, type ScoringUpdate } from '../db/experiments.repository.js';
+import { reproductionsOf, saveScoring, type CascadeState, type ScoringUpdate } from '../db/experiments.repository.js';
+import { listScoringRows, scoringRowsByIds, type ScoringRow } from '../db/scoring.repository.js';
 import { descendantIds, type SubgraphNode } from '../db/graph.repository.js';
 import { cascadeSubgraph, firstPremiseIds, storedCascadeNodes, storedScoresByKey } from '../db/cascade.repository.js';
 import { canonicalJson } from './hash.js';
@@ -22,7 +23,7 @@ type Trx = Transaction<Database>;
  * its children's runs), and recomputes K of that subtree and everything built on it.
  */
 
-function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
+function toObserved(e: ScoringRow, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
   const o: ObservedExperiment = {
     key: e.key,
     status: e.status,
@@ -39,13 +40,13 @@ function toObserved(e: ExperimentRecord, reps: Map<number, ObservedExperiment['r
 const sameExceptVersion = (a: ProjectStats, b: ProjectStats): boolean => canonicalJson({ ...a, version: 0 }) === canonicalJson({ ...b, version: 0 });
 
 /** The LLM review's shift of Q stored on an experiment, if any. */
-function reviewOf(e: ExperimentRecord): ReviewShift | undefined {
+function reviewOf(e: ScoringRow): ReviewShift | undefined {
   const review = e.review as { adjustment?: number; reasons?: { code: string; message: string }[] } | null;
   return review && typeof review.adjustment === 'number' ? { adjustment: review.adjustment, reasons: review.reasons ?? [] } : undefined;
 }
 
 /** LLM review shifts of Q of the given experiments, by key. */
-function reviewsOf(rows: readonly ExperimentRecord[]): Map<string, ReviewShift> {
+function reviewsOf(rows: readonly ScoringRow[]): Map<string, ReviewShift> {
   const out = new Map<string, ReviewShift>();
   for (const e of rows) {
     const r = reviewOf(e);
@@ -55,7 +56,7 @@ function reviewsOf(rows: readonly ExperimentRecord[]): Map<string, ReviewShift> 
 }
 
 /** Score rows whose stored score differs. */
-function changedScores(rows: readonly ExperimentRecord[], scores: ReadonlyMap<string, Score>): { id: number; score: Score }[] {
+function changedScores(rows: readonly ScoringRow[], scores: ReadonlyMap<string, Score>): { id: number; score: Score }[] {
   return rows.flatMap((e) => {
     const score = scores.get(e.key);
     return !score || canonicalJson(e.score) === canonicalJson(score) ? [] : [{ id: e.id, score }];
@@ -63,7 +64,7 @@ function changedScores(rows: readonly ExperimentRecord[], scores: ReadonlyMap<st
 }
 
 /** K of the targets from `nodes` (and `known` premises): the cascades that differ from the stored ones, by id. */
-function changedCascades(nodes: SubgraphNode[], targets: string[], rows: readonly ExperimentRecord[], known?: Map<string, KnownCascade>): Map<number, CascadeState> {
+function changedCascades(nodes: SubgraphNode[], targets: string[], rows: readonly ScoringRow[], known?: Map<string, KnownCascade>): Map<number, CascadeState> {
   const byKey = new Map(rows.map((e) => [e.key, e]));
   const out = new Map<number, CascadeState>();
   for (const { key, ...cascade } of recomputeCompounded(buildPremiseGraph(nodes), targets, known).values()) {
@@ -74,7 +75,7 @@ function changedCascades(nodes: SubgraphNode[], targets: string[], rows: readonl
 }
 
 /** The present experiments as cascade nodes, with their new scores (premises outside dropped). */
-function cascadeNodesOf(rows: readonly ExperimentRecord[], scores: ReadonlyMap<string, Score>): SubgraphNode[] {
+function cascadeNodesOf(rows: readonly ScoringRow[], scores: ReadonlyMap<string, Score>): SubgraphNode[] {
   const present = new Set(rows.map((e) => e.key));
   return rows.map((e) => {
     const s = scores.get(e.key) ?? e.score;
@@ -107,7 +108,7 @@ export async function rescore(trx: Trx, project: ProjectRecord, changedIds: numb
 /** Refits the statistics on the whole project, rescores every experiment and recomputes K of all. */
 async function rescoreProject(trx: Trx, project: ProjectRecord, count: number): Promise<{ scored: number; cascaded: number }> {
   reportProgress('score: load the experiments and reproductions', 0, null, '');
-  const all = await listAllExperiments(trx, project.id);
+  const all = await listScoringRows(trx, project.id);
   if (all.length === 0) return { scored: 0, cascaded: 0 };
   const reps = await reproductionsOf(trx, all.map((e) => e.id));
   const observed = all.map((e) => toObserved(e, reps));
@@ -143,7 +144,7 @@ export async function rescoreAffected(trx: Trx, project: ProjectRecord, changedI
   const entryIds = new Set([...premiseOf].map(([id, premise]) => premise ?? id));
   if (entryIds.size === 0) return { scored: 0, cascaded: 0 };
   const affectedIds = await descendantIds(trx, [...entryIds]);
-  const rows = (await experimentsByIds(trx, affectedIds)).filter((e) => !e.absent).sort((a, b) => a.seq - b.seq);
+  const rows = await scoringRowsByIds(trx, affectedIds);
   // The level subtree: the entries and what stands on them through first premises.
   const entries = new Set(rows.filter((e) => entryIds.has(e.id)).map((e) => e.key));
   const subtree = firstPremiseClosure(rows, entries);
@@ -172,7 +173,7 @@ export async function rescoreAffected(trx: Trx, project: ProjectRecord, changedI
 }
 
 /** The given keys and every row standing on one of them through first premises. */
-function firstPremiseClosure(rows: readonly ExperimentRecord[], keys: ReadonlySet<string>): Set<string> {
+function firstPremiseClosure(rows: readonly ScoringRow[], keys: ReadonlySet<string>): Set<string> {
   const children = new Map<string, string[]>();
   for (const e of rows) {
     const p = e.premises[0];

@@ -364,7 +364,6 @@ export async function saveScoring(db: Executor, updates: ScoringUpdate[]): Promi
         confidence = CASE WHEN v.s THEN v.confidence ELSE e.confidence END,
         score = CASE WHEN v.s THEN v.score ELSE e.score END,
         hard_gate = CASE WHEN v.s THEN v.hard_gate ELSE e.hard_gate END,
-        anchor_eligible = CASE WHEN v.s THEN v.anchored ELSE e.anchor_eligible END,
         anchored = CASE WHEN v.s THEN v.anchored ELSE e.anchored END,
         stats_version = CASE WHEN v.s THEN v.stats_version ELSE e.stats_version END,
         compounded = CASE WHEN v.c IS NULL THEN e.compounded ELSE v.k END,

@@ -38,7 +38,6 @@ export interface ExperimentsTable {
   confidence: number | null;
   score: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   hard_gate: string | null;
-  anchor_eligible: Generated<boolean>;
   stats_version: number | null;
   anchored: Generated<boolean>;
   compounded: number | null;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPremiseGraph, recomputeCompounded } from '../../src/domain/cascade/index.js';
-import { scoreProject, type ObservedExperiment } from '../../src/domain/scoring/index.js';
+import { REFIT_ALWAYS_BELOW, scoreProject, type ObservedExperiment } from '../../src/domain/scoring/index.js';
 import { findProject } from '../../src/db/projects.repository.js';
 import { listAllExperiments, reproductionsOf } from '../../src/db/experiments.repository.js';
 import { rescoreAffected } from '../../src/services/scoring.service.js';
@@ -45,26 +45,28 @@ describe.each(ENGINES)('incremental rescoring on %s', (engine) => {
     return project.stats!.version;
   }
 
+  const N = REFIT_ALWAYS_BELOW + 40;
   const v = (i: number) => 1 - 0.002 * i + 0.003 * Math.sin(i * 1.7);
   it('stores what a whole-project scoring gives after each write that does not refit', { timeout: 120_000 }, async () => {
-    // A chain of 40 (keeps every third row, discards on the current head between), then single rows.
+    // A chain of REFIT_ALWAYS_BELOW + 40 rows (keeps every third row, discards on the current head
+    // between), so that single rows after it do not refit; then single rows.
     const rows: { key: string; status: string; value: number; premises?: string[] }[] = [];
     let head: string | null = null;
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < N; i++) {
       const status = i % 3 === 0 ? 'keep' : 'discard';
       rows.push({ key: `e${i}`, status, value: v(i), ...(head ? { premises: [head] } : {}) });
       if (status === 'keep') head = `e${i}`;
     }
     await postOk(t.app, `/v1/projects/${name}/experiments`, rows);
     const fitted = await expectStoredEqualsWhole();
-    for (let i = 40; i < 43; i++) {
-      const status = i === 41 ? 'keep' : 'discard';
+    for (let i = N; i < N + 3; i++) {
+      const status = i === N + 1 ? 'keep' : 'discard';
       await postOk(t.app, `/v1/projects/${name}/experiments`, { key: `e${i}`, status, value: v(i), premises: [head] });
       if (status === 'keep') head = `e${i}`;
       expect(await expectStoredEqualsWhole(), 'statistics held (no refit below 10% growth)').toBe(fitted);
     }
     // A premise edge that makes a diamond: K of what stands on it counts the shared ancestors once.
-    await postOk(t.app, `/v1/projects/${name}/edges`, { edges: [{ from: 'e3', to: 'e42' }] });
+    await postOk(t.app, `/v1/projects/${name}/edges`, { edges: [{ from: 'e3', to: `e${N + 2}` }] });
     expect(await expectStoredEqualsWhole()).toBe(fitted);
   });
 

@@ -4,7 +4,7 @@
  * Formulas, defaults and a worked example: docs/scoring.md.
  */
 export { observations, type ObservedExperiment } from './observed.js';
-export { computeProjectStats, fitPoints, statsDue, REFIT_GROWTH, type StatsInput } from './stats.js';
+export { computeProjectStats, fitPoints, statsDue, REFIT_GROWTH, REFIT_ALWAYS_BELOW, type StatsInput } from './stats.js';
 export { scoreProject, subtreeFrontier, outsideNodeOf, type OutsideNode, type ScoreFrontier, type SubtreeEntry } from './score-project.js';
 export {
   normalizedWeights,

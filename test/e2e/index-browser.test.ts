@@ -14,7 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, openPage } from '../helpers/browser.js';
 import { buildTestApp, listenLoopback, postOk, type TestApp } from '../helpers/app.js';
-import { addReproductions, gateCall, rng, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { addReproductions, gateCall, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { rng } from '../helpers/prng.js';
 
 const IMG_DIR = process.env.ECV_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/img/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'ecv-index-img-'));
 

@@ -13,7 +13,8 @@ import { loadConfig } from '../../src/config.js';
 import { postOk } from '../helpers/app.js';
 import { CHROMIUM, CHROMIUM_ARGS, openPage } from '../helpers/browser.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { addReproductions, gateCall, realLogExperiments, rng, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { addReproductions, gateCall, realLogExperiments, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { rng } from '../helpers/prng.js';
 import { skipWithoutCorpus } from '../helpers/corpus.js';
 
 const SKIP_REAL = skipWithoutCorpus('the report of the real Karpathy log');

@@ -77,18 +77,14 @@ export const GateDecisionsQuery = {
 } as const satisfies JSONSchema;
 export type GateDecisionsQuery = FromSchema<typeof GateDecisionsQuery>;
 
-export const ListProjectsQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { limit, after: { type: 'string', maxLength: 63 } },
-} as const satisfies JSONSchema;
+/** A page of a listing by name: `after` is the last name (up to `maxLength`) of the previous page. */
+const pageByName = <N extends number>(maxLength: N) =>
+  ({ type: 'object', additionalProperties: false, properties: { limit, after: { type: 'string', maxLength } } }) as const satisfies JSONSchema;
+
+export const ListProjectsQuery = pageByName(63);
 export type ListProjectsQuery = FromSchema<typeof ListProjectsQuery>;
 
-export const ListTokensQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { limit, after: { type: 'string', maxLength: 64 } },
-} as const satisfies JSONSchema;
+export const ListTokensQuery = pageByName(64);
 export type ListTokensQuery = FromSchema<typeof ListTokensQuery>;
 
 export const ReportQuery = {

@@ -1,4 +1,5 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { ExperimentIn } from './experiment-in.js';
 import { ExperimentKey, inline, ProjectName, RunnerName } from './shared.js';
 
 /**
@@ -45,6 +46,15 @@ export const PostExperimentsQuery = {
   },
 } as const satisfies JSONSchema;
 export type PostExperimentsQuery = FromSchema<typeof PostExperimentsQuery>;
+
+/** Experiments one write may carry (one transaction). */
+export const MAX_BATCH = 10_000;
+
+/** The body of `POST /v1/projects/{p}/experiments`: one experiment or an array of them. */
+export const ExperimentsIn = {
+  oneOf: [{ $ref: 'ExperimentIn#' }, { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: { $ref: 'ExperimentIn#' } }],
+} as const satisfies JSONSchema;
+export type ExperimentsIn = FromSchema<typeof ExperimentsIn, { references: [typeof ExperimentIn, typeof ExperimentKey] }>;
 
 export const ListExperimentsQuery = {
   type: 'object',

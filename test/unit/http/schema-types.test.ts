@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { CompleteIn } from '../../../schemas/complete.js';
 import type { GateIn } from '../../../schemas/gate.js';
-import { ExperimentParams, type ListExperimentsQuery, type ResultsQuery } from '../../../schemas/routes.js';
+import { ExperimentParams, type ExperimentsIn, type ListExperimentsQuery, type ResultsQuery } from '../../../schemas/routes.js';
 import type { LeaseIn } from '../../../schemas/runner.js';
 import { ExperimentKey } from '../../../schemas/shared.js';
 import { KEY_PATTERN } from '../../../src/domain/ingest/values.js';
@@ -21,6 +21,8 @@ describe('types derived from schemas/', () => {
     expectTypeOf<ListExperimentsQuery['limit']>().toEqualTypeOf<number>();
     expectTypeOf<ListExperimentsQuery['status']>().toEqualTypeOf<('keep' | 'discard' | 'crash' | 'unknown')[] | undefined>();
     expectTypeOf<ResultsQuery['direction']>().toEqualTypeOf<'minimize' | 'maximize' | undefined>();
+    // $refs resolve: the batch body is one experiment or an array of them.
+    expectTypeOf<ExperimentsIn>().toEqualTypeOf<ExperimentIn | ExperimentIn[]>();
     // What the route hands the service is what the service takes.
     expectTypeOf<ExperimentIn>().toExtend<ExperimentInput>();
   });

@@ -1,18 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EdgesIn } from '../../../../schemas/edges-in.js';
-import type { ExperimentIn } from '../../../../schemas/experiment-in.js';
-import { EdgesOut, ExperimentParams, ListExperimentsQuery, PostExperimentsQuery, ProjectParams } from '../../../../schemas/routes.js';
+import { EdgesOut, ExperimentParams, ExperimentsIn, ListExperimentsQuery, PostExperimentsQuery, ProjectParams } from '../../../../schemas/routes.js';
 import { addEdges, experimentVersions, getExperiment, listProjectExperiments, upsertExperiments, type Writer } from '../../../services/experiments.service.js';
 import { getGraph } from '../../../services/graph.service.js';
 import { problems, ref } from '../../schemas.js';
-
-export const MAX_BATCH = 10_000;
 
 /** Who a version is recorded as written by: the token (null with auth off) and the caller name. */
 export const writerOf = (req: FastifyRequest): Writer => ({ tokenId: req.callerRole === null ? null : req.caller, caller: req.caller });
 
 export default async function experimentRoutes(app: FastifyInstance) {
-  app.post<{ Params: ProjectParams; Querystring: PostExperimentsQuery; Body: ExperimentIn | ExperimentIn[] }>(
+  app.post<{ Params: ProjectParams; Querystring: PostExperimentsQuery; Body: ExperimentsIn }>(
     '/v1/projects/:project/experiments',
     {
       config: { access: 'write' },
@@ -22,7 +19,7 @@ export default async function experimentRoutes(app: FastifyInstance) {
         summary: 'Store one experiment or an array (≤ 10,000) in one transaction; idempotent; changed content is a new version',
         params: ProjectParams,
         querystring: PostExperimentsQuery,
-        body: { oneOf: [ref('ExperimentIn'), { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: ref('ExperimentIn') }] },
+        body: ExperimentsIn,
         response: { 200: ref('UpsertResult'), 201: ref('UpsertResult'), ...problems(400, 401, 403, 404, 409, 413, 422) },
       },
     },

@@ -4,6 +4,7 @@
  * Box–Muller. Keyed streams (`keyedRng`) make a draw depend only on what it is about (loop,
  * experiment, reproduction seed), never on the order in which concurrent loops ran.
  */
+import { rng } from '../../test/helpers/prng.js';
 
 /** 32-bit FNV-1a of a string, for deriving seeds from names. */
 export function hash32(s: string): number {
@@ -16,19 +17,17 @@ export function hash32(s: string): number {
 }
 
 export class Rng {
-  private state: number;
+  private readonly uniform: () => number;
   private spare: number | null = null;
 
   constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
+    // Seed 0 starts from the golden ratio, as this generator always has (simulations stay as they were).
+    this.uniform = rng(seed >>> 0 || 0x9e3779b9);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.uniform();
   }
 
   /** Standard normal (Box–Muller, caching the second value). */

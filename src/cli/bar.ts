@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Direction } from '../domain/types.js';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 import { readProjectFile } from './project-file.js';
 
 /** `GET /v1/projects/{p}/bar` (SPEC §5): the value the next keep on the accepted head must beat. */

@@ -8,7 +8,7 @@ import { GATE_EXIT } from './gate.js';
 import { repoRoot } from './git.js';
 import { resolveProjectName } from './config-sync.js';
 import { runIngest } from './ingest.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 
 interface ChainLink {
   key: string;

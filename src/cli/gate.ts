@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 import type { GateAnswer } from '../services/gate.service.js';
 import { readProjectFile } from './project-file.js';
 

@@ -9,7 +9,7 @@ import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient } fro
 import { ensureProject, resolveProjectName } from './config-sync.js';
 import { commitDiff, readGitLog } from './git.js';
 import { readProjectFile } from './project-file.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 import { createProgress, type Progress } from './progress.js';
 import { withProgress } from '../services/progress.js';
 

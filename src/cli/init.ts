@@ -8,7 +8,7 @@ import { CLIENT_OPTIONS, openClientFromFlags, serviceHoldingDataDir } from './cl
 import { syncProjectConfig } from './config-sync.js';
 import { ignoreDataDir, syncProgramMd, uncommitted } from './init-files.js';
 import { projectNameFrom } from './ingest.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 import { PROJECT_FILE, readProjectFile } from './project-file.js';
 
 export const PROGRAM_MARKER = '<!-- ecv:gate -->';

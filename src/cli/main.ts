@@ -1,20 +1,8 @@
 import { DomainError } from '../domain/errors.js';
+import { COMMANDS } from './commands.js';
+import { EXIT } from './exit.js';
 
-/** Exit codes shared by every command (SPEC §8). */
-export const EXIT = { accept: 0, ok: 0, reject: 1, usage: 2, error: 2, reanchor: 3 } as const;
-
-type Command = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  serve: { summary: 'run the service (same as npm start)', load: async () => (await import('./serve.js')).serveCommand },
-  migrate: { summary: 'apply database migrations and exit', load: async () => (await import('./serve.js')).migrateCommand },
-};
-
-/** Registers a command (later modules add ingest, gate, check, runner, report, init, token). */
-export function registerCommand(name: string, summary: string, load: () => Promise<Command>) {
-  COMMANDS[name] = { summary, load };
-}
-
+/** The top-level help: every command with its summary. */
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
   return `usage: ecv <command> [options]   (ecv <command> --help: its options, defaults, an example, exit codes)\n\ncommands:\n${lines.join('\n')}\n\nGlobal: --url (or ECV_URL) talks to a service with ECV_TOKEN; without it, commands run in-process on the embedded database.`;
@@ -22,7 +10,6 @@ export function usage(): string {
 
 /** Dispatches argv to a command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  await import('./commands.js');
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());

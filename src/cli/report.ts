@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 import { readProjectFile } from './project-file.js';
 
 const FORMATS = ['html', 'md', 'json'] as const;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultRunnerName, parseGpus, parseLabels, parsePassEnv, RUNNER_NAME } from '../runner/command.js';
 import { streamLogger } from '../runner/log.js';
 import { Runner } from '../runner/loop.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 
 const USAGE = `usage: ecv runner --url URL --repo <git dir> [--project p …] [--labels gpu=H100,zone=a] [--concurrency n]
                   [--gpus 0,1,2,3] [--once] [--name runner-name] [--wait s] [--work-dir dir]

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem } from './client.js';
-import { EXIT } from './main.js';
+import { EXIT } from './exit.js';
 
 const USAGE = `usage: ecv token create --role admin|loop|runner|reader [--project p ...] [--label text] [--json]
        ecv token list [--json]

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { Mutex, pgliteDialect } from './pglite-dialect.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import { listenPostgres } from './pg-listen.js';
+import { listenPostgres, type Listener } from './pg-listen.js';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -43,10 +43,7 @@ export interface PoolStats {
   waiting: number;
 }
 
-export interface Listener {
-  publish(payload: string): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Listener };
 
 export interface OpenOptions {
   databaseUrl?: string;

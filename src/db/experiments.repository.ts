@@ -305,11 +305,6 @@ export async function listObservations(db: Executor, projectId: number): Promise
   return rows.map((r) => ({ id: r.id, key: r.key, status: r.status as ExperimentStatus, value: r.value, baseline: r.baseline, replicates: r.replicates ?? [], premises: r.premises ?? [] }));
 }
 
-export async function countExperiments(db: Executor, projectId: number): Promise<number> {
-  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM experiments WHERE project_id = ${projectId}`.execute(db);
-  return r.rows[0]?.n ?? 0;
-}
-
 /** Reproductions of the given experiments, grouped by experiment id, in arrival order. */
 export async function reproductionsOf(db: Executor, experimentIds: number[]): Promise<Map<number, (Reproduction & { ok: boolean })[]>> {
   const out = new Map<number, (Reproduction & { ok: boolean })[]>();

@@ -1,5 +1,10 @@
 import pg from 'pg';
-import type { Listener } from './connection.js';
+
+/** A LISTEN subscription: publish on its channel, or stop listening. */
+export interface Listener {
+  publish(payload: string): Promise<void>;
+  close(): Promise<void>;
+}
 
 const RECONNECT_MS = 2000;
 

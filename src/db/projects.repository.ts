@@ -57,14 +57,6 @@ export async function listProjects(db: Executor, limit: number, after?: string, 
   return (await q.execute()).map(rowToProject);
 }
 
-export async function updateProjectConfig(db: Executor, id: number, cfg: ProjectConfig): Promise<void> {
-  await db
-    .updateTable('projects')
-    .set({ config: JSON.stringify(cfg), updated_at: new Date() })
-    .where('id', '=', id)
-    .execute();
-}
-
 /** Stores a changed config and bumps its version; returns the new version. */
 export async function saveConfigVersion(db: Executor, id: number, cfg: ProjectConfig): Promise<number> {
   const row = await db

@@ -44,5 +44,3 @@ export class DomainError extends Error {
     this.extra = opts.extra;
   }
 }
-
-export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;

@@ -1,8 +1,9 @@
+import { ProjectName } from '../../schemas/shared.js';
 import { DomainError, type ErrorDetail } from './errors.js';
 import { DEFAULTS, DEFAULT_WEIGHTS, type ProjectConfig } from './types.js';
 
 /** Project names: SPEC §15. */
-export const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const PROJECT_NAME = new RegExp(ProjectName.pattern);
 
 export interface ProjectInput {
   name: string;

@@ -56,10 +56,12 @@ export interface ProjectConfig {
   reproduction: ReproductionPolicy;
 }
 
+/** A changed file as a loop reports it; the line counts are optional (schemas/experiment-in.ts). */
 export interface ChangedPath {
   path: string;
-  added: number;
-  removed: number;
+  added?: number;
+  removed?: number;
+  binary?: boolean;
 }
 
 export interface CodeChange {

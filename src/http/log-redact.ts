@@ -1,5 +1,6 @@
 import type { FastifyServerOptions } from 'fastify';
-import type { LoggerOptions } from 'pino';
+// Pino's own option type, as Fastify (which depends on pino) re-exports it: ECV has no pino dependency.
+import type { PinoLoggerOptions as LoggerOptions } from 'fastify/types/logger.js';
 
 const R = '[redacted]';
 

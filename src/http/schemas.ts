@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { TS_SCHEMAS } from '../../schemas/index.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
@@ -10,19 +11,21 @@ export interface JsonSchema {
 
 let cache: JsonSchema[] | null = null;
 
-/** Every JSON Schema in schemas/ (each with an $id); the one source for validation and OpenAPI. */
+/**
+ * Every JSON Schema in schemas/ (each with an $id), by $id: the `*.json` answers and the
+ * TypeScript request schemas (schemas/index.ts). The one source for validation and OpenAPI.
+ */
 export function loadSchemas(): JsonSchema[] {
   if (!cache) {
-    cache = readdirSync(SCHEMA_DIR)
-      .filter((f) => f.endsWith('.json'))
+    const json = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.json'));
+    // In file-name order, as openapi.yaml lists them. Copies of the TypeScript ones: whatever
+    // annotates a schema it is given cannot change the modules' constants.
+    cache = [...json, ...Object.keys(TS_SCHEMAS)]
       .sort()
-      .map((f) => JSON.parse(readFileSync(`${SCHEMA_DIR}/${f}`, 'utf8')) as JsonSchema);
+      .flatMap((f) => (f.endsWith('.json') ? [JSON.parse(readFileSync(`${SCHEMA_DIR}/${f}`, 'utf8')) as JsonSchema] : TS_SCHEMAS[f].map((s) => structuredClone(s) as JsonSchema)));
   }
   return cache;
 }
-
-/** Largest value of a PostgreSQL `integer` column: the bound of integer query parameters that reach one. */
-export const MAX_INT32 = 2_147_483_647;
 
 /** A `$ref` to a shared schema by its $id. */
 export const ref = (id: string) => ({ $ref: `${id}#` });

@@ -19,8 +19,6 @@ export interface QueueOptions {
   maintenanceIntervalSeconds: number;
 }
 
-export const DEFAULT_QUEUE_OPTIONS: QueueOptions = { leaseSeconds: 120, retryLimit: 2, maintenanceIntervalSeconds: 10 };
-
 /** pg-boss's `db` shape running inside a Kysely transaction, so queue and data commit together. */
 export function trxExecutor(trx: Transaction<Database>) {
   return {

@@ -3,6 +3,7 @@
  * transient failures of a service behind a load balancer or restarting (connection refused,
  * 502/503/504, 429) retried with jittered exponential backoff and Retry-After honoured.
  */
+import type { CompleteIn } from '../../schemas/complete.js';
 import type { JobSpec } from '../services/runner.service.js';
 
 /** HTTP statuses worth retrying: the service (or what fronts it) is briefly unavailable. */
@@ -59,9 +60,8 @@ export interface ApiOptions {
   onRetry?: (what: string, attempt: number, delayMs: number, why: string) => void;
 }
 
-export type CompleteBody = { runner: string; seed: number; durationS: number; logTail: string } & (
-  { value: number } | { error: string }
-);
+/** What this runner sends (schemas/complete.ts): always its timing and log tail, and a value or an error. */
+export type CompleteBody = Required<Pick<CompleteIn, 'runner' | 'seed' | 'durationS' | 'logTail'>> & ({ value: number } | { error: string });
 
 export type CompleteOutcome = { kind: 'stored' | 'duplicate' } | { kind: 'lost'; detail: string };
 

@@ -3,7 +3,7 @@ import { DomainError, type ErrorDetail } from '../domain/errors.js';
 import { isReservedKey } from '../domain/keys.js';
 import type { ExperimentInput, ExperimentStatus } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
-import { serialPerKey } from './serial.js';
+import { inProjectTx } from './project-tx.js';
 import { lockProject, reserveSeq, type ProjectRecord } from '../db/projects.repository.js';
 import {
   appendPremises,
@@ -59,23 +59,6 @@ export interface UpsertOptions {
   complete?: boolean;
   writer?: Writer;
   trx?: Trx;
-}
-
-/**
- * Runs fn in a transaction holding the project's row lock; 404 when the project is missing.
- * Writes to one project queue in this process first (serialPerKey), so that waiting on the lock
- * holds no pooled connection.
- */
-export async function inProjectTx<T>(deps: Deps, name: string, fn: (trx: Trx, p: ProjectRecord) => Promise<T>): Promise<T> {
-  const out = await serialPerKey(deps.db, name, () =>
-    deps.db.db.transaction().execute(async (trx) => {
-      const project = await lockProject(trx, name);
-      if (!project) throw new DomainError('not_found', `no project '${name}'`);
-      return { value: await fn(trx, project), projectId: project.id };
-    }),
-  );
-  deps.onScoresChanged?.(out.projectId);
-  return out.value;
 }
 
 /** Finds a cycle among directed edges parent→child (DFS, iterative); returns keys along it. */

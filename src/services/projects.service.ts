@@ -5,7 +5,7 @@ import { findProject, insertProject, listProjects, saveConfigVersion, type Proje
 import { ensureProjectQueue } from '../queue/boss.js';
 import { stableHash } from './hash.js';
 import type { Deps } from './deps.js';
-import { inProjectTx } from './experiments.service.js';
+import { inProjectTx } from './project-tx.js';
 import { rescore } from './scoring.service.js';
 
 /**
@@ -57,7 +57,7 @@ export interface ConfigUpdate {
  * invalid), stores it with a bumped configVersion when it differs, and rescores the whole
  * project when a scoring input changed. The same config again changes nothing (no new version).
  */
-export async function updateProjectConfig(deps: Deps, name: string, next: (current: ProjectRecord) => ProjectInput): Promise<ConfigUpdate> {
+async function updateProjectConfig(deps: Deps, name: string, next: (current: ProjectRecord) => ProjectInput): Promise<ConfigUpdate> {
   return inProjectTx(deps, name, async (trx, project) => {
     const input = next(project);
     if (input.name !== name) {

@@ -1,4 +1,5 @@
 import { DomainError } from '../domain/errors.js';
+import type { CompleteIn } from '../../schemas/complete.js';
 import { metricPatternOf } from '../domain/project.js';
 import type { ProjectConfig } from '../domain/types.js';
 import { lockProject } from '../db/projects.repository.js';
@@ -33,14 +34,8 @@ export interface JobSpec {
   heartbeatS: number;
 }
 
-export interface CompleteInput {
-  runner: string;
-  seed: number;
-  value?: number | null;
-  error?: string;
-  durationS?: number;
-  logTail?: string;
-}
+/** A job outcome as the runner reports it: the body of `POST /v1/jobs/{id}/complete`. */
+export type CompleteInput = CompleteIn;
 
 function queueOf(deps: Deps) {
   if (!deps.queue || !deps.queueOptions) throw new DomainError('unavailable', 'the job queue is not running');

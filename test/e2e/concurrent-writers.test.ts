@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, ENGINES } from '../helpers/db.js';
-import { expectStoredKRecomputes, rng, type GraphOut } from '../helpers/graph-check.js';
+import { expectStoredKRecomputes, type GraphOut } from '../helpers/graph-check.js';
+import { rng } from '../helpers/prng.js';
 import { api, startService, type Service } from '../helpers/service.js';
 
 describe.skipIf(!ENGINES.includes('postgres'))('two service processes writing one project on PostgreSQL', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
-import { expectStoredKRecomputes, rng } from '../helpers/graph-check.js';
+import { expectStoredKRecomputes } from '../helpers/graph-check.js';
+import { rng } from '../helpers/prng.js';
 import { createPrivateCluster, findPgBin, type PrivateCluster } from '../helpers/pg-cluster.js';
 import { api, startService, type Service } from '../helpers/service.js';
 

@@ -5,18 +5,17 @@
  * screenshot goes to docs/img/index.png only with ECV_UPDATE_SCREENSHOTS=1 (else a temp dir),
  * so a test run leaves the tree clean.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, openPage } from '../helpers/browser.js';
+import { CHROMIUM, CHROMIUM_ARGS, openPage, screenshotDir } from '../helpers/browser.js';
 import { buildTestApp, listenLoopback, postOk, type TestApp } from '../helpers/app.js';
-import { addReproductions, gateCall, rng, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { addReproductions, gateCall, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { rng } from '../helpers/prng.js';
 
-const IMG_DIR = process.env.ECV_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/img/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'ecv-index-img-'));
+const IMG_DIR = screenshotDir('index');
 
 interface IndexItem {
   name: string;

@@ -1,24 +1,27 @@
 /**
  * The HTML report in a real headless browser (Debian's Chromium through playwright-core):
  * a real autoresearch log and a synthetic 500-experiment loop, served by a listening app.
- * Screenshots go to docs/img/ (shown in the README). Skipped only when Chromium is missing
+ * Screenshots go to docs/img/ (shown in the README) only with ECV_UPDATE_SCREENSHOTS=1, else
+ * to a temp dir, so a test run leaves the tree clean. Skipped only when Chromium is missing
  * outside CI; in CI (.ci/run installs it) it must run.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { postOk } from '../helpers/app.js';
-import { CHROMIUM, CHROMIUM_ARGS, openPage } from '../helpers/browser.js';
+import { CHROMIUM, CHROMIUM_ARGS, openPage, screenshotDir } from '../helpers/browser.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { addReproductions, gateCall, realLogExperiments, rng, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { addReproductions, gateCall, realLogExperiments, syntheticExperiments } from '../helpers/report-fixtures.js';
+import { rng } from '../helpers/prng.js';
 import { skipWithoutCorpus } from '../helpers/corpus.js';
 
 const SKIP_REAL = skipWithoutCorpus('the report of the real Karpathy log');
 
-const IMG_DIR = new URL('../../docs/img/', import.meta.url);
+const IMG_DIR = screenshotDir('report');
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headless Chromium', () => {
   let db: TestDb;
@@ -98,7 +101,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('audit report in headl
     expect(foreign).toEqual([]);
     expect(requests).toHaveLength(1); // the page itself: no scripts, styles, fonts or images fetched
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
-    await page.screenshot({ path: new URL(screenshot, IMG_DIR).pathname, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 1500) } });
+    await page.screenshot({ path: join(IMG_DIR, screenshot), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 1500) } });
     await page.close();
     return { model, drawn };
   }

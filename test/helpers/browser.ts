@@ -1,9 +1,21 @@
 /** Headless Chromium for the page tests: Debian's /usr/bin/chromium through playwright-core. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * Where a page test writes its screenshots: docs/img/ (shown in the README) only when asked
+ * with ECV_UPDATE_SCREENSHOTS=1, else a fresh temp dir, so a test run leaves the tree clean.
+ */
+export function screenshotDir(name: string): string {
+  return process.env.ECV_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/img/', import.meta.url)) : mkdtempSync(join(tmpdir(), `ecv-${name}-img-`));
+}
 
 export interface OpenedPage {
   page: Page;

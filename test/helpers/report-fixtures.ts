@@ -12,6 +12,7 @@ import { rescore } from '../../src/services/scoring.service.js';
 import type { ExperimentInput } from '../../src/domain/types.js';
 
 import { KARPATHY_LOG } from './corpus.js';
+import { rng } from './prng.js';
 
 export const REAL_LOG = KARPATHY_LOG;
 
@@ -45,17 +46,6 @@ export function experimentsFromTsv(text: string): ExperimentInput[] {
 
 export const realLogExperiments = () => experimentsFromTsv(readFileSync(REAL_LOG, 'utf8'));
 
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const IDEAS = ['raise LR', 'lower LR', 'wider MLP', 'deeper model', 'longer warmup', 'shorter warmdown', 'RoPE base', 'window pattern', 'weight decay', 'batch size', 'grad clip', 'init scale'];
 

@@ -1,3 +1,4 @@
+import { ExperimentKey } from '../../../schemas/shared.js';
 import { isReservedKey } from '../keys.js';
 /**
  * Cell-level readers for results tables: metric numbers, placeholders and experiment keys.
@@ -67,7 +68,8 @@ export function parseAmount(raw: string | undefined): number | undefined {
   return cell.kind === 'number' && cell.value >= 0 ? cell.value : undefined;
 }
 
-export const KEY_PATTERN = /^[A-Za-z0-9._~:@/+-]{1,128}$/;
+/** An experiment key as the API accepts it (schemas/shared.ts). */
+export const KEY_PATTERN = new RegExp(ExperimentKey.pattern);
 const KEY_MAX = 128;
 
 /** Replaces every run of characters outside the key alphabet with `_` and bounds the length. */

@@ -40,8 +40,58 @@ export interface DagLayout {
 const PAD_X = 24;
 const PAD_TOP = 14;
 
+/** The drawn DAG indexed for layout: lookups, the chain in step order and the pitch it sets. */
+interface DagIndex {
+  nodes: DagNode[];
+  byKey: Map<string, DagNode>;
+  children: Map<string, DagNode[]>;
+  chain: DagNode[];
+  firstStep: number;
+  /** Column pitch, node radius (px) and folded marks per row under a node. */
+  dx: number;
+  r: number;
+  perRow: number;
+  /** The drawn first premise: where a node hangs. */
+  host: (n: DagNode) => DagNode | undefined;
+  /** Off the chain, not a keep, nothing built on it, with a drawn host: folded as a mark. */
+  isLeaf: (n: DagNode) => boolean;
+}
+
+/** Branch lanes above the chain: per lane, the column intervals [a, b] of its paths. */
+interface Lanes {
+  branch: DagNode[];
+  lanes: [number, number][][];
+  laneOf: Map<string, number>;
+}
+
+/** Vertical geometry: y of each lane and of the chain, the bottom of the chain's marks. */
+interface Rows {
+  laneY: number[];
+  chainY: number;
+  ticksY: number;
+  /** "+n" labels staggered on two lines (columns too narrow side by side). */
+  stagger: boolean;
+}
+
+type Point = { x: number; y: number };
+
 /** Places the drawn nodes. `hidden` counts undrawn leaves per drawn host key. */
 export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Map()): DagLayout {
+  const g = indexDag(nodes);
+  const col = assignColumns(g);
+  const lanes = packLanes(g, col);
+  const leaves = foldLeaves(g);
+  const rows = stackRows(g, lanes, leaves, hidden);
+  const xOf = (c: number) => PAD_X + c * g.dx + g.dx / 2;
+  const { placed, pos, more } = placeNodes(g, col, lanes, leaves, rows, hidden, xOf);
+  const maxCol = Math.max(0, ...col.values());
+  const every = g.dx >= 30 ? 5 : 10;
+  const ticks: DagLayout['ticks'] = [];
+  for (let c = 0; c < g.chain.length; c += every) ticks.push({ x: xOf(c), label: String(g.firstStep + c) });
+  return { width: PAD_X * 2 + (maxCol + 1) * g.dx, height: rows.ticksY + 12, dx: g.dx, r: g.r, chainY: rows.chainY, nodes: placed, edges: drawEdges(g, pos), more, ticks, firstStep: g.firstStep };
+}
+
+function indexDag(nodes: DagNode[]): DagIndex {
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const children = new Map<string, DagNode[]>();
   for (const n of nodes) {
@@ -53,20 +103,29 @@ export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Ma
     }
   }
   const chain = nodes.filter((n) => n.chainStep !== null).sort((a, b) => a.chainStep! - b.chainStep!);
-  const firstStep = chain[0]?.chainStep ?? 0;
   const dx = chain.length <= 40 ? 34 : chain.length <= 100 ? 26 : 20;
-  const r = dx >= 30 ? 7 : dx >= 24 ? 6 : 5;
-  const perRow = Math.max(2, Math.floor((dx - 6) / MARK));
-
   const host = (n: DagNode): DagNode | undefined => byKey.get(n.premises[0] ?? '');
-  const isLeaf = (n: DagNode) => n.chainStep === null && n.status !== 'keep' && !children.has(n.key) && host(n) !== undefined;
+  return {
+    nodes,
+    byKey,
+    children,
+    chain,
+    firstStep: chain[0]?.chainStep ?? 0,
+    dx,
+    r: dx >= 30 ? 7 : dx >= 24 ? 6 : 5,
+    perRow: Math.max(2, Math.floor((dx - 6) / MARK)),
+    host,
+    isLeaf: (n) => n.chainStep === null && n.status !== 'keep' && !children.has(n.key) && host(n) !== undefined,
+  };
+}
 
-  // Columns: chain by step; others one right of their first premise, orphans by time.
+/** Columns: the chain by step; others one right of their first premise; orphans by time. */
+function assignColumns(g: DagIndex): Map<string, number> {
   const col = new Map<string, number>();
-  for (const n of chain) col.set(n.key, n.chainStep! - firstStep);
-  const chainSeqs = chain.map((n) => n.seq);
+  for (const n of g.chain) col.set(n.key, n.chainStep! - g.firstStep);
+  const chainSeqs = g.chain.map((n) => n.seq);
   let orphanRank = 0;
-  for (const n of nodes) {
+  for (const n of g.nodes) {
     if (col.has(n.key)) continue;
     // Walk up first premises to a placed node (iteratively: branches may be long), then down.
     const up: DagNode[] = [];
@@ -75,19 +134,22 @@ export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Ma
     while (v && !col.has(v.key) && !seen.has(v.key)) {
       up.push(v);
       seen.add(v.key);
-      v = host(v);
+      v = g.host(v);
     }
-    let c = v && col.has(v.key) ? col.get(v.key)! : chain.length > 0 ? countBelow(chainSeqs, up[up.length - 1].seq) - 1 : orphanRank++ - 1;
+    let c = v && col.has(v.key) ? col.get(v.key)! : g.chain.length > 0 ? countBelow(chainSeqs, up[up.length - 1].seq) - 1 : orphanRank++ - 1;
     for (let i = up.length - 1; i >= 0; i--) {
-      if (!isLeaf(up[i])) c += 1;
+      if (!g.isLeaf(up[i])) c += 1;
       col.set(up[i].key, c);
     }
   }
+  return col;
+}
 
-  // Branch paths: follow the earliest branch child; siblings start new paths.
-  const branch = nodes.filter((n) => n.chainStep === null && !isLeaf(n));
+/** Branch paths follow the earliest branch child (siblings start new paths), packed greedily on lanes. */
+function packLanes(g: DagIndex, col: Map<string, number>): Lanes {
+  const branch = g.nodes.filter((n) => n.chainStep === null && !g.isLeaf(n));
   const inBranch = new Set(branch.map((n) => n.key));
-  const pathStarts = branch.filter((n) => !host(n) || !inBranch.has(host(n)!.key));
+  const pathStarts = branch.filter((n) => !g.host(n) || !inBranch.has(g.host(n)!.key));
   const lanes: [number, number][][] = [];
   const laneOf = new Map<string, number>();
   const queue = [...pathStarts];
@@ -96,13 +158,13 @@ export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Ma
     for (let v: DagNode | undefined = queue[qi]; v && !laneOf.has(v.key); ) {
       path.push(v);
       laneOf.set(v.key, -1);
-      const next: DagNode[] = (children.get(v.key) ?? []).filter((c) => inBranch.has(c.key) && host(c)?.key === v!.key && !laneOf.has(c.key));
+      const next: DagNode[] = (g.children.get(v.key) ?? []).filter((c) => inBranch.has(c.key) && g.host(c)?.key === v!.key && !laneOf.has(c.key));
       next.sort((a, b) => a.seq - b.seq);
       queue.push(...next.slice(1));
       v = next[0];
     }
     if (path.length === 0) continue;
-    const h = host(path[0]);
+    const h = g.host(path[0]);
     const a = h ? col.get(h.key)! : col.get(path[0].key)!;
     const b = Math.max(...path.map((p) => col.get(p.key)!));
     let lane = lanes.findIndex((iv) => iv.every(([oa, ob]) => b < oa || a > ob));
@@ -110,78 +172,93 @@ export function layoutDag(nodes: DagNode[], hidden: Map<string, number> = new Ma
     lanes[lane].push([a, b]);
     for (const p of path) laneOf.set(p.key, lane);
   }
+  return { branch, lanes, laneOf };
+}
 
-  // Folded leaves per host, oldest first.
+/** Folded leaves per host key, oldest first. */
+function foldLeaves(g: DagIndex): Map<string, DagNode[]> {
   const leaves = new Map<string, DagNode[]>();
-  for (const n of nodes) {
-    if (!isLeaf(n)) continue;
-    const list = leaves.get(host(n)!.key);
+  for (const n of g.nodes) {
+    if (!g.isLeaf(n)) continue;
+    const list = leaves.get(g.host(n)!.key);
     if (list) list.push(n);
-    else leaves.set(host(n)!.key, [n]);
+    else leaves.set(g.host(n)!.key, [n]);
   }
-  // "+n" labels are staggered on two lines when columns are too narrow for them side by side.
-  const stagger = dx < 30;
-  const rowsUnder = (key: string) => Math.ceil((leaves.get(key)?.length ?? 0) / perRow) + (hidden.get(key) ? (stagger ? 4 : 2) : 0);
+  return leaves;
+}
+
+/** Lane heights from the marks under their nodes; highest lane on top, then down to the chain. */
+function stackRows(g: DagIndex, { branch, lanes, laneOf }: Lanes, leaves: Map<string, DagNode[]>, hidden: Map<string, number>): Rows {
+  const stagger = g.dx < 30;
+  const rowsUnder = (key: string) => Math.ceil((leaves.get(key)?.length ?? 0) / g.perRow) + (hidden.get(key) ? (stagger ? 4 : 2) : 0);
   const laneRows = lanes.map(() => 0);
   for (const n of branch) laneRows[laneOf.get(n.key)!] = Math.max(laneRows[laneOf.get(n.key)!], rowsUnder(n.key));
-  const laneH = laneRows.map((rows) => 2 * r + 16 + rows * MARK);
-
-  // Vertical positions: highest lane on top, then down to the chain.
+  const laneH = laneRows.map((rows) => 2 * g.r + 16 + rows * MARK);
   const laneY: number[] = [];
   let y = PAD_TOP;
   for (let l = lanes.length - 1; l >= 0; l--) {
-    laneY[l] = y + r + 4;
+    laneY[l] = y + g.r + 4;
     y += laneH[l];
   }
-  const chainY = y + r + 6;
-  const chainRows = Math.max(0, ...chain.map((n) => rowsUnder(n.key)));
-  const ticksY = chainY + r + 8 + chainRows * MARK + 14;
+  const chainY = y + g.r + 6;
+  const chainRows = Math.max(0, ...g.chain.map((n) => rowsUnder(n.key)));
+  return { laneY, chainY, ticksY: chainY + g.r + 8 + chainRows * MARK + 14, stagger };
+}
 
-  const xOf = (c: number) => PAD_X + c * dx + dx / 2;
+/** Positions of chain and branch nodes, their folded marks below them, and the "+n" labels. */
+function placeNodes(
+  g: DagIndex,
+  col: Map<string, number>,
+  { laneOf }: Lanes,
+  leaves: Map<string, DagNode[]>,
+  rows: Rows,
+  hidden: Map<string, number>,
+  xOf: (c: number) => number,
+): { placed: PlacedNode[]; pos: Map<string, Point>; more: DagLayout['more'] } {
   const placed: PlacedNode[] = [];
-  const pos = new Map<string, { x: number; y: number }>();
-  for (const n of nodes) {
-    if (isLeaf(n)) continue;
+  const pos = new Map<string, Point>();
+  for (const n of g.nodes) {
+    if (g.isLeaf(n)) continue;
     const kind: Placement = n.chainStep !== null ? 'chain' : 'branch';
-    const p = { x: xOf(col.get(n.key)!), y: kind === 'chain' ? chainY : laneY[laneOf.get(n.key)!] };
+    const p = { x: xOf(col.get(n.key)!), y: kind === 'chain' ? rows.chainY : rows.laneY[laneOf.get(n.key)!] };
     pos.set(n.key, p);
     placed.push({ node: n, ...p, kind });
   }
-  const more: DagLayout['more'] = [];
   for (const [hk, list] of leaves) {
     const hp = pos.get(hk)!;
-    const x0 = hp.x - (perRow * MARK) / 2 + 0.5;
+    const x0 = hp.x - (g.perRow * MARK) / 2 + 0.5;
     list.forEach((n, i) => {
-      placed.push({ node: n, x: x0 + (i % perRow) * MARK, y: hp.y + r + 6 + Math.floor(i / perRow) * MARK, kind: 'leaf' });
+      placed.push({ node: n, x: x0 + (i % g.perRow) * MARK, y: hp.y + g.r + 6 + Math.floor(i / g.perRow) * MARK, kind: 'leaf' });
     });
   }
+  const more: DagLayout['more'] = [];
   for (const [hk, count] of hidden) {
     const hp = pos.get(hk);
     if (!hp) continue;
-    const rows = Math.ceil((leaves.get(hk)?.length ?? 0) / perRow);
-    const shift = stagger && col.get(hk)! % 2 === 1 ? 10 : 0;
-    more.push({ x: hp.x, y: hp.y + r + 6 + rows * MARK + 8 + shift, count });
+    const markRows = Math.ceil((leaves.get(hk)?.length ?? 0) / g.perRow);
+    const shift = rows.stagger && col.get(hk)! % 2 === 1 ? 10 : 0;
+    more.push({ x: hp.x, y: hp.y + g.r + 6 + markRows * MARK + 8 + shift, count });
   }
+  return { placed, pos, more };
+}
 
+/** Premise edges between placed nodes: chain to chain, first premise (branch), further premises (extra). */
+function drawEdges(g: DagIndex, pos: Map<string, Point>): DagLayout['edges'] {
   const edges: DagLayout['edges'] = [];
-  for (const n of nodes) {
+  for (const n of g.nodes) {
     const to = pos.get(n.key);
     if (!to) continue;
     n.premises.forEach((p, i) => {
       const from = pos.get(p);
       if (!from) return;
-      const kind = i > 0 ? 'extra' : n.chainStep !== null && byKey.get(p)!.chainStep !== null ? 'chain' : 'branch';
+      const kind = i > 0 ? 'extra' : n.chainStep !== null && g.byKey.get(p)!.chainStep !== null ? 'chain' : 'branch';
       edges.push({ d: curve(from, to), kind });
     });
   }
-  const maxCol = Math.max(0, ...col.values());
-  const every = dx >= 30 ? 5 : 10;
-  const ticks: DagLayout['ticks'] = [];
-  for (let c = 0; c < chain.length; c += every) ticks.push({ x: xOf(c), label: String(firstStep + c) });
-  return { width: PAD_X * 2 + (maxCol + 1) * dx, height: ticksY + 12, dx, r, chainY, nodes: placed, edges, more, ticks, firstStep };
+  return edges;
 }
 
-function curve(a: { x: number; y: number }, b: { x: number; y: number }): string {
+function curve(a: Point, b: Point): string {
   const f = (v: number) => String(Math.round(v * 10) / 10);
   if (a.y === b.y) return `M${f(a.x)},${f(a.y)}L${f(b.x)},${f(b.y)}`;
   const mx = (a.x + b.x) / 2;

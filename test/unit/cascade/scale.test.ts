@@ -8,19 +8,9 @@ import {
   recomputeCompounded,
   type CascadeNode,
 } from '../../../src/domain/cascade/index.js';
+import { rng } from '../../helpers/prng.js';
 import { chain, graphOf } from './helpers.js';
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('scale', () => {
   it('a 10,000-deep chain', () => {

@@ -65,9 +65,7 @@ describe('elision (bounded reports)', () => {
 
   it('draws at most maxNodes of 10,000: the main chain, then others; counts the rest by status', () => {
     const nodes = loop(10_000, 20);
-    const t0 = performance.now();
     const m = model(nodes, { maxNodes: 1500 });
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(m.dag.drawn).toBeLessThanOrEqual(1500);
     expect(m.dag.drawn + m.dag.elided).toBe(10_000);
     const el = m.dag.elidedByStatus;

@@ -55,14 +55,12 @@ describe('runCommand', () => {
   });
 
   it('kills the whole process group when the time budget ends', async () => {
-    const started = Date.now();
     const r = await runCommand({
       ...base,
       command: 'sleep 100 & echo "pid=$!"; sleep 100 & echo "pid=$!"; echo "pid=$$"; wait',
       budgetMs: 1000,
     });
     expect(r.timedOut).toBe(true);
-    expect(Date.now() - started).toBeLessThan(5000);
     const pids = pidsIn(r.output.text());
     expect(pids).toHaveLength(3);
     expect(await gone(pids)).toBe(true);
@@ -88,7 +86,6 @@ describe('runCommand', () => {
   });
 
   it('escalates to SIGKILL when the group ignores SIGTERM', async () => {
-    const started = Date.now();
     const r = await runCommand({
       ...base,
       command:
@@ -96,8 +93,8 @@ describe('runCommand', () => {
       budgetMs: 500,
     });
     expect(r.timedOut).toBe(true);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // budget + grace
-    expect(Date.now() - started).toBeLessThan(5000);
+    // The leader ignored SIGTERM: it ended by the SIGKILL that follows the grace period.
+    expect(r.signal).toBe('SIGKILL');
     expect(await gone(pidsIn(r.output.text()))).toBe(true);
   });
 

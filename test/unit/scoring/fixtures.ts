@@ -1,4 +1,5 @@
 /** Builders shared by the scoring unit tests. */
+import { rng as seededUniform } from '../../helpers/prng.js';
 import type { ObservedExperiment } from '../../../src/domain/scoring/index.js';
 import type { ProjectConfig, ProjectStats } from '../../../src/domain/types.js';
 
@@ -49,16 +50,9 @@ export function makeStats(over: Partial<ProjectStats> = {}): ProjectStats {
   };
 }
 
-/** Deterministic PRNG (mulberry32) and a Box–Muller normal draw. */
+/** The seeded PRNG (test/helpers/prng.ts) and a Box–Muller normal draw on it. */
 export function rng(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededUniform(seed);
   const normal = (): number => {
     const u = uniform() || 1e-12;
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());

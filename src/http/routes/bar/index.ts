@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { projectBar } from '../../../services/gate.service.js';
+import { ProjectParams } from '../../../../schemas/routes.js';
 import { problems, ref } from '../../schemas.js';
-import { nameParams } from '../projects/index.js';
 
 /** GET /v1/projects/{p}/bar: what the next proposal on the accepted head must beat (SPEC §5). */
 export default async function barRoutes(app: FastifyInstance) {
-  app.get<{ Params: { project: string } }>(
+  app.get<{ Params: ProjectParams }>(
     '/v1/projects/:project/bar',
     {
       config: { access: 'read' },
@@ -13,7 +13,7 @@ export default async function barRoutes(app: FastifyInstance) {
         tags: ['gate'],
         operationId: 'getBar',
         summary: "The bar: the accepted head's posterior level plus barMargin·σ̂ (direction-aware)",
-        params: nameParams,
+        params: ProjectParams,
         response: { 200: ref('Bar'), ...problems(400, 401, 403, 404) },
       },
     },

@@ -1,23 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ExperimentInput, ExperimentStatus } from '../../../domain/types.js';
+import type { EdgesIn } from '../../../../schemas/edges-in.js';
+import { EdgesOut, ExperimentParams, ExperimentsIn, ListExperimentsQuery, PostExperimentsQuery, ProjectParams } from '../../../../schemas/routes.js';
 import { addEdges, experimentVersions, getExperiment, listProjectExperiments, upsertExperiments, type Writer } from '../../../services/experiments.service.js';
 import { getGraph } from '../../../services/graph.service.js';
-import { MAX_INT32, problems, ref } from '../../schemas.js';
-import { nameParams } from '../projects/index.js';
-
-const keyParams = {
-  type: 'object',
-  required: ['project', 'key'],
-  properties: { ...nameParams.properties, key: { type: 'string', pattern: '^[A-Za-z0-9._~:@/+-]{1,128}$' } },
-} as const;
-
-export const MAX_BATCH = 10_000;
+import { problems, ref } from '../../schemas.js';
 
 /** Who a version is recorded as written by: the token (null with auth off) and the caller name. */
 export const writerOf = (req: FastifyRequest): Writer => ({ tokenId: req.callerRole === null ? null : req.caller, caller: req.caller });
 
 export default async function experimentRoutes(app: FastifyInstance) {
-  app.post<{ Params: { project: string }; Querystring: { source?: 'tsv' }; Body: ExperimentInput | ExperimentInput[] }>(
+  app.post<{ Params: ProjectParams; Querystring: PostExperimentsQuery; Body: ExperimentsIn }>(
     '/v1/projects/:project/experiments',
     {
       config: { access: 'write' },
@@ -25,19 +17,9 @@ export default async function experimentRoutes(app: FastifyInstance) {
         tags: ['experiments'],
         operationId: 'postExperiments',
         summary: 'Store one experiment or an array (≤ 10,000) in one transaction; idempotent; changed content is a new version',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            source: {
-              type: 'string',
-              enum: ['tsv'],
-              description: "the array is the project's whole results.tsv (as `ecv ingest --git` sends it): stored log rows missing from it are marked absent",
-            },
-          },
-        },
-        body: { oneOf: [ref('ExperimentIn'), { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: ref('ExperimentIn') }] },
+        params: ProjectParams,
+        querystring: PostExperimentsQuery,
+        body: ExperimentsIn,
         response: { 200: ref('UpsertResult'), 201: ref('UpsertResult'), ...problems(400, 401, 403, 404, 409, 413, 422) },
       },
     },
@@ -51,7 +33,7 @@ export default async function experimentRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { project: string }; Querystring: { status?: ExperimentStatus[]; after?: number; limit: number } }>(
+  app.get<{ Params: ProjectParams; Querystring: ListExperimentsQuery }>(
     '/v1/projects/:project/experiments',
     {
       config: { access: 'read' },
@@ -59,16 +41,8 @@ export default async function experimentRoutes(app: FastifyInstance) {
         tags: ['experiments'],
         operationId: 'listExperiments',
         summary: 'List experiments in row order, optionally by status (paged)',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { type: 'array', items: { type: 'string', enum: ['keep', 'discard', 'crash', 'unknown'] }, maxItems: 4 },
-            after: { type: 'integer', minimum: -1, maximum: MAX_INT32, description: 'seq of the last item of the previous page' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          },
-        },
+        params: ProjectParams,
+        querystring: ListExperimentsQuery,
         response: {
           200: ref('ExperimentList'),
           ...problems(400, 401, 403, 404),
@@ -78,16 +52,16 @@ export default async function experimentRoutes(app: FastifyInstance) {
     async (req) => listProjectExperiments(app.deps, req.params.project, req.query),
   );
 
-  app.get<{ Params: { project: string; key: string } }>(
+  app.get<{ Params: ExperimentParams }>(
     '/v1/projects/:project/experiments/:key',
     {
       config: { access: 'read' },
-      schema: { tags: ['experiments'], operationId: 'getExperiment', summary: 'An experiment with its confidence, cascade and reproductions', params: keyParams, response: { 200: ref('Experiment'), ...problems(401, 403, 404) } },
+      schema: { tags: ['experiments'], operationId: 'getExperiment', summary: 'An experiment with its confidence, cascade and reproductions', params: ExperimentParams, response: { 200: ref('Experiment'), ...problems(401, 403, 404) } },
     },
     async (req) => getExperiment(app.deps, req.params.project, req.params.key),
   );
 
-  app.get<{ Params: { project: string; key: string } }>(
+  app.get<{ Params: ExperimentParams }>(
     '/v1/projects/:project/experiments/:key/versions',
     {
       config: { access: 'read' },
@@ -95,14 +69,14 @@ export default async function experimentRoutes(app: FastifyInstance) {
         tags: ['experiments'],
         operationId: 'getExperimentVersions',
         summary: "An experiment's versions, oldest first: when, by which token, what changed, content",
-        params: keyParams,
+        params: ExperimentParams,
         response: { 200: ref('ExperimentVersions'), ...problems(401, 403, 404) },
       },
     },
     async (req) => experimentVersions(app.deps, req.params.project, req.params.key),
   );
 
-  app.post<{ Params: { project: string }; Body: { edges: { from: string; to: string }[] } }>(
+  app.post<{ Params: ProjectParams; Body: EdgesIn }>(
     '/v1/projects/:project/edges',
     {
       config: { access: 'write' },
@@ -110,10 +84,10 @@ export default async function experimentRoutes(app: FastifyInstance) {
         tags: ['experiments'],
         operationId: 'postEdges',
         summary: 'Add premise edges (from = premise, to = the experiment built on it)',
-        params: nameParams,
+        params: ProjectParams,
         body: ref('EdgesIn'),
         response: {
-          200: { type: 'object', properties: { added: { type: 'integer' }, unchanged: { type: 'integer' } } },
+          200: EdgesOut,
           ...problems(400, 401, 403, 404, 409, 422),
         },
       },
@@ -121,11 +95,11 @@ export default async function experimentRoutes(app: FastifyInstance) {
     async (req) => addEdges(app.deps, req.params.project, req.body.edges),
   );
 
-  app.get<{ Params: { project: string } }>(
+  app.get<{ Params: ProjectParams }>(
     '/v1/projects/:project/graph',
     {
       config: { access: 'read' },
-      schema: { tags: ['experiments'], operationId: 'getGraph', summary: 'The premise DAG: nodes with confidence, edges premise → experiment', params: nameParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
+      schema: { tags: ['experiments'], operationId: 'getGraph', summary: 'The premise DAG: nodes with confidence, edges premise → experiment', params: ProjectParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
     },
     async (req) => getGraph(app.deps, req.params.project),
   );

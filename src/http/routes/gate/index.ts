@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { effectiveThreshold, type ThresholdSource } from '../../../domain/gate/threshold.js';
+import type { GateIn } from '../../../../schemas/gate.js';
+import { ExperimentParams, GateCheckQuery, GateDecisionsQuery, ProjectParams } from '../../../../schemas/routes.js';
 import { gate, gateLog, type GateInput } from '../../../services/gate.service.js';
 import { getProject } from '../../../services/projects.service.js';
-import { MAX_INT32, problems, ref } from '../../schemas.js';
-import { nameParams } from '../projects/index.js';
+import { problems, ref } from '../../schemas.js';
 
 /**
  * Who sets the threshold of this call (SPEC §5): a loop token may raise the project's, never
@@ -17,7 +18,7 @@ async function thresholdSourceOf(app: FastifyInstance, req: FastifyRequest, proj
 }
 
 export default async function gateRoutes(app: FastifyInstance) {
-  app.post<{ Params: { project: string }; Body: GateInput }>(
+  app.post<{ Params: ProjectParams; Body: GateIn }>(
     '/v1/projects/:project/gate',
     {
       config: { access: 'write' },
@@ -25,7 +26,7 @@ export default async function gateRoutes(app: FastifyInstance) {
         tags: ['gate'],
         operationId: 'gate',
         summary: 'Gate a result before building on it: accept, reject or reanchor (recorded)',
-        params: nameParams,
+        params: ProjectParams,
         body: ref('GateIn'),
         response: { 200: ref('GateAnswer'), ...problems(400, 401, 403, 404, 429, 503) },
       },
@@ -40,7 +41,7 @@ export default async function gateRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { project: string; key: string }; Querystring: { threshold?: number } }>(
+  app.get<{ Params: ExperimentParams; Querystring: GateCheckQuery }>(
     '/v1/projects/:project/experiments/:key/gate',
     {
       config: { access: 'read' },
@@ -48,8 +49,8 @@ export default async function gateRoutes(app: FastifyInstance) {
         tags: ['gate'],
         operationId: 'gateCheck',
         summary: 'Read-only gate check: the decision without scheduling anything',
-        params: { type: 'object', required: ['project', 'key'], properties: { ...nameParams.properties, key: { type: 'string', pattern: '^[A-Za-z0-9._~:@/+-]{1,128}$' } } },
-        querystring: { type: 'object', additionalProperties: false, properties: { threshold: { type: 'number', minimum: 0, maximum: 1 } } },
+        params: ExperimentParams,
+        querystring: GateCheckQuery,
         response: { 200: ref('GateAnswer'), ...problems(400, 401, 403, 404) },
       },
     },
@@ -60,7 +61,7 @@ export default async function gateRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { project: string }; Querystring: { after?: number; limit: number; experiment?: string } }>(
+  app.get<{ Params: ProjectParams; Querystring: GateDecisionsQuery }>(
     '/v1/projects/:project/gate-decisions',
     {
       config: { access: 'read' },
@@ -68,16 +69,8 @@ export default async function gateRoutes(app: FastifyInstance) {
         tags: ['gate'],
         operationId: 'listGateDecisions',
         summary: 'Every recorded gate call (who, when, inputs, answer)',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            after: { type: 'integer', minimum: 0, maximum: MAX_INT32, description: 'id of the last item of the previous page' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            experiment: { type: 'string', maxLength: 128 },
-          },
-        },
+        params: ProjectParams,
+        querystring: GateDecisionsQuery,
         response: {
           200: ref('GateDecisionList'),
           ...problems(400, 401, 403, 404),

@@ -1,10 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { HealthStatus as status } from '../../../../schemas/routes.js';
 import { migrationsDone } from '../../../db/migrator.js';
-
-const status = {
-  type: 'object',
-  properties: { status: { type: 'string' }, database: { type: 'string' }, engine: { type: 'string' } },
-} as const;
 
 export default async function healthRoutes(app: FastifyInstance) {
   app.get('/healthz', { config: { access: 'public' }, schema: { tags: ['ops'], operationId: 'health', summary: 'Liveness: the process answers', response: { 200: status } } }, async () => ({ status: 'ok' }));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { renderIndexHtml } from '../../../domain/report/index.js';
 import { buildProjectIndex } from '../../../services/project-index.service.js';
+import { IndexQuery } from '../../../../schemas/routes.js';
 import { problems, ref } from '../../schemas.js';
 import { HTML_CSP, negotiate } from '../report/index.js';
 
@@ -10,7 +11,7 @@ import { HTML_CSP, negotiate } from '../report/index.js';
  * the root of a service expects something to parse rather than a redirect to prose.
  */
 export default async function homeRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: { format?: 'json' | 'html' } }>(
+  app.get<{ Querystring: IndexQuery }>(
     '/',
     {
       config: { access: 'read' },
@@ -20,11 +21,7 @@ export default async function homeRoutes(app: FastifyInstance) {
         summary: 'Index of the projects the token may read: latest keep, its decision and K, gated keeps, pending reproductions, GPU minutes, report link',
         description:
           'Content negotiation by `Accept` (`application/json` (default), `text/html`) or `?format=json|html`. The HTML page is self-contained like the report and reloads itself every 15 s while any listed project has reproductions queued or running. A scoped token sees only its projects.',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { format: { type: 'string', enum: ['json', 'html'], description: 'overrides Accept' } },
-        },
+        querystring: IndexQuery,
         response: {
           200: {
             description: 'The project index',

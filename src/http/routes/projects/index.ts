@@ -1,14 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { createProject, getProject, listAll, patchProjectConfig, replaceProjectConfig, type ConfigUpdate } from '../../../services/projects.service.js';
 import { projectOut } from '../../../services/views.js';
-import type { ProjectInput } from '../../../domain/project.js';
+import type { ProjectIn } from '../../../../schemas/project.js';
+import { ListProjectsQuery, ProjectParams } from '../../../../schemas/routes.js';
 import { loadSchemas, problems, ref, type JsonSchema } from '../../schemas.js';
-
-export const nameParams = {
-  type: 'object',
-  required: ['project'],
-  properties: { project: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' } },
-} as const;
 
 type Props = Record<string, Record<string, unknown>>;
 
@@ -33,7 +28,7 @@ export function projectPatchSchema(): Record<string, unknown> {
 const changeOut = (u: ConfigUpdate) => ({ project: projectOut(u.project), configVersion: u.configVersion, changed: u.changed, rescored: u.rescored });
 
 export default async function projectRoutes(app: FastifyInstance) {
-  app.post<{ Body: ProjectInput }>(
+  app.post<{ Body: ProjectIn }>(
     '/v1/projects',
     {
       config: { access: 'admin' },
@@ -51,7 +46,7 @@ export default async function projectRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: { limit: number; after?: string } }>(
+  app.get<{ Querystring: ListProjectsQuery }>(
     '/v1/projects',
     {
       config: { access: 'read' },
@@ -59,11 +54,7 @@ export default async function projectRoutes(app: FastifyInstance) {
         tags: ['projects'],
         operationId: 'listProjects',
         summary: 'List the projects the token reaches, by name (paged)',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, after: { type: 'string', maxLength: 63 } },
-        },
+        querystring: ListProjectsQuery,
         response: {
           200: ref('ProjectList'),
           ...problems(400, 401),
@@ -76,16 +67,16 @@ export default async function projectRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { project: string } }>(
+  app.get<{ Params: ProjectParams }>(
     '/v1/projects/:project',
     {
       config: { access: 'read' },
-      schema: { tags: ['projects'], operationId: 'getProject', summary: 'A project: its config (ecv.json) and version', params: nameParams, response: { 200: ref('Project'), ...problems(401, 403, 404) } },
+      schema: { tags: ['projects'], operationId: 'getProject', summary: 'A project: its config (ecv.json) and version', params: ProjectParams, response: { 200: ref('Project'), ...problems(401, 403, 404) } },
     },
     async (req) => projectOut(await getProject(app.deps, req.params.project)),
   );
 
-  app.put<{ Params: { project: string }; Body: ProjectInput }>(
+  app.put<{ Params: ProjectParams; Body: ProjectIn }>(
     '/v1/projects/:project',
     {
       config: { access: 'admin' },
@@ -93,7 +84,7 @@ export default async function projectRoutes(app: FastifyInstance) {
         tags: ['projects'],
         operationId: 'replaceProject',
         summary: "Replace the project's config (ecv.json); answers the diff, rescores when a scoring input changed",
-        params: nameParams,
+        params: ProjectParams,
         body: ref('ProjectIn'),
         response: { 200: ref('ProjectConfigChange'), ...problems(400, 401, 403, 404) },
       },
@@ -101,7 +92,7 @@ export default async function projectRoutes(app: FastifyInstance) {
     async (req) => changeOut(await replaceProjectConfig(app.deps, req.params.project, req.body)),
   );
 
-  app.patch<{ Params: { project: string }; Body: Record<string, unknown> }>(
+  app.patch<{ Params: ProjectParams; Body: Record<string, unknown> }>(
     '/v1/projects/:project',
     {
       config: { access: 'admin' },
@@ -109,7 +100,7 @@ export default async function projectRoutes(app: FastifyInstance) {
         tags: ['projects'],
         operationId: 'patchProject',
         summary: "Change fields of the project's config (JSON merge patch; null resets a field); answers the diff",
-        params: nameParams,
+        params: ProjectParams,
         body: projectPatchSchema(),
         response: { 200: ref('ProjectConfigChange'), ...problems(400, 401, 403, 404) },
       },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { renderReport, type ReportFormat } from '../../../services/report.service.js';
+import { ProjectParams, ReportQuery } from '../../../../schemas/routes.js';
 import { problems, ref } from '../../schemas.js';
-import { nameParams } from '../projects/index.js';
 
 const MEDIA: Record<ReportFormat, string> = {
   json: 'application/json; charset=utf-8',
@@ -46,7 +46,7 @@ export function negotiate(accept: string | undefined): ReportFormat {
 export const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export default async function reportRoutes(app: FastifyInstance) {
-  app.get<{ Params: { project: string }; Querystring: { format?: ReportFormat | 'markdown'; maxNodes?: number } }>(
+  app.get<{ Params: ProjectParams; Querystring: ReportQuery }>(
     '/v1/projects/:project/report',
     {
       config: { access: 'read' },
@@ -56,15 +56,8 @@ export default async function reportRoutes(app: FastifyInstance) {
         summary: 'Audit report: summary, premise DAG, main chain, contamination, gate log, reproductions',
         description:
           'Content negotiation by `Accept` (`application/json` (default), `text/html`, `text/markdown`) or `?format=json|html|md`. The HTML page is self-contained (inline CSS and SVG, no scripts, nothing fetched); the Markdown fits a pull-request comment.',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            format: { type: 'string', enum: ['json', 'html', 'md', 'markdown'], description: 'overrides Accept' },
-            maxNodes: { type: 'integer', minimum: 10, maximum: 5000, default: 1500, description: 'most experiments drawn in the DAG' },
-          },
-        },
+        params: ProjectParams,
+        querystring: ReportQuery,
         response: {
           200: {
             description: 'The report',

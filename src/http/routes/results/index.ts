@@ -2,9 +2,8 @@ import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../../domain/errors.js';
 import { ingestResults } from '../../../services/ingest.service.js';
-import type { Direction } from '../../../domain/types.js';
+import { ProjectParams, ResultsQuery } from '../../../../schemas/routes.js';
 import { problems, ref } from '../../schemas.js';
-import { nameParams } from '../projects/index.js';
 import { writerOf } from '../experiments/index.js';
 
 const queryAjv = new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false });
@@ -31,7 +30,7 @@ export default async function resultsRoutes(app: FastifyInstance) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(TSV_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.post<{ Params: { project: string }; Querystring: { strict?: boolean; direction?: Direction; create?: boolean; metric?: string; statusColumn?: string }; Body: Buffer }>(
+  app.post<{ Params: ProjectParams; Querystring: ResultsQuery; Body: Buffer }>(
     '/v1/projects/:project/results',
     {
       config: { access: 'write' },
@@ -41,18 +40,8 @@ export default async function resultsRoutes(app: FastifyInstance) {
         consumes: TSV_TYPES,
         operationId: 'ingestResults',
         summary: 'Ingest a results.tsv (text/tab-separated-values); all or nothing, idempotent; changed rows become new versions, lost rows absent',
-        params: nameParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            strict: { type: 'boolean', default: false, description: 'any row warning rejects the file' },
-            direction: { type: 'string', enum: ['minimize', 'maximize'], description: 'for a project created by this ingest' },
-            create: { type: 'boolean', default: false, description: 'create the project when missing' },
-            metric: { type: 'string', minLength: 1, maxLength: 128, description: "the metric column, for a project created by this ingest (an existing project's metric wins)" },
-            statusColumn: { type: 'string', minLength: 1, maxLength: 128, description: 'the column that holds keep/discard decisions (else chosen from the header and cells)' },
-          },
-        },
+        params: ProjectParams,
+        querystring: ResultsQuery,
         body: { type: 'string', description: 'results.tsv content (UTF-8, or UTF-16 with a BOM)' },
         response: {
           200: ref('IngestResult'),

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { complete, heartbeat, lease, type CompleteInput, type LeaseInput } from '../../../services/runner.service.js';
+import type { CompleteIn } from '../../../../schemas/complete.js';
+import { CompleteOut, HeartbeatIn, HeartbeatOut, JobParams } from '../../../../schemas/routes.js';
+import type { LeaseIn } from '../../../../schemas/runner.js';
+import { complete, heartbeat, lease } from '../../../services/runner.service.js';
 import { problems, ref } from '../../schemas.js';
 
-const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
-
 export default async function runnerRoutes(app: FastifyInstance) {
-  app.post<{ Body: LeaseInput & { projects?: string[] } }>(
+  app.post<{ Body: LeaseIn }>(
     '/v1/runners/lease',
     {
       config: { access: 'runner' },
@@ -28,7 +29,7 @@ export default async function runnerRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { runner: string } }>(
+  app.post<{ Params: JobParams; Body: HeartbeatIn }>(
     '/v1/jobs/:id/heartbeat',
     {
       config: { access: 'runner' },
@@ -36,15 +37,15 @@ export default async function runnerRoutes(app: FastifyInstance) {
         tags: ['runners'],
         operationId: 'heartbeatJob',
         summary: 'Extend the lease of a job this runner holds',
-        params: jobParams,
-        body: { type: 'object', additionalProperties: false, required: ['runner'], properties: { runner: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' } } },
-        response: { 200: { type: 'object', properties: { leaseExpiresAt: { type: 'string' } } }, ...problems(400, 401, 403, 404, 409) },
+        params: JobParams,
+        body: HeartbeatIn,
+        response: { 200: HeartbeatOut, ...problems(400, 401, 403, 404, 409) },
       },
     },
     async (req) => heartbeat(app.deps, req.params.id, req.body.runner, req.caller),
   );
 
-  app.post<{ Params: { id: string }; Body: CompleteInput }>(
+  app.post<{ Params: JobParams; Body: CompleteIn }>(
     '/v1/jobs/:id/complete',
     {
       config: { access: 'runner' },
@@ -52,10 +53,10 @@ export default async function runnerRoutes(app: FastifyInstance) {
         tags: ['runners'],
         operationId: 'completeJob',
         summary: 'Report a job outcome (idempotent by job id)',
-        params: jobParams,
+        params: JobParams,
         body: ref('CompleteIn'),
         response: {
-          200: { type: 'object', properties: { duplicate: { type: 'boolean' }, experiment: { type: 'string' }, value: { type: ['number', 'null'] }, ok: { type: 'boolean' } } },
+          200: CompleteOut,
           ...problems(400, 401, 403, 404, 409),
         },
       },

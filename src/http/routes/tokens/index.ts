@@ -3,16 +3,11 @@ import {
   createToken,
   listTokenRecords,
   revokeTokenById,
-  type TokenInput,
   type TokenRecord,
 } from '../../../services/tokens.service.js';
+import { ListTokensQuery, TokenParams } from '../../../../schemas/routes.js';
+import type { TokenIn } from '../../../../schemas/token-in.js';
 import { problems, ref } from '../../schemas.js';
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
-} as const;
 
 const tokenOut = (t: TokenRecord) => ({
   id: t.id,
@@ -25,7 +20,7 @@ const tokenOut = (t: TokenRecord) => ({
 
 /** Token management (SPEC §12, §15): admin only. Secrets are shown once, at creation. */
 export default async function tokenRoutes(app: FastifyInstance) {
-  app.post<{ Body: TokenInput }>(
+  app.post<{ Body: TokenIn }>(
     '/v1/tokens',
     {
       config: { access: 'admin' },
@@ -44,7 +39,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: { limit: number; after?: string } }>(
+  app.get<{ Querystring: ListTokensQuery }>(
     '/v1/tokens',
     {
       config: { access: 'admin' },
@@ -52,14 +47,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
         tags: ['tokens'],
         operationId: 'listTokens',
         summary: 'List tokens (revoked ones included), without secrets',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            after: { type: 'string', maxLength: 64 },
-          },
-        },
+        querystring: ListTokensQuery,
         response: {
           200: ref('TokenList'),
           ...problems(400, 401, 403, 429),
@@ -75,7 +63,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: TokenParams }>(
     '/v1/tokens/:id',
     {
       config: { access: 'admin' },
@@ -83,7 +71,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
         tags: ['tokens'],
         operationId: 'revokeToken',
         summary: 'Revoke a token (idempotent); it answers 401 from then on',
-        params: idParams,
+        params: TokenParams,
         response: {
           204: { description: 'Revoked', type: 'null' },
           ...problems(401, 403, 404, 429),

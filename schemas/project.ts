@@ -1,10 +1,14 @@
-{
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { ProjectName } from './shared.js';
+
+/** A project's config (ecv.json), as `POST`/`PUT /v1/projects` take it. */
+export const ProjectIn = {
   "$id": "ProjectIn",
   "type": "object",
   "additionalProperties": false,
   "required": ["name", "metric"],
   "properties": {
-    "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,62}$" },
+    "name": { "$ref": "ProjectName#" },
     "metric": {
       "type": "object",
       "additionalProperties": false,
@@ -47,4 +51,7 @@
       }
     }
   }
-}
+} as const satisfies JSONSchema;
+
+/** ProjectIn as the route handler sees it (after validation: defaults filled in). */
+export type ProjectIn = FromSchema<typeof ProjectIn, { references: [typeof ProjectName] }>;

@@ -1,15 +1,19 @@
-{
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { ExperimentKey } from './shared.js';
+
+/** An experiment as a loop writes it (SPEC §15), one object of `POST /v1/projects/{p}/experiments`. */
+export const ExperimentIn = {
   "$id": "ExperimentIn",
   "type": "object",
   "additionalProperties": false,
   "required": ["key", "status"],
   "properties": {
-    "key": { "type": "string", "pattern": "^[A-Za-z0-9._~:@/+-]{1,128}$" },
+    "key": { "$ref": "ExperimentKey#" },
     "status": { "type": "string", "enum": ["keep", "discard", "crash", "unknown"] },
     "value": { "type": ["number", "null"] },
     "baseline": { "type": ["number", "null"] },
     "replicates": { "type": "array", "maxItems": 1000, "items": { "type": "number" } },
-    "premises": { "type": "array", "maxItems": 64, "items": { "type": "string", "pattern": "^[A-Za-z0-9._~:@/+-]{1,128}$" } },
+    "premises": { "type": "array", "maxItems": 64, "items": { "$ref": "ExperimentKey#" } },
     "code": {
       "type": "object",
       "additionalProperties": false,
@@ -44,4 +48,7 @@
     },
     "metadata": { "type": "object", "additionalProperties": true, "maxProperties": 200 }
   }
-}
+} as const satisfies JSONSchema;
+
+/** ExperimentIn as the route handler sees it (after validation: defaults filled in). */
+export type ExperimentIn = FromSchema<typeof ExperimentIn, { references: [typeof ExperimentKey] }>;

@@ -1,4 +1,7 @@
-{
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/** The body of `POST /v1/tokens`. */
+export const TokenIn = {
   "$id": "TokenIn",
   "type": "object",
   "additionalProperties": false,
@@ -13,4 +16,7 @@
     },
     "label": { "type": "string", "minLength": 1, "maxLength": 200 }
   }
-}
+} as const satisfies JSONSchema;
+
+/** TokenIn as the route handler sees it (after validation: defaults filled in). */
+export type TokenIn = FromSchema<typeof TokenIn>;

@@ -17,7 +17,8 @@ export async function buildBenchApp(
   opts: { pkRoute?: boolean } = {},
 ): Promise<FastifyInstance> {
   const config = loadConfig({ ECV_AUTH: 'off', ECV_RATE_LIMIT: '10000000', LOG_LEVEL: 'warn' });
-  const app = await buildApp({ db: handle, config }, { swaggerUi: false, logger: false });
+  // Errors only, to stderr: a 5xx in a bench run then says why in the run's log.
+  const app = await buildApp({ db: handle, config }, { swaggerUi: false, logger: { level: 'error' } });
   if (opts.pkRoute) {
     app.get<{ Params: { id: number } }>(
       '/bench/pk/:id',

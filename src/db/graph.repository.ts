@@ -50,3 +50,13 @@ export async function edgesAmong(db: Executor, ids: number[]): Promise<{ parentI
     SELECT parent_id, child_id FROM edges WHERE parent_id IN (SELECT id FROM s) AND child_id IN (SELECT id FROM s)`.execute(db);
   return res.rows.map((r) => ({ parentId: r.parent_id, childId: r.child_id }));
 }
+
+/** Keys of the given experiments, by id. */
+export async function keysByIds(db: Executor, ids: number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await db.selectFrom('experiments').select(['id', 'key']).where('id', 'in', ids.slice(i, i + 5000)).execute();
+    for (const r of rows) out.set(r.id, r.key);
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { DomainError, type ErrorDetail } from '../domain/errors.js';
 import { isReservedKey } from '../domain/keys.js';
+import { cycleInEdges } from '../domain/cascade/index.js';
 import type { ExperimentInput, ExperimentStatus } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { inProjectTx } from './project-tx.js';
@@ -24,7 +25,7 @@ import {
   type EdgeRow,
   type ExperimentRecord,
 } from '../db/experiments.repository.js';
-import { descendantIds, edgesAmong } from '../db/graph.repository.js';
+import { descendantIds, edgesAmong, keysByIds } from '../db/graph.repository.js';
 import { canonicalJson, stableHash } from './hash.js';
 import { rescore } from './scoring.service.js';
 import { enqueueReviews } from './review.service.js';
@@ -59,35 +60,6 @@ export interface UpsertOptions {
   complete?: boolean;
   writer?: Writer;
   trx?: Trx;
-}
-
-/** Finds a cycle among directed edges parent→child (DFS, iterative); returns keys along it. */
-function findCycleIn(edges: { from: string; to: string }[]): string[] | null {
-  const out = new Map<string, string[]>();
-  for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
-  const state = new Map<string, 1 | 2>();
-  for (const start of out.keys()) {
-    if (state.has(start)) continue;
-    const stack: { node: string; i: number }[] = [{ node: start, i: 0 }];
-    const path: string[] = [start];
-    state.set(start, 1);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const next = (out.get(top.node) ?? [])[top.i++];
-      if (next === undefined) {
-        state.set(top.node, 2);
-        stack.pop();
-        path.pop();
-      } else if (state.get(next) === 1) {
-        return [...path.slice(path.indexOf(next)), next];
-      } else if (!state.has(next)) {
-        state.set(next, 1);
-        stack.push({ node: next, i: 0 });
-        path.push(next);
-      }
-    }
-  }
-  return null;
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -190,7 +162,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     const before = new Map((await experimentsByIds(trx, changed.map((c) => c.id))).map((r) => [r.id, r]));
     const moved = changed.filter((c) => canonicalJson(before.get(c.id)!.premises) !== canonicalJson(c.input.premises ?? []));
     // With only new experiments (which only gain parents) a cycle can only run through the batch.
-    const cycle = moved.length === 0 ? findCycleIn(newEdges) : null;
+    const cycle = moved.length === 0 ? cycleInEdges(newEdges) : null;
     if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 
     const ids = new Map<string, number>();
@@ -258,8 +230,8 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
 async function assertAcyclic(trx: Trx, childIdsOfNewEdges: number[]): Promise<void> {
   const reach = await descendantIds(trx, childIdsOfNewEdges);
   const edges = await edgesAmong(trx, reach);
-  const keyOf = new Map((await trx.selectFrom('experiments').select(['id', 'key']).where('id', 'in', reach).execute()).map((r) => [r.id, r.key]));
-  const cycle = findCycleIn(edges.map((e) => ({ from: keyOf.get(e.parentId)!, to: keyOf.get(e.childId)! })));
+  const keyOf = await keysByIds(trx, reach);
+  const cycle = cycleInEdges(edges.map((e) => ({ from: keyOf.get(e.parentId)!, to: keyOf.get(e.childId)! })));
   if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 }
 
@@ -286,16 +258,14 @@ export async function addEdges(deps: Deps, projectName: string, edges: { from: s
     const reach = await descendantIds(trx, toIds);
     const fromIds = edges.map((e) => stored.get(e.from)!.id);
     const existing = await edgesAmong(trx, [...new Set([...reach, ...fromIds])]);
-    const keyOf = new Map<number, string>();
-    const reachRows = await trx.selectFrom('experiments').select(['id', 'key']).where('id', 'in', [...new Set([...reach, ...fromIds])]).execute();
-    for (const r of reachRows) keyOf.set(r.id, r.key);
+    const keyOf = await keysByIds(trx, [...new Set([...reach, ...fromIds])]);
     const existingSet = new Set(existing.map((e) => `${e.parentId}>${e.childId}`));
     const graphEdges = existing.map((e) => ({ from: keyOf.get(e.parentId)!, to: keyOf.get(e.childId)! }));
     const adding = edges.filter((e, i) => {
       const k = `${stored.get(e.from)!.id}>${stored.get(e.to)!.id}`;
       return !existingSet.has(k) && edges.findIndex((f) => f.from === e.from && f.to === e.to) === i;
     });
-    const cycle = findCycleIn([...graphEdges, ...adding]);
+    const cycle = cycleInEdges([...graphEdges, ...adding]);
     if (cycle) throw new DomainError('conflict_cycle', `edge would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
     if (adding.length === 0) return { added: 0, unchanged: edges.length };
 

@@ -224,6 +224,21 @@ export function mainChain(graph: PremiseGraph, head: string): string[] {
   return chain.reverse();
 }
 
+/**
+ * Some cycle among directed premise edges (`to` built on `from`), in edge direction
+ * `[a, …, a]`, or null when they form none: the check of a batch of new edges, or of the stored
+ * edges below a replaced premise, before they are committed.
+ */
+export function cycleInEdges(edges: Iterable<PremiseEdge>): string[] | null {
+  const graph: PremiseGraph = new DirectedGraph<CascadeNode>();
+  for (const e of edges) {
+    if (e.from === e.to) return [e.from, e.from];
+    for (const k of [e.from, e.to]) if (!graph.hasNode(k)) graph.addNode(k, { key: k, premises: [], confidence: 0, anchored: false, hardGate: null });
+    if (!graph.hasDirectedEdge(e.from, e.to)) graph.addDirectedEdge(e.from, e.to);
+  }
+  return hasCycle(graph) ? extractCycle(graph) : null;
+}
+
 function cycleError(cycle: string[]): DomainError {
   return new DomainError('conflict_cycle', `premises form a cycle: ${cycle.join(' → ')}`, {
     extra: { cycle },

@@ -6,6 +6,7 @@ export {
   addEdgesChecked,
   affectedBy,
   buildPremiseGraph,
+  cycleInEdges,
   descendants,
   findCycle,
   mainChain,

@@ -106,14 +106,18 @@ export function effectPosterior(g: AshPrior, d: number, V: number, sigma: number
     const tot = t2 + V;
     parts.push({ logW, side, mu: (d * t2) / tot, s: Math.sqrt((t2 * V) / tot) });
   }
-  const max = Math.max(...parts.map((p) => p.logW));
+  // Loops, not closures: this runs per σ node per experiment (esbuild's keepNames wraps closures).
+  let max = -Infinity;
+  for (const p of parts) if (p.logW > max) max = p.logW;
   let sum = 0;
   for (const p of parts) sum += Math.exp(p.logW - max);
   const logMarginal = max + Math.log(sum);
-  return {
-    parts: parts.map((p) => ({ w: Math.exp(p.logW - logMarginal), side: p.side, mu: p.mu, s: p.s })),
-    logMarginal,
-  };
+  const out: EffectPosterior['parts'] = new Array(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    out[i] = { w: Math.exp(p.logW - logMarginal), side: p.side, mu: p.mu, s: p.s };
+  }
+  return { parts: out, logMarginal };
 }
 
 /**

@@ -50,6 +50,12 @@ export async function lockProject(trx: Transaction<Database>, name: string): Pro
   return row ? rowToProject(row) : null;
 }
 
+/** Locks the project row by id (a job names its project by id), like lockProject. */
+export async function lockProjectById(trx: Transaction<Database>, id: number): Promise<ProjectRecord | null> {
+  const row = await trx.selectFrom('projects').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return row ? rowToProject(row) : null;
+}
+
 export async function listProjects(db: Executor, limit: number, after?: string, names?: string[]): Promise<ProjectRecord[]> {
   let q = db.selectFrom('projects').selectAll().orderBy('name').limit(limit);
   if (after) q = q.where('name', '>', after);

@@ -38,8 +38,9 @@ export function startReviewWorker(
   const leaseS = reviewLeaseSeconds(opts.timeoutMs);
   const idle = () =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, pollMs);
-      ctl.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      const wake = () => (clearTimeout(t), resolve());
+      const t = setTimeout(() => (ctl.signal.removeEventListener('abort', wake), resolve()), pollMs);
+      ctl.signal.addEventListener('abort', wake, { once: true });
     });
 
   async function loop(): Promise<void> {

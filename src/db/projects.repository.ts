@@ -56,6 +56,15 @@ export async function lockProjectById(trx: Transaction<Database>, id: number): P
   return row ? rowToProject(row) : null;
 }
 
+/**
+ * Takes the project row's shared key lock (FOR KEY SHARE, what a foreign key check on insert
+ * takes anyway): many holders at once, it waits only for a writer holding lockProject. Taken
+ * first, it keeps the lock order project → decision → GPU budget that job completions follow.
+ */
+export async function shareProjectKey(trx: Transaction<Database>, id: number): Promise<void> {
+  await trx.selectFrom('projects').select('id').where('id', '=', id).forKeyShare().execute();
+}
+
 export async function listProjects(db: Executor, limit: number, after?: string, names?: string[]): Promise<ProjectRecord[]> {
   let q = db.selectFrom('projects').selectAll().orderBy('name').limit(limit);
   if (after) q = q.where('name', '>', after);

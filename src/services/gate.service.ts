@@ -13,7 +13,7 @@ import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
 import { insertGateDecision, latestAccepted, listGateDecisions } from '../db/gates.repository.js';
-import { findProject, type Executor, type ProjectRecord } from '../db/projects.repository.js';
+import { findProject, shareProjectKey, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import {
   descendantCount,
   gpuMinutesCommitted,
@@ -265,6 +265,9 @@ export async function advanceDecision(
   x: ExperimentRecord,
   threshold: number,
 ): Promise<{ answer: GateAnswer; queued: boolean }> {
+  // Lock order project → decision → GPU budget, as job completions take them (they hold the
+  // project lock): this shares it, so gates of one project do not wait on each other here.
+  await shareProjectKey(trx, project.id);
   await lockDecision(trx, x.id);
   const fresh = await getExperimentByKey(trx, project.id, x.key);
   if (!fresh) throw new DomainError('not_found', `no experiment '${x.key}' in project '${project.config.name}'`);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
+import { lockDecision } from '../../src/db/jobs.repository.js';
+import { shareProjectKey } from '../../src/db/projects.repository.js';
 
 describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) => {
   // Each test gets its own app on its own database: a long lease for the happy path (no expiry
@@ -122,5 +124,50 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
     for (const a of answers) expect(a.json().reanchor.jobs).toHaveLength(a.json().decision === 'reanchor' ? 1 : 0);
     const jobs = answers.flatMap((a) => a.json().reanchor.jobs as { experiment: string; seed: number }[]);
     expect(new Set(jobs.map((j) => `${j.experiment}:${j.seed}`)).size).toBe(jobs.length);
+  });
+
+  // PGlite is one connection (transactions run one at a time): the lock granularity shows on PostgreSQL.
+  it.runIf(engine === 'postgres')('schedules one decision while another decision of the same project is in flight', async () => {
+    await start(120);
+    await post('/v1/projects', projectBody('par', { sigma0: 0.01, nu0: 50, reproduction: { command: 'python train.py', timeBudgetS: 60 } }));
+    const rows = [
+      { key: 'base', status: 'keep', value: 1.0, replicates: [1.005, 0.995, 1.0] },
+      { key: 'a', status: 'keep', value: 0.975, premises: ['base'] },
+      { key: 'b', status: 'keep', value: 0.975, premises: ['base'] },
+    ];
+    expect((await post('/v1/projects/par/experiments', rows)).statusCode).toBe(201);
+    const db = t.app.deps.db.db;
+    const ids = new Map((await db.selectFrom('experiments').select(['id', 'key']).execute()).map((r) => [r.key, r.id]));
+    const projectId = (await db.selectFrom('projects').select('id').where('name', '=', 'par').executeTakeFirstOrThrow()).id;
+    // What a scheduling gate of 'a' holds until it commits.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.transaction().execute(async (trx) => {
+      await shareProjectKey(trx, projectId);
+      await lockDecision(trx, ids.get('a')!);
+      locked();
+      await held;
+    });
+    await isLocked;
+    try {
+      const other = (await post('/v1/projects/par/gate', { experiment: 'b' })).json();
+      expect(other.decision).toBe('reanchor');
+      expect(other.reanchor.jobs).toHaveLength(1);
+      // The same decision waits for the lock.
+      let settled = false;
+      const same = post('/v1/projects/par/gate', { experiment: 'a' }).then((r) => ((settled = true), r));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe(false);
+      release();
+      await holder;
+      const a = (await same).json();
+      expect(a.decision).toBe('reanchor');
+      expect(a.reanchor.jobs).toHaveLength(1);
+    } finally {
+      release();
+      await holder;
+    }
   });
 });

@@ -23,7 +23,7 @@ import { redactingLogger } from './http/log-redact.js';
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   swaggerUi?: boolean;
-  /** Start the pg-boss queue (default true; openapi generation skips it). */
+  /** Start the job queues (default true; openapi generation skips it). */
   queue?: boolean;
 }
 

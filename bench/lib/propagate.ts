@@ -3,7 +3,6 @@ import type { DbHandle } from '../../src/db/connection.js';
 import { findProject, lockProject } from '../../src/db/projects.repository.js';
 import { getExperimentByKey } from '../../src/db/experiments.repository.js';
 import { queueReproduction } from '../../src/services/gate.service.js';
-import { ensureProjectQueue } from '../../src/queue/boss.js';
 import { firstPremiseIds } from '../../src/db/cascade.repository.js';
 import { descendantIds } from '../../src/db/graph.repository.js';
 import { call } from './app.js';
@@ -56,7 +55,6 @@ export async function measureReproduction(
   const cascadeNodes = premise === null ? desc.length : (await descendantIds(db.db, [premise])).length;
   // One reproduction of the experiment, queued as the gate queues it (the gate itself would
   // queue none for an experiment it can already decide): what completing one costs is measured.
-  await ensureProjectQueue(app.deps.queue!, project.id, app.deps.queueOptions ?? app.deps.config.queue);
   const jobs = await db.db.transaction().execute(async (trx) => {
     const locked = (await lockProject(trx, projectName))!;
     const x = (await getExperimentByKey(trx, locked.id, key))!;

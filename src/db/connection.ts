@@ -9,13 +9,13 @@ import { listenPostgres, type Listener } from './pg-listen.js';
 
 export type Engine = 'pglite' | 'postgres';
 
-/** An open database, on either engine, with what the migrator and pg-boss need beside Kysely. */
+/** An open database, on either engine, with what the migrator and tools need beside Kysely. */
 export interface DbHandle {
   engine: Engine;
   db: Kysely<Database>;
   /** Runs a multi-statement script with no parameters, in one transaction. */
   runScript(text: string): Promise<void>;
-  /** One statement, optionally parameterised (the shape pg-boss's `db.executeSql` wants). */
+  /** One statement, optionally parameterised, outside any transaction. */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;

@@ -13,7 +13,7 @@ import {
 
 /**
  * A FIFO mutex. PGlite is one connection: two Kysely transactions must never interleave on it,
- * and pg-boss's statements must not land inside somebody else's transaction.
+ * and a statement outside a transaction must not land inside somebody else's.
  */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();

@@ -50,6 +50,21 @@ export async function lockProject(trx: Transaction<Database>, name: string): Pro
   return row ? rowToProject(row) : null;
 }
 
+/** Locks the project row by id (a job names its project by id), like lockProject. */
+export async function lockProjectById(trx: Transaction<Database>, id: number): Promise<ProjectRecord | null> {
+  const row = await trx.selectFrom('projects').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return row ? rowToProject(row) : null;
+}
+
+/**
+ * Takes the project row's shared key lock (FOR KEY SHARE, what a foreign key check on insert
+ * takes anyway): many holders at once, it waits only for a writer holding lockProject. Taken
+ * first, it keeps the lock order project → decision → GPU budget that job completions follow.
+ */
+export async function shareProjectKey(trx: Transaction<Database>, id: number): Promise<void> {
+  await trx.selectFrom('projects').select('id').where('id', '=', id).forKeyShare().execute();
+}
+
 export async function listProjects(db: Executor, limit: number, after?: string, names?: string[]): Promise<ProjectRecord[]> {
   let q = db.selectFrom('projects').selectAll().orderBy('name').limit(limit);
   if (after) q = q.where('name', '>', after);

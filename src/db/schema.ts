@@ -135,6 +135,18 @@ export interface JobsTable {
   purpose: Generated<string>;
 }
 
+/** LLM review jobs (0008), leased like `jobs`. */
+export interface ReviewJobsTable {
+  id: Generated<string>;
+  experiment_id: number;
+  state: Generated<string>;
+  attempts: Generated<number>;
+  run_after: Generated<Date>;
+  lease_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   jobs: JobsTable;
   projects: ProjectsTable;
@@ -145,4 +157,5 @@ export interface Database {
   gate_decisions: GateDecisionsTable;
   tokens: TokensTable;
   reviews: ReviewsTable;
+  review_jobs: ReviewJobsTable;
 }

@@ -1,7 +1,10 @@
-import type PgBoss from 'pg-boss';
+import type { Executor } from '../db/projects.repository.js';
+import { deleteReviewJob, leaseReviewJob, retryReviewJob } from '../db/review-jobs.repository.js';
 
-/** LLM code reviews wait here (SPEC §9); they never block a gate call. */
-export const REVIEW_QUEUE = 'ecv-review';
+/** A review that throws (database down, shutdown) runs again this many times, with back-off. */
+export const REVIEW_RETRY_LIMIT = 3;
+/** Seconds before the first retry; each further retry doubles it. */
+const RETRY_DELAY_S = 5;
 
 export interface ReviewJobData {
   experimentId: number;
@@ -15,69 +18,62 @@ export interface ReviewWorkerOptions {
   pollingIntervalSeconds?: number;
 }
 
-/**
- * Creates (or updates) the review queue. A handler that throws (database down, shutdown) is
- * retried with back-off; model failures are not thrown, they are recorded as failed reviews.
- */
-export async function ensureReviewQueue(boss: PgBoss, timeoutMs: number): Promise<void> {
-  const options = {
-    name: REVIEW_QUEUE,
-    retryLimit: 3,
-    retryDelay: 5,
-    retryBackoff: true,
-    // The lease outlives the review's own deadline plus the database work after it.
-    expireInSeconds: Math.ceil(timeoutMs / 1000) + 120,
-  };
-  if (await boss.getQueue(REVIEW_QUEUE)) {
-    await boss.updateQueue(REVIEW_QUEUE, options);
-    return;
-  }
-  try {
-    await boss.createQueue(REVIEW_QUEUE, options);
-  } catch (e) {
-    if (!(await boss.getQueue(REVIEW_QUEUE))) throw e; // else another process created it first
-  }
-}
+/** The lease outlives the review's own deadline plus the database work after it, seconds. */
+export const reviewLeaseSeconds = (timeoutMs: number) => Math.ceil(timeoutMs / 1000) + 120;
 
 /**
- * Starts `concurrency` pg-boss workers on the review queue. `stop()` stops fetching, aborts the
- * reviews in flight (their jobs go back to the queue) and waits for them to settle.
+ * Starts `concurrency` workers on the review jobs table. A handler that throws is retried with
+ * back-off; model failures are not thrown, they are recorded as failed reviews. `stop()` stops
+ * leasing, aborts the reviews in flight (their jobs go back to the queue, the attempt not
+ * counted) and waits for them to settle.
  */
-export async function startReviewWorker(
-  boss: PgBoss,
+export function startReviewWorker(
+  db: Executor,
   opts: ReviewWorkerOptions,
   handle: (data: ReviewJobData, signal: AbortSignal) => Promise<unknown>,
-): Promise<{ stop(): Promise<void> }> {
-  await ensureReviewQueue(boss, opts.timeoutMs);
+  onError: (err: Error) => void,
+): { stop(): Promise<void> } {
   const ctl = new AbortController();
-  const running = new Set<Promise<unknown>>();
-  const ids: string[] = [];
-  for (let i = 0; i < opts.concurrency; i++) {
-    let id = '';
-    id = await boss.work<ReviewJobData>(
-      REVIEW_QUEUE,
-      { batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1 },
-      async (jobs) => {
-        for (const job of jobs) {
-          const p = handle(job.data, ctl.signal);
-          running.add(p);
-          try {
-            await p;
-          } finally {
-            running.delete(p);
-            // Found work: fetch again at once instead of sleeping a polling interval.
-            if (!ctl.signal.aborted) boss.notifyWorker(id);
-          }
-        }
-      },
-    );
-    ids.push(id);
+  const pollMs = (opts.pollingIntervalSeconds ?? 1) * 1000;
+  const leaseS = reviewLeaseSeconds(opts.timeoutMs);
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      const wake = () => (clearTimeout(t), resolve());
+      const t = setTimeout(() => (ctl.signal.removeEventListener('abort', wake), resolve()), pollMs);
+      ctl.signal.addEventListener('abort', wake, { once: true });
+    });
+
+  async function loop(): Promise<void> {
+    while (!ctl.signal.aborted) {
+      let job;
+      try {
+        job = await leaseReviewJob(db, leaseS);
+      } catch (err) {
+        if (!ctl.signal.aborted) onError(err as Error);
+        await idle();
+        continue;
+      }
+      // Found work: lease again at once instead of sleeping a polling interval.
+      if (!job) {
+        await idle();
+        continue;
+      }
+      try {
+        await handle({ experimentId: job.experimentId }, ctl.signal);
+        await deleteReviewJob(db, job.id);
+      } catch (err) {
+        const refund = ctl.signal.aborted;
+        const delayS = refund ? 0 : RETRY_DELAY_S * 2 ** (job.attempts - 1);
+        await retryReviewJob(db, job.id, { delayS, maxAttempts: REVIEW_RETRY_LIMIT + 1, error: (err as Error).message, refund }).catch((e: Error) => onError(e));
+      }
+    }
   }
+
+  const loops = Array.from({ length: opts.concurrency }, () => loop());
   return {
     async stop() {
-      for (const id of ids) await boss.offWork({ id });
       ctl.abort();
-      await Promise.allSettled([...running]);
+      await Promise.allSettled(loops);
     },
   };
 }

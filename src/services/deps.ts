@@ -1,9 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
-import type PgBoss from 'pg-boss';
 import type { DbHandle } from '../db/connection.js';
 import type { Notifier } from './notifier.js';
-import type { QueueOptions } from '../queue/boss.js';
+import type { JobQueue } from '../queue/job-queue.js';
 
 /** What services need: the database, configuration, a logger, and optional collaborators. */
 export interface Deps {
@@ -14,9 +13,8 @@ export interface Deps {
   onScoresChanged?: (projectId: number) => void;
   /** Wake-ups for long polls; present once the app is built. */
   notifier?: Notifier;
-  /** The pg-boss queue; present once the queue plugin started. */
-  queue?: PgBoss;
-  queueOptions?: QueueOptions;
+  /** The job queues (their settings); present once the queue plugin started. */
+  queue?: JobQueue;
   /** Counters the services feed (Prometheus, /metrics); absent in tools and unit tests. */
   metrics?: ServiceMetrics;
 }

@@ -13,21 +13,17 @@ import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
 import { insertGateDecision, latestAccepted, listGateDecisions } from '../db/gates.repository.js';
-import {
-  findProject,
-  lockProject,
-  type Executor,
-  type ProjectRecord,
-} from '../db/projects.repository.js';
+import { findProject, shareProjectKey, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import {
   descendantCount,
   gpuMinutesCommitted,
   insertJob,
   jobsOfDecision,
+  lockDecision,
+  lockGpuBudget,
   usedSeeds,
   type JobRecord,
 } from '../db/jobs.repository.js';
-import { ensureProjectQueue, queueFor, trxExecutor } from '../queue/boss.js';
 import type { Deps } from './deps.js';
 import { JOBS_TOPIC, scoresTopic } from './scheduler.service.js';
 
@@ -193,10 +189,15 @@ export async function projectBar(deps: Deps, projectName: string) {
   };
 }
 
+/** Tries before giving up on a free seed that concurrent decisions keep taking first. */
+const SEED_TRIES = 8;
+
 /**
  * Queues the next reproduction of a decision (SPEC §6), in the caller's transaction: never the
- * same (experiment, seed) twice; within the GPU budget; priority = downstream work waiting.
- * Returns the job, or a reason it could not be queued.
+ * same (experiment, seed) twice (UNIQUE: a seed a concurrent decision took first is skipped);
+ * within the GPU budget (checked under the project's budget lock, taken only when the project has
+ * a budget); priority = downstream work waiting. Returns the job, or a reason it could not be
+ * queued.
  */
 export async function queueReproduction(
   deps: Deps,
@@ -205,8 +206,7 @@ export async function queueReproduction(
   gated: ExperimentRecord,
   next: NextJob,
 ): Promise<{ job?: JobRecord; blocked?: Reason }> {
-  const boss = deps.queue;
-  if (!boss) throw new DomainError('unavailable', 'the job queue is not running');
+  if (!deps.queue) throw new DomainError('unavailable', 'the job queue is not running');
   const target =
     next.key === gated.key ? gated : await getExperimentByKey(trx, project.id, next.key);
   if (!target)
@@ -215,6 +215,7 @@ export async function queueReproduction(
     };
   const policy = project.config.reproduction;
   if (policy.gpuMinutesPerDay !== undefined) {
+    await lockGpuBudget(trx, project.id);
     const committed = await gpuMinutesCommitted(trx, project.id);
     const needed = policy.timeBudgetS / 60;
     if (committed + needed > policy.gpuMinutesPerDay) {
@@ -226,41 +227,35 @@ export async function queueReproduction(
       };
     }
   }
-  const used = await usedSeeds(trx, target.id);
-  let seed = 1;
-  while (used.has(seed)) seed++;
-  const id = randomUUID();
   const priority = Math.min(1_000_000, await descendantCount(trx, gated.id));
-  // The queue exists: the gate makes it before its transaction (pg-boss creates queues on its own
-  // connection, which would wait on this transaction's locks), and completions come from it.
-  const queue = queueFor(project.id);
-  const ok = await insertJob(trx, {
-    id,
-    projectId: project.id,
-    experimentId: target.id,
-    seed,
-    round: 0,
-    priority,
-    timeBudgetS: policy.timeBudgetS,
-    gatedExperimentId: gated.id,
-    purpose: next.purpose,
-  });
-  if (!ok)
-    return {
-      blocked: { code: 'seed_taken', message: `seed ${seed} of ${target.key} is already queued` },
-    };
-  await boss.send(queue, { jobId: id, projectId: project.id, experimentId: target.id, seed }, {
-    id,
-    priority,
-    singletonKey: `${target.id}:${seed}`,
-    db: trxExecutor(trx),
-  } as never);
-  return { job: (await jobsOfDecision(trx, gated.id)).find((j) => j.id === id) };
+  const used = await usedSeeds(trx, target.id);
+  let seed = 0;
+  for (let tries = 0; tries < SEED_TRIES; tries++) {
+    seed = 1;
+    while (used.has(seed)) seed++;
+    const job = await insertJob(trx, {
+      id: randomUUID(),
+      projectId: project.id,
+      experimentId: target.id,
+      seed,
+      priority,
+      timeBudgetS: policy.timeBudgetS,
+      gatedExperimentId: gated.id,
+      purpose: next.purpose,
+    });
+    if (job) return { job };
+    used.add(seed);
+  }
+  return {
+    blocked: { code: 'seed_taken', message: `seed ${seed} of ${target.key} is already queued` },
+  };
 }
 
 /**
  * Decides for a stored experiment and, when the decision needs one more reproduction and none
- * is in flight, queues it — in the caller's transaction, which must hold the project lock.
+ * is in flight, queues it — in the caller's transaction. Takes the decision's own lock (gate
+ * calls and job completions of this decision serialise here; other decisions of the project do
+ * not), then re-reads the experiment, so the decision reads what the lock protects: its jobs.
  * Used by the gate and by job completion (the next step is taken as soon as a job lands).
  */
 export async function advanceDecision(
@@ -270,10 +265,16 @@ export async function advanceDecision(
   x: ExperimentRecord,
   threshold: number,
 ): Promise<{ answer: GateAnswer; queued: boolean }> {
-  const result = decideGate(await decisionInput(trx, project, x, threshold));
+  // Lock order project → decision → GPU budget, as job completions take them (they hold the
+  // project lock): this shares it, so gates of one project do not wait on each other here.
+  await shareProjectKey(trx, project.id);
+  await lockDecision(trx, x.id);
+  const fresh = await getExperimentByKey(trx, project.id, x.key);
+  if (!fresh) throw new DomainError('not_found', `no experiment '${x.key}' in project '${project.config.name}'`);
+  const result = decideGate(await decisionInput(trx, project, fresh, threshold));
   let queued = false;
   if (result.next) {
-    const q = await queueReproduction(deps, trx, project, x, result.next);
+    const q = await queueReproduction(deps, trx, project, fresh, result.next);
     if (q.job) queued = true;
     else if (q.blocked) {
       result.decision = 'reject';
@@ -283,7 +284,7 @@ export async function advanceDecision(
   const answer = await answerOf(
     trx,
     project,
-    x,
+    fresh,
     threshold,
     result.decision,
     result.reasons,
@@ -391,21 +392,10 @@ export async function gate(
       throw new DomainError('unavailable', `experiment '${x.key}' has not been scored yet; retry`);
     const result = decideGate(await decisionInput(db, project, x, threshold));
     if (result.next && !opts.readOnly && deps.queue) {
-      // Scheduling writes: take the project lock and decide again on what it protects.
+      // Scheduling writes: advanceDecision takes this decision's lock and decides again on what
+      // it protects (not the project's: other decisions of the project go on meanwhile).
       const p = project;
-      await ensureProjectQueue(deps.queue, p.id, deps.queueOptions ?? deps.config.queue);
-      const out = await db.transaction().execute(async (trx) => {
-        const locked = await lockProject(trx, p.config.name);
-        if (!locked) throw new DomainError('not_found', `no project '${projectName}'`);
-        const fresh = await getExperimentByKey(trx, locked.id, input.experiment);
-        if (!fresh)
-          throw new DomainError(
-            'not_found',
-            `no experiment '${input.experiment}' in project '${projectName}'`,
-          );
-        return { ...(await advanceDecision(deps, trx, locked, fresh, threshold)), locked };
-      });
-      project = out.locked;
+      const out = await db.transaction().execute((trx) => advanceDecision(deps, trx, p, x, threshold));
       answer = out.answer;
       if (out.queued) deps.notifier?.notify(JOBS_TOPIC);
     } else {

@@ -2,7 +2,6 @@ import { DomainError } from '../domain/errors.js';
 import { normalizeProject, type ProjectInput } from '../domain/project.js';
 import { changesScoring, diffConfig, mergePatch, type ConfigChange } from '../domain/project-diff.js';
 import { findProject, insertProject, listProjects, saveConfigVersion, type ProjectRecord } from '../db/projects.repository.js';
-import { ensureProjectQueue } from '../queue/boss.js';
 import { stableHash } from './hash.js';
 import type { Deps } from './deps.js';
 import { inProjectTx } from './project-tx.js';
@@ -15,11 +14,7 @@ import { rescore } from './scoring.service.js';
 export async function createProject(deps: Deps, input: ProjectInput): Promise<{ project: ProjectRecord; created: boolean }> {
   const cfg = normalizeProject(input);
   const inserted = await insertProject(deps.db.db, cfg);
-  if (inserted) {
-    // Its re-anchoring queue now, so that the first gates of a busy loop need not race to make it.
-    if (deps.queue) await ensureProjectQueue(deps.queue, inserted.id, deps.queueOptions ?? deps.config.queue);
-    return { project: inserted, created: true };
-  }
+  if (inserted) return { project: inserted, created: true };
   const existing = await findProject(deps.db.db, cfg.name);
   if (!existing) throw new DomainError('unavailable', 'project vanished during creation; retry');
   if (stableHash(existing.config) !== stableHash(cfg)) {

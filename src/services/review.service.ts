@@ -1,6 +1,6 @@
 /**
  * LLM code review of kept experiments (SPEC §9), in the background: writers enqueue a job in
- * their own transaction; a pg-boss worker reviews the diff (cached by its sha256), then stores
+ * their own transaction; a worker (queue/review-worker.ts) reviews the diff (cached by its sha256), then stores
  * experiments.review and rescores the experiment and its descendants under the project lock.
  * Off unless OPENAI_API_KEY is set. On any failure the static Q stands and a reason says so.
  */
@@ -19,8 +19,8 @@ import {
 } from '../db/reviews.repository.js';
 import { createReviewer, ReviewError, type Reviewer, type ReviewRequest } from '../llm/reviewer.js';
 import { parseReview } from '../llm/review-schema.js';
-import { trxExecutor } from '../queue/boss.js';
-import { REVIEW_QUEUE, startReviewWorker, type ReviewJobData } from '../queue/review-worker.js';
+import { insertReviewJobs } from '../db/review-jobs.repository.js';
+import { startReviewWorker, type ReviewJobData } from '../queue/review-worker.js';
 import { rescore } from './scoring.service.js';
 import type { Deps } from './deps.js';
 
@@ -52,11 +52,7 @@ export async function enqueueReviews(
   for (let i = 0; i < ids.length; i += 5000) {
     const chunk = ids.slice(i, i + 5000);
     await setExperimentReview(trx, chunk, { status: 'pending', model: deps.config.review.model });
-    const jobs = chunk.map((experimentId) => ({
-      name: REVIEW_QUEUE,
-      data: { experimentId } satisfies ReviewJobData,
-    }));
-    await deps.queue.insert(jobs, { db: trxExecutor(trx) } as never);
+    await insertReviewJobs(trx, chunk);
   }
   return ids.length;
 }
@@ -129,7 +125,7 @@ export function makeReviewHandler(deps: Deps, reviewer: Reviewer) {
       };
       outcome = cached ? 'cached' : 'reviewed';
     } catch (err) {
-      // Shutting down, or the database failed: leave it pending; pg-boss retries the job.
+      // Shutting down, or the database failed: leave it pending; the worker retries the job.
       if (signal?.aborted || !(err instanceof ReviewError)) throw err;
       doc = {
         status: 'failed',
@@ -165,7 +161,7 @@ export function makeReviewHandler(deps: Deps, reviewer: Reviewer) {
 }
 
 /** Starts the review workers on the app's queue (call only with config.review.apiKey set). */
-export async function startReviews(deps: Deps): Promise<{ stop(): Promise<void> }> {
+export function startReviews(deps: Deps): { stop(): Promise<void> } {
   const cfg = deps.config.review;
   if (!cfg.apiKey || !deps.queue)
     throw new DomainError('unavailable', 'LLM review needs OPENAI_API_KEY and the job queue');
@@ -177,8 +173,9 @@ export async function startReviews(deps: Deps): Promise<{ stop(): Promise<void> 
   });
   const handle = makeReviewHandler(deps, reviewer);
   return startReviewWorker(
-    deps.queue,
+    deps.db.db,
     { concurrency: cfg.concurrency, timeoutMs: cfg.timeoutMs },
     handle,
+    (err) => deps.log.warn({ err: err.message }, 'review queue error'),
   );
 }

@@ -4,7 +4,7 @@
  * re-anchoring, a lucky non-improvement rejected; a runner SIGKILLed mid-job loses nothing; a
  * duplicate completion changes nothing; SIGTERM lets the running job finish.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -108,7 +108,8 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
   const orphans: number[] = [];
   let dropDb: (() => Promise<void>) | undefined;
   let url = '';
-  let bJobs: Gate['reanchor']['jobs'] = [];
+  // The repository's commits (a fixture made once); every test makes its own project on them,
+  // with its own runners, so that no test depends on another's jobs or reproductions.
   const keys: Record<'A' | 'B' | 'C' | 'D' | 'E', string> = { A: '', B: '', C: '', D: '', E: '' };
 
   const git = (...a: string[]) =>
@@ -139,10 +140,14 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     });
     return { status: res.status, body: (await res.json()) as T };
   }
-  const experiment = async (key: string) =>
-    (await api<Experiment>('GET', `/v1/projects/e2e/experiments/${key}`)).body;
+  const experiment = async (project: string, key: string) =>
+    (await api<Experiment>('GET', `/v1/projects/${project}/experiments/${key}`)).body;
 
-  function startRunner(name: string, extra: string[] = []): Proc {
+  /** Runners of the test in progress (stopped after it). */
+  let running: Proc[] = [];
+
+  /** A runner serving only `project`, with its own work directory. */
+  function startRunner(project: string, name: string, extra: string[] = []): Proc {
     const p = start(
       name,
       [
@@ -151,6 +156,8 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
         url,
         '--repo',
         repo,
+        '--project',
+        project,
         '--name',
         name,
         '--labels',
@@ -158,7 +165,7 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
         '--wait',
         '2',
         '--work-dir',
-        workDir,
+        join(workDir, project),
         '--grace',
         '1',
         // The job scripts read E2E_SLOW_DIR: outside the allow-list, so passed by name.
@@ -173,7 +180,40 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
       },
     );
     procs.push(p);
+    running.push(p);
     return p;
+  }
+
+  /** A project of its own on the repository's commits: A the root; B, C, D, E built on it. */
+  async function setupProject(name: string): Promise<void> {
+    const project = await api('POST', '/v1/projects', {
+      name,
+      metric: { name: 'val_bpb', direction: 'minimize' },
+      threshold: 0.6,
+      sigma0: NOISE_SD,
+      reproduction: { command: './train.sh {seed}', replicates: 3, timeBudgetS: 30 },
+    });
+    expect(project.status, JSON.stringify(project.body)).toBe(201);
+    const exps = await api('POST', `/v1/projects/${name}/experiments`, [
+      { key: keys.A, status: 'keep', value: 1.0, description: 'baseline' },
+      {
+        key: keys.B,
+        status: 'keep',
+        value: 0.95,
+        premises: [keys.A],
+        description: 'real improvement',
+      },
+      { key: keys.C, status: 'keep', value: 0.985, premises: [keys.A], description: 'lucky run' },
+      { key: keys.D, status: 'keep', value: 0.97, premises: [keys.A] },
+      { key: keys.E, status: 'keep', value: 0.96, premises: [keys.A] },
+    ]);
+    expect(exps.status, JSON.stringify(exps.body)).toBeLessThan(300);
+  }
+
+  /** Two runners for the project of one test. */
+  async function withRunners(project: string): Promise<Proc[]> {
+    await setupProject(project);
+    return [startRunner(project, `${project}-r1`), startRunner(project, `${project}-r2`)];
   }
 
   beforeAll(async () => {
@@ -243,31 +283,6 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
       },
       60_000,
     );
-
-    const project = await api('POST', '/v1/projects', {
-      name: 'e2e',
-      metric: { name: 'val_bpb', direction: 'minimize' },
-      threshold: 0.6,
-      sigma0: NOISE_SD,
-      reproduction: { command: './train.sh {seed}', replicates: 3, timeBudgetS: 30 },
-    });
-    expect(project.status, JSON.stringify(project.body)).toBe(201);
-    const exps = await api('POST', '/v1/projects/e2e/experiments', [
-      { key: keys.A, status: 'keep', value: 1.0, description: 'baseline' },
-      {
-        key: keys.B,
-        status: 'keep',
-        value: 0.95,
-        premises: [keys.A],
-        description: 'real improvement',
-      },
-      { key: keys.C, status: 'keep', value: 0.985, premises: [keys.A], description: 'lucky run' },
-      { key: keys.D, status: 'keep', value: 0.97, premises: [keys.A] },
-      { key: keys.E, status: 'keep', value: 0.96, premises: [keys.A] },
-    ]);
-    expect(exps.status, JSON.stringify(exps.body)).toBeLessThan(300);
-    startRunner('r1');
-    startRunner('r2');
   }, 120_000);
 
   afterAll(async () => {
@@ -287,75 +302,91 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     rmSync(root, { recursive: true, force: true });
   }, 30_000);
 
+  // Stops the test's runners: SIGTERM (a job in flight finishes), then SIGKILL.
+  afterEach(async () => {
+    const live = running.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+    running = [];
+    for (const p of live) p.child.kill('SIGTERM');
+    await Promise.all(
+      live.map(async (p) => {
+        const t = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+        if (t === 'timeout') p.child.kill('SIGKILL');
+      }),
+    );
+  }, 30_000);
+
   const dump = () => procs.map((p) => `--- ${p.name}\n${p.out.slice(-40).join('\n')}`).join('\n');
 
   it('re-anchoring turns reanchor into accept for a genuine improvement', async () => {
+    const P = 'anchor';
+    await withRunners(P);
     // B is real (S ≈ 1) but K = C(B)·C(A) is under a threshold of 0.85: B runs again to anchor.
-    const first = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.B, threshold: 0.85 });
+    const first = await api<Gate>('POST', `/v1/projects/${P}/gate`, { experiment: keys.B, threshold: 0.85 });
     expect(first.status).toBe(200);
     expect(first.body.decision, JSON.stringify(first.body)).toBe('reanchor');
     expect(first.body.compounded).toBeLessThan(0.85);
     expect(first.body.reanchor.jobs).toEqual([expect.objectContaining({ experiment: keys.B, purpose: 'anchor', seed: 1 })]);
 
-    const done = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.B, threshold: 0.85, wait: 90 });
+    const done = await api<Gate>('POST', `/v1/projects/${P}/gate`, { experiment: keys.B, threshold: 0.85, wait: 90 });
     expect(done.body.decision, `${JSON.stringify(done.body)}\n${dump()}`).toBe('accept');
     expect(done.body.compounded).toBeGreaterThanOrEqual(0.85);
     expect(done.body.anchored).toBe(true);
-    bJobs = done.body.reanchor.jobs;
-    const b = await experiment(keys.B);
+    const b = await experiment(P, keys.B);
     expect(b.reproductions.length).toBeGreaterThanOrEqual(1);
     for (const r of b.reproductions) {
       expect(r.ok).toBe(true);
       expect(r.value).toBeCloseTo(0.95 + noise(r.seed), 6);
-      expect(['r1', 'r2']).toContain(r.runner);
+      expect([`${P}-r1`, `${P}-r2`]).toContain(r.runner);
     }
     expect(b.confidence.components.reproduction).toBeGreaterThan(0.5);
   }, 120_000);
 
   it('a lucky non-improvement ends rejected once its reproductions are in', async () => {
-    const first = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.C });
+    const P = 'lucky';
+    await withRunners(P);
+    const first = await api<Gate>('POST', `/v1/projects/${P}/gate`, { experiment: keys.C });
     expect(first.body.decision, JSON.stringify(first.body)).toBe('reanchor');
-    const done = await api<Gate>('POST', '/v1/projects/e2e/gate', { experiment: keys.C, wait: 90 });
+    const done = await api<Gate>('POST', `/v1/projects/${P}/gate`, { experiment: keys.C, wait: 90 });
     expect(done.body.decision, `${JSON.stringify(done.body)}\n${dump()}`).toBe('reject');
     expect(done.body.reasons.map((r) => r.code)).toEqual(expect.arrayContaining([expect.stringMatching(/^(improvement_unlikely|budget_spent|futile)$/)]));
     // Its reproductions (of C, or of its premise A) landed at the true level 1.00.
-    const c = await experiment(keys.C);
-    const a = await experiment(keys.A);
+    const c = await experiment(P, keys.C);
+    const a = await experiment(P, keys.A);
     expect(c.reproductions.length + a.reproductions.length).toBeGreaterThanOrEqual(1);
     for (const r of [...c.reproductions, ...a.reproductions]) expect(r.value).toBeCloseTo(1.0 + noise(r.seed), 6);
     // Its claim looked as good as a keep (0.985 < 1.00), and the reproductions said otherwise.
     expect(c.confidence.components.statistics).toBeLessThan(0.5);
-    expect(c.compounded!).toBeLessThan((await experiment(keys.B)).compounded!);
+    expect(c.compounded!).toBeLessThan((await experiment(P, keys.B)).compounded!);
   }, 120_000);
 
   it('a duplicate complete changes nothing', async () => {
-    const before = await experiment(keys.B);
-    const rep = before.reproductions[0];
-    const job = bJobs.find((j) => j.seed === rep.seed && j.experiment === keys.B);
-    expect(job, 'the job of the reproduction').toBeDefined();
-    const same = {
-      runner: rep.runner,
-      seed: rep.seed,
-      value: rep.value,
-      durationS: rep.durationS ?? 0,
-      logTail: 'again',
-    };
-    const again = await api<{ duplicate: boolean }>('POST', `/v1/jobs/${job!.id}/complete`, same);
-    expect(again.status).toBe(200);
-    expect(again.body.duplicate).toBe(true);
-    const other = await api<{ duplicate: boolean }>('POST', `/v1/jobs/${job!.id}/complete`, {
-      ...same,
-      value: 0.5,
-    });
-    expect(other.body.duplicate).toBe(true);
-    const after = await experiment(keys.B);
+    // Its own project and one completion over the API (no runner process): B's anchoring run.
+    const P = 'dup';
+    await setupProject(P);
+    const g = await api<Gate>('POST', `/v1/projects/${P}/gate`, { experiment: keys.B, threshold: 0.85 });
+    expect(g.body.decision, JSON.stringify(g.body)).toBe('reanchor');
+    const leased = await api<{ jobs: { id: string; experiment: string; seed: number }[] }>('POST', '/v1/runners/lease', { runner: 'api', maxJobs: 1, projects: [P] });
+    expect(leased.body.jobs).toHaveLength(1);
+    const job = leased.body.jobs[0];
+    const value = 0.95 + noise(job.seed);
+    const same = { runner: 'api', seed: job.seed, value, durationS: 1, logTail: 'first' };
+    const first = await api('POST', `/v1/jobs/${job.id}/complete`, same);
+    expect(first).toEqual({ status: 200, body: { duplicate: false, experiment: job.experiment, value, ok: true } });
+    const before = await experiment(P, keys.B);
+    const again = await api('POST', `/v1/jobs/${job.id}/complete`, { ...same, logTail: 'again' });
+    expect(again).toEqual({ status: 200, body: { duplicate: true, experiment: job.experiment, value, ok: true } });
+    const other = await api('POST', `/v1/jobs/${job.id}/complete`, { ...same, value: 0.5 });
+    expect(other).toEqual({ status: 200, body: { duplicate: true, experiment: job.experiment, value, ok: true } });
+    const after = await experiment(P, keys.B);
     expect(after.reproductions).toEqual(before.reproductions);
     expect(after.confidence).toEqual(before.confidence);
     expect(after.compounded).toBe(before.compounded);
   }, 60_000);
 
   it('a runner SIGKILLed mid-job loses nothing: the job is re-leased and completed exactly once', async () => {
-    const g = await api<Gate>('POST', '/v1/projects/e2e/gate', {
+    const P = 'kill';
+    const runners = await withRunners(P);
+    const g = await api<Gate>('POST', `/v1/projects/${P}/gate`, {
       experiment: keys.D,
       threshold: 0.99,
     });
@@ -370,8 +401,8 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
         30_000,
       )
     ).split(' ');
-    const victim = procs.find((p) => p.name === holder)!;
-    const survivor = procs.find((p) => p.name !== holder && p.name.startsWith('r'))!;
+    const victim = runners.find((p) => p.name === holder)!;
+    const survivor = runners.find((p) => p.name !== holder)!;
     orphans.push(Number(pid));
     victim.child.kill('SIGKILL');
     killGroupOf(Number(pid)); // the whole machine died: its job with it
@@ -380,13 +411,13 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     // The decision goes on one job at a time until it is taken; then nothing more arrives.
     await until(
       'the decision on D',
-      async () => (await api<Gate>('GET', `/v1/projects/e2e/experiments/${keys.D}/gate?threshold=0.99`)).body.decision !== 'reanchor',
+      async () => (await api<Gate>('GET', `/v1/projects/${P}/experiments/${keys.D}/gate?threshold=0.99`)).body.decision !== 'reanchor',
       90_000,
     ).catch((e: Error) => {
       throw new Error(`${e.message}\n${dump()}`);
     });
     await new Promise((r) => setTimeout(r, 1500)); // nothing else may arrive late
-    const d = await experiment(keys.D);
+    const d = await experiment(P, keys.D);
     const reps = d.reproductions;
     expect(reps.length).toBeGreaterThanOrEqual(3);
     // Every job completed exactly once, the killed one (seed 1) included.
@@ -403,25 +434,23 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
     ).toBe(true);
 
     // A runner started on the same work dir removes the dead runner's worktree.
-    const left = readdirSync(workDir).filter((n) => n.startsWith('ecv-job-'));
+    const left = readdirSync(join(workDir, P)).filter((n) => n.startsWith('ecv-job-'));
     expect(left.length).toBeGreaterThan(0);
-    const r3 = startRunner('r3');
+    const r3 = startRunner(P, `${P}-r3`);
     await until(
       'r3 to clean up',
       () => r3.out.some((l) => l.includes('event=worktree.cleanup')),
       30_000,
     );
     expect(
-      readdirSync(workDir).filter((n) => n.startsWith('ecv-job-') && left.includes(n)),
+      readdirSync(join(workDir, P)).filter((n) => n.startsWith('ecv-job-') && left.includes(n)),
     ).toEqual([]);
   }, 120_000);
 
   it('SIGTERM lets the running job finish and report, then the runner exits 0', async () => {
-    const runners = procs.filter(
-      (p) => p.name.startsWith('r') && p.child.exitCode === null && p.child.signalCode === null,
-    );
-    expect(runners).toHaveLength(2);
-    const g = await api<Gate>('POST', '/v1/projects/e2e/gate', {
+    const P = 'term';
+    const runners = await withRunners(P);
+    const g = await api<Gate>('POST', `/v1/projects/${P}/gate`, {
       experiment: keys.E,
       threshold: 0.99,
     });
@@ -454,22 +483,20 @@ describe.each(ENGINES)('ecv runner end to end on %s', (engine) => {
 
     await until(
       'the decision on E',
-      async () => (await api<Gate>('GET', `/v1/projects/e2e/experiments/${keys.E}/gate?threshold=0.99`)).body.decision !== 'reanchor',
+      async () => (await api<Gate>('GET', `/v1/projects/${P}/experiments/${keys.E}/gate?threshold=0.99`)).body.decision !== 'reanchor',
       90_000,
     );
-    const e = await experiment(keys.E);
+    const e = await experiment(P, keys.E);
     expect(e.reproductions.length).toBeGreaterThanOrEqual(3);
     expect(e.reproductions.find((r) => r.seed === seed)!.runner).toBe(name);
     expect(e.reproductions.every((r) => r.ok)).toBe(true);
 
     // --once with nothing to do exits 0 after one long-poll.
-    const once = startRunner('once', ['--once', '--wait', '1']);
+    const once = startRunner(P, `${P}-once`, ['--once', '--wait', '1']);
     expect(
       await Promise.race([once.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]),
     ).toBe(0);
-    for (const p of procs.filter(
-      (x) => x.child.exitCode === null && x.child.signalCode === null && x.name !== 'service',
-    )) {
+    for (const p of runners.filter((x) => x.child.exitCode === null && x.child.signalCode === null)) {
       p.child.kill('SIGTERM');
       expect(
         await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]),

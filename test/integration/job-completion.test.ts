@@ -45,11 +45,12 @@ describe.each(ENGINES)('job completion on %s', (engine) => {
     const report = { runner: 'ra', seed: job.seed, value: 0.99 };
     const first = await post('a', `/v1/jobs/${job.id}/complete`, report);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ duplicate: false, experiment: job.experiment });
+    expect(first.body).toEqual({ duplicate: false, experiment: job.experiment, value: 0.99, ok: true });
 
     const replay = await post('a', `/v1/jobs/${job.id}/complete`, report);
     expect(replay.status).toBe(200);
-    expect(replay.body).toMatchObject({ duplicate: true, experiment: job.experiment, value: 0.99 });
+    // The whole answer: the experiment by its key (never its internal id), the stored value.
+    expect(replay.body).toEqual({ duplicate: true, experiment: job.experiment, value: 0.99, ok: true });
     expect(['base', 'step']).toContain(replay.body.experiment);
 
     const foreign = await post('o', `/v1/jobs/${job.id}/complete`, { ...report, runner: 'ro' });

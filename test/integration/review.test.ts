@@ -287,7 +287,7 @@ describe.each(ENGINES)('LLM review (SPEC §9) on %s', (engine) => {
       expect(x.review).toBeUndefined();
       expect(x.confidence.reasons.map((r: { code: string }) => r.code)).not.toContain('review');
       const jobs = await off.db.handle.executeSql(
-        `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'ecv-review'`,
+        `SELECT count(*)::int AS n FROM review_jobs`,
       );
       expect((jobs.rows[0] as { n: number }).n).toBe(0);
       expect(fake.callsWith('FAKE_OFF')).toBe(0);

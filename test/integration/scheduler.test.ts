@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/db.js';
 import { buildTestApp, projectBody, type TestApp } from '../helpers/app.js';
-import { queueFor } from '../../src/queue/boss.js';
+import { lockDecision } from '../../src/db/jobs.repository.js';
+import { shareProjectKey } from '../../src/db/projects.repository.js';
 
 describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) => {
+  // Each test gets its own app on its own database: a long lease for the happy path (no expiry
+  // under a loaded CI machine), a 2 s one where leases are meant to expire.
   let t: TestApp;
-  // A long lease for the happy path (no expiry under a loaded CI machine); a 2 s one for expiry.
-  let slow: TestApp;
-  let fast: TestApp;
-  beforeAll(async () => {
-    [slow, fast] = await Promise.all([
-      buildTestApp(engine, { ECV_LEASE_S: '120', ECV_LEASE_RETRIES: '1', ECV_QUEUE_MAINTENANCE_S: '1' }),
-      buildTestApp(engine, { ECV_LEASE_S: '2', ECV_LEASE_RETRIES: '1', ECV_QUEUE_MAINTENANCE_S: '1' }),
-    ]);
-    t = slow;
-  });
-  afterAll(async () => Promise.all([slow?.close(), fast?.close()]));
+  const start = async (leaseS: number) => {
+    t = await buildTestApp(engine, { ECV_LEASE_S: String(leaseS), ECV_LEASE_RETRIES: '1', ECV_QUEUE_MAINTENANCE_S: '1' });
+  };
+  afterEach(async () => t?.close());
 
   const post = (url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as object });
   const get = async (url: string) => (await t.app.inject({ method: 'GET', url })).json();
@@ -40,6 +36,7 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
   const readGate = (p: string, k: string) => get(`/v1/projects/${p}/experiments/${k}/gate`);
 
   it('queues one reproduction at a time, takes the next step as each lands, and stores completions once', async () => {
+    await start(120);
     await setup('sch');
     const g1 = (await post('/v1/projects/sch/gate', { experiment: 'step' })).json();
     expect(g1.decision).toBe('reanchor');
@@ -86,7 +83,7 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
   });
 
   it('re-queues an expired lease and, past the retries, records a failed reproduction and goes on', async () => {
-    t = fast;
+    await start(2);
     await setup('exp');
     const g = (await post('/v1/projects/exp/gate', { experiment: 'step' })).json();
     expect(g.reanchor.jobs).toHaveLength(1);
@@ -114,10 +111,9 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
     await expectCountsMatch('exp');
   });
 
-  it('makes the queue with the project, so that a burst of first gates all schedule, each seed once', async () => {
+  it('schedules a burst of first gates of one project, each seed once', async () => {
+    await start(120);
     await post('/v1/projects', projectBody('burst', { sigma0: 0.01, nu0: 50, reproduction: { command: 'python train.py', timeBudgetS: 60 } }));
-    const id = (await t.app.deps.db.db.selectFrom('projects').select('id').where('name', '=', 'burst').executeTakeFirstOrThrow()).id;
-    expect(await t.app.deps.queue!.getQueue(queueFor(id))).not.toBeNull();
     const rows = [{ key: 'base', status: 'keep', value: 1.0, replicates: [1.005, 0.995, 1.0] }, ...Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, status: 'keep', value: i % 3 === 0 ? 0.975 : 1.06, premises: ['base'] }))];
     expect((await post('/v1/projects/burst/experiments', rows)).statusCode).toBe(201);
     const answers = await Promise.all(rows.slice(1).map((r) => post('/v1/projects/burst/gate', { experiment: r.key })));
@@ -128,5 +124,50 @@ describe.each(ENGINES)('re-anchoring scheduler and runner API on %s', (engine) =
     for (const a of answers) expect(a.json().reanchor.jobs).toHaveLength(a.json().decision === 'reanchor' ? 1 : 0);
     const jobs = answers.flatMap((a) => a.json().reanchor.jobs as { experiment: string; seed: number }[]);
     expect(new Set(jobs.map((j) => `${j.experiment}:${j.seed}`)).size).toBe(jobs.length);
+  });
+
+  // PGlite is one connection (transactions run one at a time): the lock granularity shows on PostgreSQL.
+  it.runIf(engine === 'postgres')('schedules one decision while another decision of the same project is in flight', async () => {
+    await start(120);
+    await post('/v1/projects', projectBody('par', { sigma0: 0.01, nu0: 50, reproduction: { command: 'python train.py', timeBudgetS: 60 } }));
+    const rows = [
+      { key: 'base', status: 'keep', value: 1.0, replicates: [1.005, 0.995, 1.0] },
+      { key: 'a', status: 'keep', value: 0.975, premises: ['base'] },
+      { key: 'b', status: 'keep', value: 0.975, premises: ['base'] },
+    ];
+    expect((await post('/v1/projects/par/experiments', rows)).statusCode).toBe(201);
+    const db = t.app.deps.db.db;
+    const ids = new Map((await db.selectFrom('experiments').select(['id', 'key']).execute()).map((r) => [r.key, r.id]));
+    const projectId = (await db.selectFrom('projects').select('id').where('name', '=', 'par').executeTakeFirstOrThrow()).id;
+    // What a scheduling gate of 'a' holds until it commits.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db.transaction().execute(async (trx) => {
+      await shareProjectKey(trx, projectId);
+      await lockDecision(trx, ids.get('a')!);
+      locked();
+      await held;
+    });
+    await isLocked;
+    try {
+      const other = (await post('/v1/projects/par/gate', { experiment: 'b' })).json();
+      expect(other.decision).toBe('reanchor');
+      expect(other.reanchor.jobs).toHaveLength(1);
+      // The same decision waits for the lock.
+      let settled = false;
+      const same = post('/v1/projects/par/gate', { experiment: 'a' }).then((r) => ((settled = true), r));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe(false);
+      release();
+      await holder;
+      const a = (await same).json();
+      expect(a.decision).toBe('reanchor');
+      expect(a.reanchor.jobs).toHaveLength(1);
+    } finally {
+      release();
+      await holder;
+    }
   });
 });

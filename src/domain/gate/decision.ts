@@ -100,6 +100,18 @@ export function bestReachableS(score: Score, r: number, canReproducePremise: boo
   return best;
 }
 
+/**
+ * The one budget rule of a decision (SPEC §5): every job of the decision counts from the moment
+ * it is queued, whatever its purpose or outcome (a failed run is spent too), against
+ * maxReproductions in all, of which at most maxAnchorReproductions anchor X. The σ bootstrap's
+ * root runs are part of the same budget.
+ */
+export function decisionBudget(input: Pick<DecisionInput, 'spent' | 'maxReproductions' | 'maxAnchorReproductions'>): { used: number; left: number; anchorLeft: number } {
+  const used = input.spent.decision + input.spent.anchor + input.spent.sigma;
+  const left = Math.max(0, input.maxReproductions - used);
+  return { used, left, anchorLeft: Math.min(left, Math.max(0, input.maxAnchorReproductions - input.spent.anchor)) };
+}
+
 /** The gate's decision for X and the reproduction to queue next, if any. */
 export function decideGate(input: DecisionInput): DecisionResult {
   const { x, threshold, sMin, sReject } = input;
@@ -121,12 +133,12 @@ export function decideGate(input: DecisionInput): DecisionResult {
   if (!score || x.compounded === null) return { decision: 'reanchor', reasons: [{ code: 'not_scored', message: 'Not scored yet.' }], next: null };
   const S = score.components.statistics;
   const K = x.compounded;
-  const used = input.spent.decision + input.spent.anchor + input.spent.sigma;
-  const left = Math.max(0, input.maxReproductions - used);
+  const { used, left, anchorLeft } = decisionBudget(input);
 
-  // σ unknown: measure the noise on the root before judging anything against it.
-  // Jobs are counted once queued, so the last bootstrap run may still be in flight: wait for it.
-  if (!input.sigmaKnown && input.root && input.root.runs < SIGMA_BOOTSTRAP_RUNS && (input.spent.sigma < SIGMA_BOOTSTRAP_RUNS - 1 || input.pending)) {
+  // σ unknown: measure the noise on the root before judging anything against it, within the
+  // budget. Jobs are counted once queued, so the last bootstrap run may still be in flight: wait for it.
+  const bootstrapping = input.spent.sigma < SIGMA_BOOTSTRAP_RUNS - 1 && left > 0;
+  if (!input.sigmaKnown && input.root && input.root.runs < SIGMA_BOOTSTRAP_RUNS && (bootstrapping || input.pending)) {
     reasons.push({ code: 'sigma_unknown', message: `No sigma0 and nothing repeated: the root ${input.root.key} runs again to measure the noise before the decision.` });
     return { decision: 'reanchor', reasons, next: input.pending ? null : { key: input.root.key, purpose: 'sigma' } };
   }
@@ -147,7 +159,7 @@ export function decideGate(input: DecisionInput): DecisionResult {
   if (S >= sMin) {
     // Real enough, but the chain below it is weak: reproduce X to make it an anchor.
     reasons.push({ code: 'below_threshold', message: `S = ${f3(S)} ≥ ${sMin} but K = ${f3(K)} < threshold ${threshold}.` });
-    if (input.spent.anchor >= input.maxAnchorReproductions || left === 0) {
+    if (anchorLeft === 0) {
       reasons.push({ code: 'reanchor_exhausted', message: `Rejected: ${input.spent.anchor} reproduction(s) of ${x.key} did not anchor it; the decision is final until new evidence arrives.` });
       return { decision: 'reject', reasons, next: null };
     }

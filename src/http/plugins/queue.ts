@@ -1,14 +1,17 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { startQueue } from '../../queue/boss.js';
+import { startMaintenance } from '../../queue/job-queue.js';
+import { REVIEW_RETRY_LIMIT } from '../../queue/review-worker.js';
+import { requeueExpiredReviewJobs } from '../../db/review-jobs.repository.js';
 import { Notifier } from '../../services/notifier.js';
-import { JOBS_TOPIC, scoresTopic } from '../../services/scheduler.service.js';
-import { sweepDeadJobs, syncExpiredLeases } from '../../services/runner.service.js';
+import { scoresTopic } from '../../services/scheduler.service.js';
+import { sweepExpiredLeases } from '../../services/runner.service.js';
 import { startReviews } from '../../services/review.service.js';
 
 /**
- * Starts pg-boss on the app's database, wires long-poll wake-ups, and sweeps dead jobs
- * (expired past their retries → failed reproductions) every maintenance interval.
+ * Starts the job queues on the app's database (ECV's own tables, docs/operations.md), wires
+ * long-poll wake-ups, and sweeps expired leases every maintenance interval (back to the queue,
+ * or past their retries a failed reproduction).
  */
 export default fp(
   async function queuePlugin(app: FastifyInstance) {
@@ -25,30 +28,21 @@ export default fp(
       previous?.(projectId);
       deps.notifier!.notify(scoresTopic(projectId));
     };
-    deps.queueOptions = deps.config.queue;
-    deps.queue = await startQueue(deps.db, deps.config.queue, (err) => app.log.warn({ err: err.message }, 'queue error'));
+    deps.queue = { options: deps.config.queue };
     // LLM code review workers (SPEC §9), only when a key is configured.
-    const reviews = deps.config.review.apiKey ? await startReviews(deps) : null;
-    let running = false;
-    const timer = setInterval(async () => {
-      if (running) return;
-      running = true;
-      try {
-        // Jobs back on the queue after an expired lease: wake waiting runners.
-        if ((await syncExpiredLeases(deps)) > 0) deps.notifier?.notify(JOBS_TOPIC);
-        const n = await sweepDeadJobs(deps);
-        if (n > 0) app.log.info({ failed: n }, 'dead re-anchoring jobs recorded as failed reproductions');
-      } catch (err) {
-        app.log.warn({ err: (err as Error).message }, 'dead-job sweep failed');
-      } finally {
-        running = false;
-      }
-    }, deps.config.queue.maintenanceIntervalSeconds * 1000);
-    timer.unref();
+    const reviews = deps.config.review.apiKey ? startReviews(deps) : null;
+    const stop = startMaintenance(
+      deps.config.queue.maintenanceIntervalSeconds,
+      async () => {
+        const { failed } = await sweepExpiredLeases(deps);
+        if (failed > 0) app.log.info({ failed }, 'dead re-anchoring jobs recorded as failed reproductions');
+        if (reviews) await requeueExpiredReviewJobs(deps.db.db, REVIEW_RETRY_LIMIT + 1);
+      },
+      (err) => app.log.warn({ err: err.message }, 'job maintenance sweep failed'),
+    );
     app.addHook('onClose', async () => {
-      clearInterval(timer);
+      stop();
       await reviews?.stop();
-      await deps.queue?.stop({ graceful: false, wait: true, close: false } as never);
     });
   },
   { name: 'queue' },

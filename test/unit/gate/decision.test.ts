@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestReachableS, chooseTarget, decideGate, type DecisionInput } from '../../../src/domain/gate/decision.js';
+import { bestReachableS, chooseTarget, decideGate, decisionBudget, type DecisionInput } from '../../../src/domain/gate/decision.js';
 import { defaultPrior, scoreProject, type ObservedExperiment } from '../../../src/domain/scoring/index.js';
 import type { Score } from '../../../src/domain/types.js';
 import { makeExperiment as ex, makeProject, makeStats } from '../scoring/fixtures.js';
@@ -203,6 +203,42 @@ describe('decideGate', () => {
       const vals = [1, 2, 4, 8].map((r) => bestReachableS(s, r, false, defaultPrior(), 1, 100, 0));
       for (let i = 1; i < vals.length; i++) expect(vals[i]).toBeGreaterThanOrEqual(vals[i - 1]);
       expect(bestReachableS(scored(zeros(4), [0], { status: 'crash', value: null }), 4, true, defaultPrior(), 1, 100, 0)).toBe(0);
+    });
+  });
+
+  describe('the budget (one rule: jobs of the decision, counted once queued)', () => {
+    it('counts every purpose against maxReproductions, and anchor runs against their own cap too', () => {
+      const b = (spent: DecisionInput['spent'], max = 8, anchor = 3) => decisionBudget({ spent, maxReproductions: max, maxAnchorReproductions: anchor });
+      expect(b({ decision: 0, anchor: 0, sigma: 0 })).toEqual({ used: 0, left: 8, anchorLeft: 3 });
+      expect(b({ decision: 4, anchor: 1, sigma: 2 })).toEqual({ used: 7, left: 1, anchorLeft: 1 });
+      expect(b({ decision: 0, anchor: 3, sigma: 0 })).toEqual({ used: 3, left: 5, anchorLeft: 0 });
+      expect(b({ decision: 9, anchor: 0, sigma: 0 })).toEqual({ used: 9, left: 0, anchorLeft: 0 });
+      expect(b({ decision: 0, anchor: 0, sigma: 0 }, 2, 3)).toEqual({ used: 0, left: 2, anchorLeft: 2 });
+    });
+
+    it('keeps the σ bootstrap inside the budget: a spent budget queues no more root runs', () => {
+      const got = decideGate(input(middling, { sigmaKnown: false, root: { key: 'r', runs: 2 }, maxReproductions: 1, spent: { decision: 0, anchor: 0, sigma: 1 } }));
+      expect(got.next).toBeNull();
+      expect(got.decision).toBe('reject');
+      expect(codes(got)).toContain('budget_spent');
+    });
+
+    it('never answers reanchor with no job in flight and none to queue (once scored)', () => {
+      const scores = [strong, middling, regression];
+      const spents = [0, 1, 2, 3, 5, 8, 9];
+      for (const score of scores)
+        for (const k of [0.3, 0.99])
+          for (const sigmaKnown of [true, false])
+            for (const runs of [1, 2, 4])
+              for (const d of spents)
+                for (const a of [0, 2, 3])
+                  for (const sg of [0, 1, 2])
+                    for (const max of [0, 1, 2, 8]) {
+                      const inp = input(score, { sigmaKnown, root: { key: 'r', runs }, maxReproductions: max, spent: { decision: d, anchor: a, sigma: sg } }, k);
+                      const got = decideGate(inp);
+                      if (got.decision === 'reanchor') expect(got.next, JSON.stringify(inp.spent)).not.toBeNull();
+                      if (got.next) expect(decisionBudget(inp).left).toBeGreaterThan(0);
+                    }
     });
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type PgBoss from 'pg-boss';
 import type { DbHandle } from '../db/connection.js';
+import type { GateDecisionWriter } from '../db/gate-writer.js';
 import type { Notifier } from './notifier.js';
 import type { QueueOptions } from '../queue/boss.js';
 
@@ -17,6 +18,8 @@ export interface Deps {
   /** The pg-boss queue; present once the queue plugin started. */
   queue?: PgBoss;
   queueOptions?: QueueOptions;
+  /** Group commit of gate decisions; present once the app is built (without it each call INSERTs alone). */
+  gateWriter?: GateDecisionWriter;
   /** Counters the services feed (Prometheus, /metrics); absent in tools and unit tests. */
   metrics?: ServiceMetrics;
 }

@@ -83,11 +83,11 @@ export async function readGate(db: Executor, projectName: string, key: string): 
                 'purpose', coalesce(j.purpose, 'decision')) ORDER BY j.created_at, j.seed), '[]'::json)
          FROM jobs j LEFT JOIN experiments je ON je.id = j.experiment_id
         WHERE j.gated_experiment_id = e.id) AS jobs,
-      h.key AS head_key, h.level AS head_level
+      coalesce(a.key, rt.key) AS head_key, CASE WHEN a.key IS NULL THEN rt.level ELSE a.level END AS head_level
     FROM p
     LEFT JOIN experiments e ON e.project_id = p.id AND e.key = ${key}
     LEFT JOIN experiments pe ON pe.project_id = p.id AND pe.key = e.premises->>0
-    LEFT JOIN LATERAL (${headQuery(sql`p.id`)}) h ON true`.execute(db);
+    ${headJoins()}`.execute(db);
   const row = r.rows[0];
   if (!row) return null;
   let project: ProjectRecord;
@@ -117,27 +117,28 @@ export async function readGate(db: Executor, projectName: string, key: string): 
 }
 
 /**
- * The accepted head of a project as one subquery: among the experiments of its latest 50 accept
- * decisions (read-only checks excluded), newest first, the first present and not hard-gated
- * (own or inherited); without one, the project's first root. Same rule as gate.service.ts's
- * `acceptedHead`, which reads it in several statements.
+ * The accepted head of a project, as two subqueries of the gate's statement: among the experiments
+ * of its latest 50 accept decisions (read-only checks excluded), newest first, the first present
+ * and not hard-gated (own or inherited); without one, the project's first root. Same rule as
+ * gate.service.ts's `acceptedHead`, which reads it in several statements.
  */
-function headQuery(projectId: ReturnType<typeof sql>) {
+function headJoins() {
+  // The root is looked for only when no accept qualifies (a one-time filter on `a.key IS NULL`):
+  // that scan is not indexable (jsonb_array_length) and would otherwise run on every call.
   return sql`
-    SELECT u.key, u.level FROM (
-      (SELECT 0 AS pref, a.id AS ord, h.key, h.score->'level' AS level
-         FROM (SELECT g.id, g.experiment_key FROM gate_decisions g
-                WHERE g.project_id = ${projectId} AND g.decision = 'accept'
-                  AND coalesce((g.inputs->>'readOnly')::boolean, false) = false
-                ORDER BY g.id DESC LIMIT 50) a
-         JOIN experiments h ON h.project_id = ${projectId} AND h.key = a.experiment_key
-        WHERE NOT h.absent AND coalesce(h.score->>'hardGate', '') = ''
-          AND coalesce(jsonb_typeof(h.cascade->'hardGate'), 'null') = 'null'
-        ORDER BY a.id DESC LIMIT 1)
-      UNION ALL
-      (SELECT 1 AS pref, r.seq AS ord, r.key, r.score->'level' AS level FROM experiments r
-        WHERE r.project_id = ${projectId} AND NOT r.absent AND jsonb_array_length(r.premises) = 0
-          AND r.baseline IS NULL
-        ORDER BY r.seq LIMIT 1)
-    ) u ORDER BY u.pref LIMIT 1`;
+    LEFT JOIN LATERAL (
+      SELECT h.key, h.score->'level' AS level
+        FROM (SELECT g.id, g.experiment_key FROM gate_decisions g
+               WHERE g.project_id = p.id AND g.decision = 'accept'
+                 AND coalesce((g.inputs->>'readOnly')::boolean, false) = false
+               ORDER BY g.id DESC LIMIT 50) d
+        JOIN experiments h ON h.project_id = p.id AND h.key = d.experiment_key
+       WHERE NOT h.absent AND coalesce(h.score->>'hardGate', '') = ''
+         AND coalesce(jsonb_typeof(h.cascade->'hardGate'), 'null') = 'null'
+       ORDER BY d.id DESC LIMIT 1) a ON true
+    LEFT JOIN LATERAL (
+      SELECT r.key, r.score->'level' AS level FROM experiments r
+       WHERE a.key IS NULL AND r.project_id = p.id AND NOT r.absent
+         AND jsonb_array_length(r.premises) = 0 AND r.baseline IS NULL
+       ORDER BY r.seq LIMIT 1) rt ON true`;
 }

@@ -54,7 +54,7 @@ export async function buildBenchApp(
       { config: { access: 'public' } },
       async (req, reply) => {
         // Read and decided exactly as the gate does; only the recording is left out.
-        const answer = await answerStored(handle.db, req.params.project, req.params.key);
+        const answer = await answerStored(handle, req.params.project, req.params.key);
         return answer ?? reply.code(404).send({ decision: null });
       },
     );

@@ -11,6 +11,7 @@ import { DomainError } from '../domain/errors.js';
 import { defaultPrior, sigmaIsKnown } from '../domain/scoring/index.js';
 import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
+import type { DbHandle } from '../db/connection.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
 import { insertGateDecision, latestAccepted, listGateDecisions, type GateDecisionRow } from '../db/gates.repository.js';
 import { readGate, type GateJobRow, type GateRead, type GateSubject } from '../db/gate-read.repository.js';
@@ -403,7 +404,7 @@ export async function gate(
   let answer: GateAnswer;
   for (;;) {
     // One statement: the project (cached by version), the experiment, its premise, its jobs, the head.
-    const read = await readGate(db, projectName, input.experiment);
+    const read = await readGate(deps.db, projectName, input.experiment);
     if (!read) throw new DomainError('not_found', `no project '${projectName}'`);
     project = read.project;
     // The threshold of the call is fixed by its first read (a long poll keeps it).
@@ -495,8 +496,9 @@ export async function gateLog(
  * The answer the gate gives for a stored experiment, read as the gate reads it (one statement),
  * scheduling and recording nothing: the benchmark's what-if of the gate without its INSERT.
  */
-export async function answerStored(db: Executor, projectName: string, key: string): Promise<GateAnswer | null> {
-  const read = await readGate(db, projectName, key);
+export async function answerStored(handle: DbHandle, projectName: string, key: string): Promise<GateAnswer | null> {
+  const db = handle.db;
+  const read = await readGate(handle, projectName, key);
   if (!read?.x?.score || !read.x.cascade) return null;
   const threshold = read.project.config.threshold;
   const r = decideGate(await decisionInput(db, read.project, read.x, threshold, read));

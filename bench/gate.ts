@@ -215,6 +215,8 @@ export async function benchGate(opts: {
       opts.progress.tick(
         `${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
       );
+      // The row's last batches commit after the load ends: count them with this row.
+      await writer.close();
       const recorded = {
         rows: writer.stats.rows - before.rows,
         batches: writer.stats.batches - before.batches,

@@ -97,7 +97,8 @@ describe.each(ENGINES)('gate decision writer on %s', (engine) => {
   });
 
   it('close resolves only once every row handed over is committed', async () => {
-    const w = new GateDecisionWriter(db(), { maxBatch: 7 });
+    // Three INSERTs in flight at once: close waits for all of them.
+    const w = new GateDecisionWriter(db(), { maxBatch: 7, maxInFlight: 3 });
     const settled: boolean[] = [];
     const calls = Array.from({ length: 30 }, (_, i) => w.record(row('close', i)).then(() => void (settled[i] = true)));
     await w.close();

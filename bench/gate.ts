@@ -22,7 +22,14 @@ export interface GateResult {
   connections: number;
   durationS: number;
   poolSize: number;
-  rows: { id: string; label: string; decision: string; result: LoadResult }[];
+  rows: {
+    id: string;
+    label: string;
+    decision: string;
+    result: LoadResult;
+    /** Gate decisions the app's group-commit writer committed during the row, and its INSERTs. */
+    recorded: { rows: number; batches: number; largestBatch: number };
+  }[];
   /** Reproductions landing in this project of shallow cascades (reported with propagation). */
   propagation: PropagationRow[];
   /** Sequential latency (ms) of the reanchor-path gate, PostgreSQL JIT on vs off. */
@@ -195,6 +202,9 @@ export async function benchGate(opts: {
       opts.progress.step(
         `autocannon ${connections} connections × ${durationS} s: ${w.label} (answers ${decision})`,
       );
+      const writer = app.deps.gateWriter!;
+      const before = { ...writer.stats };
+      writer.stats.largestBatch = 0;
       const result = await runLoad({
         url,
         method: w.method,
@@ -205,7 +215,17 @@ export async function benchGate(opts: {
       opts.progress.tick(
         `${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
       );
-      rows.push({ id: w.id, label: w.label, decision, result });
+      // The row's last batches commit after the load ends: count them with this row.
+      await writer.close();
+      const recorded = {
+        rows: writer.stats.rows - before.rows,
+        batches: writer.stats.batches - before.batches,
+        largestBatch: writer.stats.largestBatch,
+      };
+      opts.progress.tick(
+        `recorded ${recorded.rows} decisions in ${recorded.batches} INSERTs (largest ${recorded.largestBatch})`,
+      );
+      rows.push({ id: w.id, label: w.label, decision, result, recorded });
     }
 
     // PostgreSQL's JIT on the reanchor path (server default jit = on): sequential gate calls

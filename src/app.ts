@@ -19,6 +19,7 @@ import queuePlugin from './http/plugins/queue.js';
 import longPollPlugin from './http/plugins/long-poll.js';
 import metricsPlugin from './http/plugins/metrics.js';
 import { redactingLogger } from './http/log-redact.js';
+import { GateDecisionWriter } from './db/gate-writer.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -46,6 +47,16 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
     routerOptions: { maxParamLength: 512 },
   });
   app.decorate('deps', { ...deps, log: deps.log ?? app.log } as Deps);
+  if (!app.deps.gateWriter) {
+    const writer = new GateDecisionWriter(deps.db.db, {
+      onError: (err, calls) => app.log.error({ err: err.message, calls }, 'gate decisions could not be recorded'),
+    });
+    app.deps.gateWriter = writer;
+    // Each call is answered after its row commits, so a listening server's close (which waits for
+    // in-flight answers) has nothing left to write; this drains rows of calls still in flight
+    // (app.inject, clients gone), before the caller closes the database.
+    app.addHook('onClose', async () => writer.close());
+  }
   app.decorateRequest('visibleProjects', null);
   app.decorateRequest('caller', 'anonymous');
   app.decorateRequest('callerRole', null);

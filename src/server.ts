@@ -22,7 +22,12 @@ export async function startServer(env: Record<string, string | undefined> = proc
   const applied = await migrate(db);
   await ensureAdminToken({ db, config });
   const app = await buildApp({ db, config }, { logger: { level } });
-  app.addHook('onClose', async () => db.close());
+  // onClose hooks run last-added first: this one runs before the app's own, so it drains the
+  // gate-decision writer itself (rows of calls still in flight) before the pool closes.
+  app.addHook('onClose', async () => {
+    await app.deps.gateWriter?.close();
+    await db.close();
+  });
   if (applied.length) app.log.info({ applied }, 'migrations applied');
   app.log.info({ engine: db.engine, dataDir: db.engine === 'pglite' ? config.dataDir : undefined }, 'database ready');
   await app.listen({ port: config.port, host: config.host });

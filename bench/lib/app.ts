@@ -2,9 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { DbHandle } from '../../src/db/connection.js';
-import { getExperimentByKey } from '../../src/db/experiments.repository.js';
-import { findProject } from '../../src/db/projects.repository.js';
-import { decideStored } from '../../src/services/gate.service.js';
+import { answerStored } from '../../src/services/gate.service.js';
 
 /**
  * The real service app, in process, on the given database: auth off (loopback), no rate limit
@@ -56,10 +54,9 @@ export async function buildBenchApp(
       '/bench/decide/:project/:key',
       { config: { access: 'public' } },
       async (req, reply) => {
-        const project = await findProject(handle.db, req.params.project);
-        const x = project ? await getExperimentByKey(handle.db, project.id, req.params.key) : null;
-        if (!project || !x) return reply.code(404).send({ decision: null });
-        return decideStored(handle.db, project, x, project.config.threshold);
+        // Read and decided exactly as the gate does; only the recording is left out.
+        const answer = await answerStored(handle, req.params.project, req.params.key);
+        return answer ?? reply.code(404).send({ decision: null });
       },
     );
   }

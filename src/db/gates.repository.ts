@@ -15,37 +15,48 @@ export interface GateRecord {
   createdAt: string;
 }
 
-export async function insertGateDecision(
-  db: Executor,
-  row: {
-    projectId: number;
-    experiment: string;
-    caller: string;
-    inputs: Record<string, unknown>;
-    decision: string;
-    answer: Record<string, unknown>;
-    threshold?: number;
-    thresholdSource?: ThresholdSource;
-  },
-): Promise<number> {
+/** One gate call to record (SPEC §2: who, when, inputs, result). */
+export interface GateDecisionRow {
+  projectId: number;
+  experiment: string;
+  caller: string;
+  inputs: Record<string, unknown>;
+  decision: string;
+  answer: Record<string, unknown>;
+  threshold?: number;
+  thresholdSource?: ThresholdSource;
+}
+
+/** The table row of a gate call; the answer and inputs serialised here, once. */
+function gateDecisionValues(row: GateDecisionRow) {
   // Without explicit values: the answer's threshold and the source the gate route put in the inputs.
   const threshold = row.threshold ?? (typeof row.answer.threshold === 'number' ? row.answer.threshold : null);
   const source = row.thresholdSource ?? (row.inputs.thresholdSource as ThresholdSource | undefined) ?? (row.inputs.threshold === undefined ? 'project' : null);
-  const r = await db
-    .insertInto('gate_decisions')
-    .values({
-      project_id: row.projectId,
-      experiment_key: row.experiment,
-      caller: row.caller,
-      inputs: JSON.stringify(row.inputs),
-      decision: row.decision,
-      answer: JSON.stringify(row.answer),
-      threshold,
-      threshold_source: source,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  return {
+    project_id: row.projectId,
+    experiment_key: row.experiment,
+    caller: row.caller,
+    inputs: JSON.stringify(row.inputs),
+    decision: row.decision,
+    answer: JSON.stringify(row.answer),
+    threshold,
+    threshold_source: source,
+  };
+}
+
+/** Records one gate call in its own statement; answers its id. */
+export async function insertGateDecision(db: Executor, row: GateDecisionRow): Promise<number> {
+  const r = await db.insertInto('gate_decisions').values(gateDecisionValues(row)).returning('id').executeTakeFirstOrThrow();
   return r.id;
+}
+
+/**
+ * Records several gate calls in one multi-row INSERT (one statement, one commit: the group-commit
+ * writer's batch). Rows get ids in the order given; all or none are stored.
+ */
+export async function insertGateDecisions(db: Executor, rows: GateDecisionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insertInto('gate_decisions').values(rows.map(gateDecisionValues)).execute();
 }
 
 export async function listGateDecisions(db: Executor, projectId: number, opts: { after?: number; limit: number; experiment?: string }): Promise<GateRecord[]> {

@@ -16,7 +16,8 @@ export interface ProjectRecord {
   createdAt: Date;
 }
 
-function rowToProject(row: Selectable<ProjectsTable>): ProjectRecord {
+/** Row → domain (also the shape `row_to_json(projects)` gives). */
+export function rowToProject(row: Selectable<ProjectsTable>): ProjectRecord {
   return {
     id: row.id,
     config: row.config as unknown as ProjectConfig,

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { DbHandle } from '../db/connection.js';
+import type { GateDecisionWriter } from '../db/gate-writer.js';
 import type { Notifier } from './notifier.js';
 import type { JobQueue } from '../queue/job-queue.js';
 
@@ -15,6 +16,8 @@ export interface Deps {
   notifier?: Notifier;
   /** The job queues (their settings); present once the queue plugin started. */
   queue?: JobQueue;
+  /** Group commit of gate decisions; present once the app is built (without it each call INSERTs alone). */
+  gateWriter?: GateDecisionWriter;
   /** Counters the services feed (Prometheus, /metrics); absent in tools and unit tests. */
   metrics?: ServiceMetrics;
 }

@@ -11,8 +11,10 @@ import { DomainError } from '../domain/errors.js';
 import { defaultPrior, sigmaIsKnown } from '../domain/scoring/index.js';
 import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
+import type { DbHandle } from '../db/connection.js';
 import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
-import { insertGateDecision, latestAccepted, listGateDecisions } from '../db/gates.repository.js';
+import { insertGateDecision, latestAccepted, listGateDecisions, type GateDecisionRow } from '../db/gates.repository.js';
+import { readGate, type GateJobRow, type GateRead, type GateSubject } from '../db/gate-read.repository.js';
 import { findProject, shareProjectKey, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import {
   descendantCount,
@@ -70,16 +72,27 @@ export function gateSettings(project: ProjectRecord) {
   };
 }
 
-/** The experiment's first premise and the root of its chain (walked only when σ is unknown). */
+const runsOf = (e: Pick<ExperimentRecord, 'score'>): number => (e.score?.nX ?? 0) as number;
+
+/** A chain end as the decision reads it: key, whether hard-gated, runs (score.nX). */
+type ChainEnd = { key: string; hardGate?: unknown; runs: number };
+
+/**
+ * The experiment's first premise and the root of its chain (walked only when σ is unknown).
+ * `known`: the premise as the gate's one-statement read found it (undefined: read it here).
+ */
 async function chainContext(
   db: Executor,
   project: ProjectRecord,
-  x: ExperimentRecord,
+  x: GateSubject,
   needRoot: boolean,
-): Promise<{ premise: ExperimentRecord | null; root: ExperimentRecord | null }> {
-  const premise = x.premises[0] ? await getExperimentByKey(db, project.id, x.premises[0]) : null;
+  known?: GateRead['premise'],
+): Promise<{ premise: ChainEnd | null; root: ChainEnd | null }> {
+  const first = x.premises[0];
+  const full = first && (known === undefined || needRoot) ? await getExperimentByKey(db, project.id, first) : null;
+  const premise = full ? { key: full.key, hardGate: full.score?.hardGate, runs: runsOf(full) } : (known ?? null);
   if (!needRoot) return { premise, root: null };
-  let root: ExperimentRecord | null = premise ?? x;
+  let root: Pick<ExperimentRecord, 'key' | 'premises' | 'score'> | null = full ?? x;
   const seen = new Set<string>([x.key]);
   while (root && root.premises[0] && !seen.has(root.premises[0]) && seen.size < 10_000) {
     seen.add(root.key);
@@ -87,28 +100,30 @@ async function chainContext(
     if (!up) break;
     root = up;
   }
-  return { premise, root };
+  return { premise, root: root ? { key: root.key, runs: runsOf(root) } : null };
 }
 
-const runsOf = (e: ExperimentRecord): number => (e.score?.nX ?? 0) as number;
-
-/** Everything the pure decision reads, from the stored scores and this decision's jobs. */
+/**
+ * Everything the pure decision reads, from the stored scores and this decision's jobs. `pre`: what
+ * the gate's one-statement read already holds (absent: read here, in the caller's transaction).
+ */
 async function decisionInput(
   db: Executor,
   project: ProjectRecord,
-  x: ExperimentRecord,
+  x: GateSubject,
   threshold: number,
+  pre?: Pick<GateRead, 'premise' | 'jobs'>,
 ): Promise<DecisionInput> {
   const stats = project.stats;
   const sigmaKnown = sigmaIsKnown(stats?.sigmaSource, stats?.nu);
-  const { premise, root } = await chainContext(db, project, x, !sigmaKnown);
-  const jobs = await jobsOfDecision(db, x.id);
+  const { premise, root } = await chainContext(db, project, x, !sigmaKnown, pre?.premise);
+  const jobs = pre?.jobs ?? (await jobsOfDecision(db, x.id));
   const spent = { decision: 0, anchor: 0, sigma: 0 };
   for (const j of jobs) spent[j.purpose] += 1;
   const settings = gateSettings(project);
   const inherited = x.cascade?.hardGate ?? null;
   const premiseUsable =
-    premise && !premise.score?.hardGate && x.score?.premiseLevel?.source === 'premise'
+    premise && !premise.hardGate && x.score?.premiseLevel?.source === 'premise'
       ? premise
       : null;
   return {
@@ -118,8 +133,8 @@ async function decisionInput(
       compounded: x.cascade?.compounded ?? null,
       inheritedHardGate: inherited ? { key: inherited.key, code: inherited.code } : null,
     },
-    premise: premiseUsable ? { key: premiseUsable.key, runs: runsOf(premiseUsable) } : null,
-    root: root ? { key: root.key, runs: runsOf(root) } : null,
+    premise: premiseUsable ? { key: premiseUsable.key, runs: premiseUsable.runs } : null,
+    root,
     threshold,
     sMin: settings.sMin,
     sReject: settings.sReject,
@@ -137,7 +152,7 @@ async function decisionInput(
 
 /** The bar (SPEC §5): the accepted head's posterior mean level + s·barMargin·σ̂, metric units. */
 export function barFrom(
-  head: ExperimentRecord | null,
+  head: { score: { level?: { mean: number; sd: number } | null } | null } | null,
   project: ProjectRecord,
 ): { bar: number | null; level: { mean: number; sd: number } | null } {
   const level = head?.score?.level ?? null;
@@ -262,7 +277,7 @@ export async function advanceDecision(
   deps: Deps,
   trx: Trx,
   project: ProjectRecord,
-  x: ExperimentRecord,
+  x: { id: number; key: string },
   threshold: number,
 ): Promise<{ answer: GateAnswer; queued: boolean }> {
   // Lock order project → decision → GPU budget, as job completions take them (they hold the
@@ -293,29 +308,10 @@ export async function advanceDecision(
   return { answer, queued };
 }
 
-/** The decision for a stored experiment as the gate would answer it, scheduling and recording nothing. */
-export async function decideStored(
-  db: Executor,
-  project: ProjectRecord,
-  x: ExperimentRecord,
-  threshold: number,
-): Promise<GateAnswer> {
-  const r = decideGate(await decisionInput(db, project, x, threshold));
-  return answerOf(db, project, x, threshold, r.decision, r.reasons, r.next?.key ?? null);
-}
-
-async function answerOf(
-  db: Executor,
-  project: ProjectRecord,
-  x: ExperimentRecord,
-  threshold: number,
-  decision: Decision,
-  reasons: Reason[],
-  candidate: string | null,
-): Promise<GateAnswer> {
-  const s = x.score;
+/** The decision's jobs with the keys of the experiments they reproduce, read in the caller's transaction. */
+async function jobRowsOf(db: Executor, x: GateSubject): Promise<GateJobRow[]> {
   const jobs = await jobsOfDecision(db, x.id);
-  const keys = new Map<number, string>([[x.id, x.key]]);
+  const keys = new Map<number, string | null>([[x.id, x.key]]);
   for (const j of jobs) {
     if (!keys.has(j.experimentId)) {
       const r = await db
@@ -323,10 +319,37 @@ async function answerOf(
         .select('key')
         .where('id', '=', j.experimentId)
         .executeTakeFirst();
-      keys.set(j.experimentId, r?.key ?? String(j.experimentId));
+      keys.set(j.experimentId, r?.key ?? null);
     }
   }
-  const head = decision === 'accept' ? x : await acceptedHead(db, project);
+  return jobs.map((j) => ({
+    id: j.id,
+    experimentId: j.experimentId,
+    experimentKey: keys.get(j.experimentId) ?? null,
+    seed: j.seed,
+    state: j.state,
+    purpose: j.purpose,
+  }));
+}
+
+/**
+ * The gate's answer (SPEC §5). `pre`: the decision's jobs and the accepted head as the gate's
+ * one-statement read found them (absent: read here, in the caller's transaction).
+ */
+async function answerOf(
+  db: Executor,
+  project: ProjectRecord,
+  x: GateSubject,
+  threshold: number,
+  decision: Decision,
+  reasons: Reason[],
+  candidate: string | null,
+  pre?: Pick<GateRead, 'jobs' | 'head'>,
+): Promise<GateAnswer> {
+  const s = x.score;
+  const jobs = pre?.jobs ?? (await jobRowsOf(db, x));
+  const keyOf = (j: GateJobRow) => j.experimentKey ?? String(j.experimentId);
+  const head = decision === 'accept' ? x : pre ? pre.head : await acceptedHead(db, project);
   const { bar } = barFrom(head, project);
   const pendingKey = jobs.find((j) => j.state === 'queued' || j.state === 'active');
   return {
@@ -338,10 +361,10 @@ async function answerOf(
     weakest: x.cascade?.weakest ?? null,
     reasons,
     reanchor: {
-      candidate: candidate ?? (pendingKey ? (keys.get(pendingKey.experimentId) ?? null) : null),
+      candidate: candidate ?? (pendingKey ? keyOf(pendingKey) : null),
       jobs: jobs.map((j) => ({
         id: j.id,
-        experiment: keys.get(j.experimentId) ?? '',
+        experiment: keyOf(j),
         seed: j.seed,
         state: j.state,
         purpose: j.purpose,
@@ -377,12 +400,17 @@ export async function gate(
 ): Promise<GateAnswer> {
   const deadline = Date.now() + Math.max(0, input.wait ?? 0) * 1000;
   const db = deps.db.db;
-  let project = await findProject(db, projectName);
-  if (!project) throw new DomainError('not_found', `no project '${projectName}'`);
-  const threshold = input.threshold ?? project.config.threshold;
+  let project: ProjectRecord;
+  let threshold: number | undefined;
   let answer: GateAnswer;
   for (;;) {
-    const x = await getExperimentByKey(db, project.id, input.experiment);
+    // One statement: the project (cached by version), the experiment, its premise, its jobs, the head.
+    const read = await readGate(deps.db, projectName, input.experiment);
+    if (!read) throw new DomainError('not_found', `no project '${projectName}'`);
+    project = read.project;
+    // The threshold of the call is fixed by its first read (a long poll keeps it).
+    threshold ??= input.threshold ?? project.config.threshold;
+    const x = read.x;
     if (!x)
       throw new DomainError(
         'not_found',
@@ -390,12 +418,13 @@ export async function gate(
       );
     if (!x.score || !x.cascade)
       throw new DomainError('unavailable', `experiment '${x.key}' has not been scored yet; retry`);
-    const result = decideGate(await decisionInput(db, project, x, threshold));
+    const result = decideGate(await decisionInput(db, project, x, threshold, read));
     if (result.next && !opts.readOnly && deps.queue) {
       // Scheduling writes: advanceDecision takes this decision's lock and decides again on what
       // it protects (not the project's: other decisions of the project go on meanwhile).
       const p = project;
-      const out = await db.transaction().execute((trx) => advanceDecision(deps, trx, p, x, threshold));
+      const t = threshold;
+      const out = await db.transaction().execute((trx) => advanceDecision(deps, trx, p, x, t));
       answer = out.answer;
       if (out.queued) deps.notifier?.notify(JOBS_TOPIC);
     } else {
@@ -407,6 +436,7 @@ export async function gate(
         result.decision,
         result.reasons,
         result.next?.key ?? null,
+        read,
       );
       if (result.next && !deps.queue)
         answer.reasons.push({
@@ -422,10 +452,9 @@ export async function gate(
     await deps.notifier.waitFor(scoresTopic(project.id), Math.min(remaining, deps.notifier.recheckMs), opts.signal);
     if (opts.signal?.aborted) break;
     deps.metrics?.longPollCheck('gate');
-    project = (await findProject(db, projectName)) ?? project;
   }
   deps.metrics?.gateDecision(answer.decision);
-  await insertGateDecision(db, {
+  const row: GateDecisionRow = {
     projectId: project.id,
     experiment: input.experiment,
     caller,
@@ -434,7 +463,11 @@ export async function gate(
     answer: answer as unknown as Record<string, unknown>,
     threshold,
     ...(input.thresholdSource ? { thresholdSource: input.thresholdSource } : {}),
-  });
+  };
+  // Answered once the row is committed: batched with concurrent calls' rows when the app runs a
+  // writer (one commit for the batch), else in a statement of its own.
+  if (deps.gateWriter) await deps.gateWriter.record(row);
+  else await insertGateDecision(db, row);
   return answer;
 }
 
@@ -447,4 +480,17 @@ export async function gateLog(
   if (!project) throw new DomainError('not_found', `no project '${projectName}'`);
   const items = await listGateDecisions(deps.db.db, project.id, opts);
   return { items, next: items.length === opts.limit ? items[items.length - 1].id : null };
+}
+
+/**
+ * The answer the gate gives for a stored experiment, read as the gate reads it (one statement),
+ * scheduling and recording nothing: the benchmark's what-if of the gate without its INSERT.
+ */
+export async function answerStored(handle: DbHandle, projectName: string, key: string): Promise<GateAnswer | null> {
+  const db = handle.db;
+  const read = await readGate(handle, projectName, key);
+  if (!read?.x?.score || !read.x.cascade) return null;
+  const threshold = read.project.config.threshold;
+  const r = decideGate(await decisionInput(db, read.project, read.x, threshold, read));
+  return answerOf(db, read.project, read.x, threshold, r.decision, r.reasons, r.next?.key ?? null, read);
 }

@@ -70,15 +70,6 @@ export async function projectCascadeNodes(db: Executor, projectId: number): Prom
   return res.rows.map(rowToNode);
 }
 
-/** Edges of a project by key (graph endpoint, reports), among experiments of the latest log. */
-export async function projectEdges(db: Executor, projectId: number): Promise<{ from: string; to: string }[]> {
-  const res = await sql<{ from: string; to: string }>`
-    SELECT p.key AS "from", c.key AS "to" FROM edges ed
-      JOIN experiments p ON p.id = ed.parent_id JOIN experiments c ON c.id = ed.child_id
-    WHERE ed.project_id = ${projectId} AND NOT p.absent AND NOT c.absent ORDER BY c.seq, ed.position`.execute(db);
-  return res.rows;
-}
-
 /** Edges among the given experiments, as id pairs (for in-memory path finding). */
 export async function edgesAmong(db: Executor, ids: number[]): Promise<{ parentId: number; childId: number }[]> {
   if (ids.length === 0) return [];
@@ -86,4 +77,44 @@ export async function edgesAmong(db: Executor, ids: number[]): Promise<{ parentI
     WITH s AS (SELECT (jsonb_array_elements_text(${idList(ids)}::jsonb))::int AS id)
     SELECT parent_id, child_id FROM edges WHERE parent_id IN (SELECT id FROM s) AND child_id IN (SELECT id FROM s)`.execute(db);
   return res.rows.map((r) => ({ parentId: r.parent_id, childId: r.child_id }));
+}
+
+/** A node of the SPEC §15 graph, with its row order (the page cursor). */
+export interface GraphNodeRow {
+  seq: number;
+  key: string;
+  status: string;
+  value: number | null;
+  confidence: number | null;
+  compounded: number | null;
+  anchored: boolean;
+  hardGate: string | null;
+}
+
+/**
+ * One page of a project's graph: up to `limit` present experiments after row `afterSeq`, in
+ * row order (keyset on the (project_id, seq) index), and the edges into them from present
+ * premises, by child row then premise position. Reads the score columns, not the score JSON.
+ */
+export async function graphPage(db: Executor, projectId: number, afterSeq: number, limit: number): Promise<{ nodes: GraphNodeRow[]; edges: { from: string; to: string }[] }> {
+  const nodes = await db
+    .selectFrom('experiments')
+    .select(['seq', 'key', 'status', 'value', 'confidence', 'compounded', 'anchored', 'hard_gate'])
+    .where('project_id', '=', projectId)
+    .where('seq', '>', afterSeq)
+    .where('absent', '=', false)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  if (nodes.length === 0) return { nodes: [], edges: [] };
+  const last = nodes[nodes.length - 1].seq;
+  const edges = await sql<{ from: string; to: string }>`
+    SELECT p.key AS "from", c.key AS "to" FROM experiments c
+      JOIN edges ed ON ed.child_id = c.id JOIN experiments p ON p.id = ed.parent_id
+    WHERE c.project_id = ${projectId} AND c.seq > ${afterSeq} AND c.seq <= ${last} AND NOT c.absent AND NOT p.absent
+    ORDER BY c.seq, ed.position`.execute(db);
+  return {
+    nodes: nodes.map((r) => ({ seq: r.seq, key: r.key, status: r.status, value: r.value, confidence: r.confidence, compounded: r.compounded, anchored: r.anchored, hardGate: r.hard_gate })),
+    edges: edges.rows,
+  };
 }

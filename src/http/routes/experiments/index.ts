@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ExperimentInput, ExperimentStatus } from '../../../domain/types.js';
 import { addEdges, experimentVersions, getExperiment, listProjectExperiments, upsertExperiments, type Writer } from '../../../services/experiments.service.js';
-import { getGraph } from '../../../services/graph.service.js';
+import { GRAPH_DEFAULT_LIMIT, GRAPH_MAX_LIMIT, getGraph } from '../../../services/graph.service.js';
 import { MAX_INT32, problems, ref } from '../../schemas.js';
 import { nameParams } from '../projects/index.js';
 
@@ -121,12 +121,26 @@ export default async function experimentRoutes(app: FastifyInstance) {
     async (req) => addEdges(app.deps, req.params.project, req.body.edges),
   );
 
-  app.get<{ Params: { project: string } }>(
+  app.get<{ Params: { project: string }; Querystring: { limit?: number; after?: number } }>(
     '/v1/projects/:project/graph',
     {
       config: { access: 'read' },
-      schema: { tags: ['experiments'], operationId: 'getGraph', summary: 'The premise DAG: nodes with confidence, edges premise → experiment', params: nameParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
+      schema: {
+        tags: ['experiments'],
+        operationId: 'getGraph',
+        summary: `The premise DAG in pages of experiments in row order (default ${GRAPH_DEFAULT_LIMIT.toLocaleString('en-US')}): nodes with confidence, the edges premise → experiment into them, and the next cursor`,
+        params: nameParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: GRAPH_MAX_LIMIT, description: `nodes per page (default ${GRAPH_DEFAULT_LIMIT})` },
+            after: { type: 'integer', minimum: -1, maximum: MAX_INT32, description: "the previous page's `next`" },
+          },
+        },
+        response: { 200: ref('Graph'), ...problems(400, 401, 403, 404) },
+      },
     },
-    async (req) => getGraph(app.deps, req.params.project),
+    async (req) => getGraph(app.deps, req.params.project, req.query),
   );
 }

@@ -29,6 +29,9 @@ const cut = (text: string, maxBytes: number) => (text.length > maxBytes ? `${tex
 
 /** Commits per `git show` call of {@link commitDiffs} (the argument list stays far below ARG_MAX). */
 const DIFFS_PER_CALL = 200;
+/** A record header of `--format=%x1e%H`, at a line start. */
+// eslint-disable-next-line no-control-regex -- the record separator is what --format=%x1e writes
+const RECORD = /(?<=^|\n)\x1e([0-9a-f]{40})\n/g;
 
 /**
  * The unified diffs of many commits against their first parents, cut at maxBytes: exactly what
@@ -44,7 +47,7 @@ export async function commitDiffs(repo: string, hashes: string[], maxBytes = 200
     const text = await git(repo, ['show', '--format=%x1e%H', '--no-color', '--no-renames', '--patch', ...chunk]);
     const wanted = new Set(chunk.map((h) => h.toLowerCase()));
     // Record starts: a line of a separator and a requested hash (a patch line never starts with a separator).
-    const starts = [...text.matchAll(/(?<=^|\n)\x1e([0-9a-f]{40})\n/g)].filter((m) => wanted.has(m[1]));
+    const starts = [...text.matchAll(RECORD)].filter((m) => wanted.has(m[1]));
     starts.forEach((m, j) => {
       const from = m.index + m[0].length;
       const body = text.slice(from, j + 1 < starts.length ? starts[j + 1].index : text.length);

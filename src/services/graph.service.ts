@@ -2,8 +2,8 @@ import { graphPage } from '../db/graph.repository.js';
 import { getProject } from './projects.service.js';
 import type { Deps } from './deps.js';
 
-/** Nodes per graph page when the caller names no limit: a whole small project in one answer. */
-export const GRAPH_DEFAULT_LIMIT = 10_000;
+/** Nodes per graph page when the caller names no limit: a small project whole in one answer, and a first page of a large one in tens of milliseconds (docs/benchmarks.md). */
+export const GRAPH_DEFAULT_LIMIT = 2_000;
 /** The most nodes one graph page may hold. */
 export const GRAPH_MAX_LIMIT = 50_000;
 

@@ -134,9 +134,12 @@ ${table(
 )}
 
 The same file again is answered from the project's stored ingest state (length, SHA-256, options and the
-log stamp, sql/0007) without parsing or writing; \`--git\` still reads the branch and posts every row
-(the service compares content hashes, nothing is written). An appended file is parsed and compared in
-full: its cost follows the file, not the new row.
+log stamp, sql/0007) without parsing or writing; \`--git\` still parses the file, reads the branch and
+the kept commits' diffs (one \`git show\` per 200 commits) and posts every row (the service compares
+content hashes, nothing is written). An appended file is parsed and compared in full, and the one new row
+refits the project statistics and rescores every experiment (\`rescore\` in scoring.service.ts refits on
+every write): its cost follows the file, not the new row. Pages of \`GET /graph\` are keyset reads of
+${n(g.pageLimit)} nodes and the edges into them by the page's ids, so each costs the same wherever it lies.
 `;
 }
 

@@ -24,24 +24,24 @@ export async function logStamp(db: Executor, projectId: number): Promise<string>
   return `${String(row.log_version)}:${row.next_seq}`;
 }
 
-/** The stored state with the project's current stamp, in one read; undefined when none. */
-export async function findIngestState(db: Executor, projectId: number): Promise<(IngestState & { current: string }) | undefined> {
+/**
+ * What decides whether the stored state answers a file (no report, no keys), with the project's
+ * current stamp, in one read; undefined when none.
+ */
+export async function findIngestState(db: Executor, projectId: number): Promise<(Omit<IngestState, 'report' | 'keys'> & { current: string }) | undefined> {
   const row = await db
     .selectFrom('ingest_states as s')
     .innerJoin('projects as p', 'p.id', 's.project_id')
-    .select(['s.bytes', 's.sha256', 's.options', 's.stamp', 's.report', 's.keys', 'p.log_version', 'p.next_seq'])
+    .select(['s.bytes', 's.sha256', 's.options', 's.stamp', 'p.log_version', 'p.next_seq'])
     .where('s.project_id', '=', projectId)
     .executeTakeFirst();
   if (!row) return undefined;
-  return {
-    bytes: Number(row.bytes),
-    sha256: row.sha256,
-    options: row.options,
-    stamp: row.stamp,
-    report: row.report,
-    keys: row.keys,
-    current: `${String(row.log_version)}:${row.next_seq}`,
-  };
+  return { bytes: Number(row.bytes), sha256: row.sha256, options: row.options, stamp: row.stamp, current: `${String(row.log_version)}:${row.next_seq}` };
+}
+
+/** The stored answer (report and keys) of the state that {@link findIngestState} matched. */
+export async function ingestStateAnswer(db: Executor, projectId: number, stamp: string): Promise<Pick<IngestState, 'report' | 'keys'> | undefined> {
+  return db.selectFrom('ingest_states').select(['report', 'keys']).where('project_id', '=', projectId).where('stamp', '=', stamp).executeTakeFirst();
 }
 
 /** Records (or replaces) the project's ingest state. */

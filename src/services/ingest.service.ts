@@ -3,7 +3,7 @@ import { inferDirection, parseResultsTsv, type DirectionChoice, type IngestChoic
 import type { Direction, ExperimentInput } from '../domain/types.js';
 import { createHash } from 'node:crypto';
 import { findProject, type ProjectRecord } from '../db/projects.repository.js';
-import { findIngestState, logStamp, saveIngestState } from '../db/ingest-states.repository.js';
+import { findIngestState, ingestStateAnswer, logStamp, saveIngestState } from '../db/ingest-states.repository.js';
 import { createProject } from './projects.service.js';
 import { inProjectTx, upsertExperiments, type UpsertResult, type Writer } from './experiments.service.js';
 import type { Deps } from './deps.js';
@@ -112,9 +112,12 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 async function unchangedAnswer(deps: Deps, project: ProjectRecord, bytes: Uint8Array, options: string): Promise<(UpsertResult & IngestReport) | undefined> {
   const state = await findIngestState(deps.db.db, project.id);
   if (!state || state.stamp !== state.current || state.options !== options || state.bytes !== bytes.length || state.sha256 !== sha256(bytes)) return undefined;
-  const report = state.report as unknown as IngestReport;
-  deps.metrics?.ingestRows('tsv', 'unchanged', state.keys.length);
-  return { created: 0, unchanged: state.keys.length, updated: 0, absent: 0, restored: 0, items: state.keys.map((key) => ({ key, created: false })), ...report };
+  // Read by the stamp just checked: a state replaced since is not answered from.
+  const answer = await ingestStateAnswer(deps.db.db, project.id, state.stamp);
+  if (!answer) return undefined;
+  const report = answer.report as unknown as IngestReport;
+  deps.metrics?.ingestRows('tsv', 'unchanged', answer.keys.length);
+  return { created: 0, unchanged: answer.keys.length, updated: 0, absent: 0, restored: 0, items: answer.keys.map((key) => ({ key, created: false })), ...report };
 }
 
 /**

@@ -11,6 +11,7 @@ import { createBenchDb, postgresAvailable } from './lib/db.js';
 import type { MemoryWatch } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
 import { resultsTsv } from './lib/projects.js';
+import { benchIncremental, type IncrementalResult } from './ingest-incremental.js';
 
 export interface IngestResult {
   engine: string;
@@ -25,6 +26,8 @@ export interface IngestResult {
   created: number;
   /** Where ECV's time goes: the pure steps timed alone on the same rows, in this process. */
   breakdown: { parse: number; stats: number; score: number; cascade: number };
+  /** Re-ingest with --git, appending one row (TSV and --git), GET /graph in pages (issue 19). */
+  incremental?: IncrementalResult;
 }
 
 const timed = async <T>(fn: () => Promise<T> | T): Promise<[T, number]> => {
@@ -78,6 +81,8 @@ export async function benchIngest(opts: {
     opts.progress.tick(
       `same file again: ${reingestSeconds.toFixed(1)} s, created ${(again.json() as { created: number }).created}`,
     );
+
+    const incremental = await benchIncremental(app, { project: 'ingest', rows: n, progress: opts.progress, mem: opts.mem });
 
     opts.mem.enter('ingest: bare INSERT');
     opts.progress.step('bare multi-row INSERT of the same rows into a plain table');
@@ -161,6 +166,7 @@ export async function benchIngest(opts: {
       ratio: bareSeconds / ecvSeconds,
       created,
       breakdown: { parse, stats: statsS, score, cascade },
+      incremental,
     };
   } finally {
     await app.close();

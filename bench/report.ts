@@ -8,7 +8,7 @@ import type { PropagationResult } from './propagation.js';
 import { ecvOf, renderAccuracy } from './report-accuracy.js';
 import { renderFindings } from './report-findings.js';
 import { obeyTargets, renderObey } from './report-obey.js';
-import { renderGate, renderIngest, renderMemory, renderPropagation } from './report-perf.js';
+import { appendRatios, reingestRatios, renderGate, renderIngest, renderMemory, renderPropagation } from './report-perf.js';
 import { renderSoak, soakVerdict } from './report-soak.js';
 import type { SoakResult } from './soak.js';
 
@@ -145,6 +145,16 @@ function targets(r: Results): string {
       f(r.ingest.ratio, 3),
       yes(r.ingest.ratio >= 0.5),
     ]);
+  if (r.ingest?.incremental) {
+    const re = reingestRatios(r.ingest);
+    const ap = appendRatios(r.ingest.incremental);
+    const g = r.ingest.incremental.graph;
+    rows.push(['re-ingest of the unchanged file ÷ first ingest (TSV)', '≤ 0.05', f(re.tsv, 4), yes(re.tsv <= 0.05)]);
+    rows.push(['re-ingest of the unchanged file and branch ÷ first ingest (`--git`)', '≤ 0.05', f(re.git, 4), yes(re.git <= 0.05)]);
+    rows.push([`append 1 row: ${n(r.ingest.rows)}-row log ÷ 100-row log (TSV)`, '≤ 2', f(ap.tsv, 1), yes(ap.tsv <= 2)]);
+    rows.push([`append 1 row: ${n(r.ingest.rows)}-row log ÷ 100-row log (\`--git\`)`, '≤ 2', f(ap.git, 1), yes(ap.git <= 2)]);
+    rows.push([`\`GET /graph\` of ${n(g.nodes)} experiments: first page; whole graph by pages`, '≤ 100 ms; ≤ 3 s', `${f(g.firstPageMs, 0)} ms; ${f(g.wholeSeconds, 2)} s`, yes(g.firstPageMs <= 100 && g.wholeSeconds <= 3)]);
+  }
   const prop = [
     ...(r.propagation?.rows ?? []),
     ...(r.gate?.propagation ?? []).map((x) => ({ ...x, project: 'runs' })),

@@ -67,6 +67,20 @@ export const ListExperimentsQuery = {
 } as const satisfies JSONSchema;
 export type ListExperimentsQuery = FromSchema<typeof ListExperimentsQuery>;
 
+/** Nodes per page of GET /graph: the default, and the most one page may ask for. */
+export const GRAPH_DEFAULT_LIMIT = 2_000;
+export const GRAPH_MAX_LIMIT = 50_000;
+
+export const GraphQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: GRAPH_MAX_LIMIT, description: `nodes per page (default ${GRAPH_DEFAULT_LIMIT})` },
+    after: { type: 'integer', minimum: -1, maximum: MAX_INT32, description: "the previous page's `next`" },
+  },
+} as const satisfies JSONSchema;
+export type GraphQuery = FromSchema<typeof GraphQuery>;
+
 export const EdgesOut = { type: 'object', properties: { added: { type: 'integer' }, unchanged: { type: 'integer' } } } as const satisfies JSONSchema;
 
 export const GateCheckQuery = {

@@ -102,9 +102,12 @@ export function chain(depth: number, prefix = 'c'): ExperimentInput[] {
   return asInputs(rows);
 }
 
+/** The (status, value) rows of {@link resultsTsv}, in loop order. */
+export const resultsRows = (n: number): Row[] => loopRows(30_000, n, '');
+
 /** A Karpathy-format results.tsv of `n` rows (one long keep-if-better loop). */
 export function resultsTsv(n: number): string {
-  const rows = loopRows(30_000, n, '');
+  const rows = resultsRows(n);
   const lines = ['commit\tval_bpb\tmemory_gb\tstatus\tdescription'];
   rows.forEach((r, i) => {
     const commit = (0x1000000 + i * 2654435761).toString(16).slice(-7);

@@ -7,7 +7,7 @@ import type { Direction } from '../domain/types.js';
 import { directionGuessWarning, rowToInput, withLines } from '../services/ingest.service.js';
 import { CLIENT_OPTIONS, openClientFromFlags, raiseProblem, type ApiClient } from './client.js';
 import { ensureProject, resolveProjectName } from './config-sync.js';
-import { commitDiff, readGitLog } from './git.js';
+import { commitDiffs, readGitLog } from './git.js';
 import { readProjectFile } from './project-file.js';
 import { EXIT } from './exit.js';
 import { createProgress, type Progress } from './progress.js';
@@ -135,11 +135,9 @@ async function ingest(client: ApiClient, opts: IngestOpts, prog: Progress | unde
   const fullCommit = (r: ParsedRow) => (r.metadata?.git as { commit?: string } | undefined)?.commit;
   // Counts the kept commits whose diff is read, not rows.
   const withDiff = rows.filter((r) => r.status === 'keep' && fullCommit(r) && r.code?.paths);
-  for (const [i, r] of withDiff.entries()) {
-    prog?.report('diffs', i, withDiff.length, 'kept commits');
-    r.code = { ...r.code!, diff: await commitDiff(opts.git, fullCommit(r)!) };
-  }
-  if (withDiff.length) prog?.report('diffs', withDiff.length, withDiff.length, 'kept commits');
+  if (withDiff.length) prog?.report('diffs', 0, withDiff.length, 'kept commits');
+  const diffs = await commitDiffs(opts.git, withDiff.map((r) => fullCommit(r)!), undefined, (done) => prog?.report('diffs', done, withDiff.length, 'kept commits'));
+  for (const r of withDiff) r.code = { ...r.code!, diff: diffs.get(fullCommit(r)!.toLowerCase()) ?? '' };
   let created = 0;
   let unchanged = 0;
   let updated = 0;

@@ -15,7 +15,20 @@ export interface ProjectsTable {
   next_seq: Generated<number>;
   reproduction_count: Generated<number>;
   config_version: Generated<number>;
+  log_version: Generated<string>;
   created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The results.tsv a project last ingested (sql/0007, services/ingest.service.ts). */
+export interface IngestStatesTable {
+  project_id: number;
+  bytes: string | number;
+  sha256: string;
+  options: string;
+  stamp: string;
+  report: Json<Record<string, unknown>>;
+  keys: Json<string[]>;
   updated_at: Timestamp;
 }
 
@@ -151,6 +164,7 @@ export interface Database {
   jobs: JobsTable;
   projects: ProjectsTable;
   experiments: ExperimentsTable;
+  ingest_states: IngestStatesTable;
   experiment_versions: ExperimentVersionsTable;
   edges: EdgesTable;
   reproductions: ReproductionsTable;

@@ -1,9 +1,12 @@
 import { DomainError, type ErrorDetail } from '../domain/errors.js';
 import { inferDirection, parseResultsTsv, type DirectionChoice, type IngestChoices, type IngestWarning, type ParsedResults, type ParsedRow } from '../domain/ingest/index.js';
 import type { Direction, ExperimentInput } from '../domain/types.js';
-import { findProject } from '../db/projects.repository.js';
+import { createHash } from 'node:crypto';
+import { findProject, type ProjectRecord } from '../db/projects.repository.js';
+import { findIngestState, ingestStateAnswer, logStamp, saveIngestState } from '../db/ingest-states.repository.js';
 import { createProject } from './projects.service.js';
 import { upsertExperiments, type UpsertResult, type Writer } from './experiments.service.js';
+import { inProjectTx } from './project-tx.js';
 import type { Deps } from './deps.js';
 import { reportProgress } from './progress.js';
 
@@ -90,9 +93,39 @@ export function withLines(e: unknown, rows: readonly ParsedRow[], offset = 0): u
 }
 
 /**
+ * Bump when the parser would read a stored file differently: stored ingest states of older
+ * parsers then no longer match, and the next ingest of each project parses in full.
+ */
+const PARSER_VERSION = 1;
+
+/** Everything besides the bytes that decides how a file is read into rows. */
+function parseOptionsKey(project: ProjectRecord, opts: IngestOptions, maxBytes: number): string {
+  const m = project.config.metric;
+  return JSON.stringify([PARSER_VERSION, m.name, m.direction, opts.statusColumn ?? null, opts.strict === true, maxBytes]);
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The answer to a file already ingested, when nothing stored changed since (sql/0007): what
+ * a full ingest of it would answer, without parsing it or writing anything.
+ */
+async function unchangedAnswer(deps: Deps, project: ProjectRecord, bytes: Uint8Array, options: string): Promise<(UpsertResult & IngestReport) | undefined> {
+  const state = await findIngestState(deps.db.db, project.id);
+  if (!state || state.stamp !== state.current || state.options !== options || state.bytes !== bytes.length || state.sha256 !== sha256(bytes)) return undefined;
+  // Read by the stamp just checked: a state replaced since is not answered from.
+  const answer = await ingestStateAnswer(deps.db.db, project.id, state.stamp);
+  if (!answer) return undefined;
+  const report = answer.report as unknown as IngestReport;
+  deps.metrics?.ingestRows('tsv', 'unchanged', answer.keys.length);
+  return { created: 0, unchanged: answer.keys.length, updated: 0, absent: 0, restored: 0, items: answer.keys.map((key) => ({ key, created: false })), ...report };
+}
+
+/**
  * Ingests a results.tsv (SPEC §7) in one transaction: rejected whole on a malformed file
  * (every bad line and why), idempotent on re-ingest, a longer file adds only its new rows, an
- * edited file stores new versions of the rows it changed.
+ * edited file stores new versions of the rows it changed. The same file again, with nothing
+ * stored changed since, is answered from the ingest state without parsing (issue 19).
  */
 export async function ingestResults(deps: Deps, projectName: string, body: Uint8Array | string, opts: IngestOptions = {}): Promise<UpsertResult & IngestReport> {
   const project = await findProject(deps.db.db, projectName);
@@ -100,9 +133,14 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
   if (!project && opts.mayCreate === false) {
     throw new DomainError('forbidden', `no project '${projectName}', and creating a project needs an admin token (SPEC §12): ask an admin to create it`);
   }
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (project) {
+    const same = await unchangedAnswer(deps, project, bytes, parseOptionsKey(project, opts, deps.config.bodyLimit));
+    if (same) return same;
+  }
   // An existing project's config (metric, direction) wins; else what the caller names; else the file decides.
   reportProgress('parse', 0, null, 'rows');
-  const parsed = parseResultsTsv(body, {
+  const parsed = parseResultsTsv(bytes, {
     ...(project ? { metricName: project.config.metric.name } : opts.metric ? { metricName: opts.metric } : {}),
     ...(opts.strict ? { strict: true } : {}),
     ...(project ? { direction: project.config.metric.direction, directionSource: 'project' as const } : opts.direction ? { direction: opts.direction } : {}),
@@ -126,7 +164,18 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
   if (parsed.rows.length === 0) return { created: 0, unchanged: 0, updated: 0, items: [], ...report };
   // The file is the whole log: changed rows become new versions, rows it lost go absent (SPEC §7).
   try {
-    const res = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput), { source: 'tsv', complete: true, ...(opts.writer ? { writer: opts.writer } : {}) });
+    const res = await inProjectTx(deps, projectName, async (trx, p) => {
+      const out = await upsertExperiments(deps, projectName, parsed.rows.map(rowToInput), { source: 'tsv', complete: true, trx, ...(opts.writer ? { writer: opts.writer } : {}) });
+      // The next ingest of these bytes is answered from here. Not for a project this ingest created:
+      // the next full parse reads it with the project's direction, and reports that choice differently.
+      const options = project && parseOptionsKey(project, opts, deps.config.bodyLimit);
+      if (options && options === parseOptionsKey(p, opts, deps.config.bodyLimit)) {
+        const keys = out.items.map((i) => i.key);
+        await saveIngestState(trx, p.id, { bytes: bytes.length, sha256: sha256(bytes), options, stamp: await logStamp(trx, p.id), report: { ...report }, keys });
+      }
+      return out;
+    });
+    for (const outcome of ['created', 'updated', 'unchanged'] as const) deps.metrics?.ingestRows('tsv', outcome, res[outcome]);
     return { ...res, ...report };
   } catch (e) {
     throw withLines(e, parsed.rows);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, ENGINES } from '../helpers/db.js';
-import { expectStoredKRecomputes, type GraphOut } from '../helpers/graph-check.js';
+import { expectStoredKRecomputes, readWholeGraph } from '../helpers/graph-check.js';
 import { rng } from '../helpers/prng.js';
 import { api, startService, type Service } from '../helpers/service.js';
 
@@ -57,7 +57,7 @@ describe.skipIf(!ENGINES.includes('postgres'))('two service processes writing on
     const graph = await expectStoredKRecomputes(a, 'conc');
     expect(graph.nodes).toHaveLength(2 * PER_CLIENT + 1);
     // The other process answers the same.
-    const viaB = (await api<GraphOut>(b, 'GET', '/v1/projects/conc/graph')).body;
+    const viaB = await readWholeGraph(b, 'conc');
     expect(viaB.nodes.map((n) => [n.key, n.compounded])).toEqual(graph.nodes.map((n) => [n.key, n.compounded]));
   });
 });

@@ -1,26 +1,18 @@
 import type { Direction, ExperimentInput } from '../types.js';
-import { chooseDirection, type DirectionChoice } from './chain.js';
-import { detail, directionHint, readHeader, reject, type LineWarning } from './header.js';
+import type { DirectionChoice } from './chain.js';
+import { detail, readHeader, reject, type LineWarning } from './header.js';
+import type { ColumnChoice } from './roles.js';
 import {
-  firstColumnHoldsTimes,
-  isSeparatorLine,
-  keepRows,
-  shapeReason,
-  skipLine,
-} from './lines.js';
-import { INFERRED_METRIC, nameInferred } from './header.js';
-import { detectRoles, type ColumnChoice } from './roles.js';
-import { addLineageAndBaselines, buildRows, type DataLine } from './rows.js';
-import {
-  DEFAULT_MAX_BYTES,
-  decodeInput,
-  isBlankLine,
-  isCommentLine,
-  splitFields,
-  splitLines,
-} from './text.js';
-import { unquote } from './values.js';
-import { applyRowLimits } from './limits.js';
+  chooseColumns,
+  collectLines,
+  columnNames,
+  dropShapeless,
+  emptyTable,
+  finishRows,
+  readPreamble,
+  roleNamesOf,
+} from './table.js';
+import { DEFAULT_MAX_BYTES, decodeInput, splitLines } from './text.js';
 
 /** A row-level (or, at the header's line, file-level) problem that did not stop the parse. */
 export type IngestWarning = LineWarning;
@@ -131,6 +123,9 @@ function rejectIfStrict(opts: ParseResultsOptions, warnings: IngestWarning[]): v
  * rows, so a longer version of a file yields identical rows for the shared prefix as long
  * as the same columns are chosen (a named status and metric column always are).
  *
+ * The steps (table.ts): the preamble before the header, the header, the candidate data lines,
+ * lines of no row shape dropped, the columns chosen, names given, rows built and finished.
+ *
  * @throws DomainError `payload_too_large` above `opts.maxBytes`; `validation_failed` for
  *   binary input, no header, no metric column, or any warning with `strict`.
  */
@@ -140,192 +135,40 @@ export function parseResultsTsv(
 ): ParsedResults {
   const { text, suspectLines } = decodeInput(input, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   const lines = splitLines(text);
-  let hint: Direction | undefined;
-  let h = 0;
-  for (; h < lines.length && (isBlankLine(lines[h]) || isCommentLine(lines[h])); h++) {
-    if (isCommentLine(lines[h])) hint ??= directionHint(lines[h]);
-  }
-  if (h >= lines.length) {
-    const why = lines.some((l) => !isBlankLine(l)) ? 'only comments, no header' : 'empty input';
-    throw reject(`not a results table: ${why}`, [detail(1, 'no_header', why)]);
-  }
+  const { start, hint } = readPreamble(lines);
   const warnings: IngestWarning[] = [];
-  const head = readHeader(lines, h, warnings);
+  const head = readHeader(lines, start, warnings);
   const header = head.names;
-  const headerLine = head.line;
   const skippedLines: number[] = [];
   const skip = (line: number, message: string) => {
     skippedLines.push(line);
-    warnings.push({
-      line,
-      code: 'foreign_line',
-      message: `line skipped, not a row of the table: ${message}`,
-    });
+    warnings.push({ line, code: 'foreign_line', message: `line skipped, not a row of the table: ${message}` });
   };
-
-  const headerKey = header.join('\t');
-  const lineRows: DataLine[] = [];
-  for (let i = head.dataFrom; i < lines.length; i++) {
-    const raw = lines[i];
-    if (isBlankLine(raw) || isCommentLine(raw)) continue;
-    if (isSeparatorLine(raw)) {
-      skip(i + 1, 'a separator');
-      continue;
-    }
-    const { fields, escapedTabs } = splitFields(raw, header.length);
-    const repeated =
-      !head.inferred &&
-      fields.length === header.length &&
-      unquote(fields[0]) === header[0] &&
-      fields.map((f) => unquote(f)).join('\t') === headerKey;
-    if (repeated) {
-      warnings.push({
-        line: i + 1,
-        code: 'repeated_header',
-        message: 'the header is repeated here; line skipped',
-      });
-      continue;
-    }
-    lineRows.push({ line: i + 1, text: raw, fields, escapedTabs });
-  }
-  // Lines that cannot be rows whatever the columns (a timestamp first, prose) go before the columns are chosen.
-  const timeFirst = firstColumnHoldsTimes(header, lineRows);
-  const data = lineRows.filter((d) => {
-    const why = shapeReason(d.fields, header.length, timeFirst);
-    if (why !== undefined) skipLine(skip, d, header.length, why);
-    return why === undefined;
-  });
+  const { data, timeFirst } = dropShapeless(header, collectLines(lines, head, skip, warnings), skip);
   const declared = opts.direction
     ? { value: opts.direction, source: opts.directionSource ?? ('explicit' as const) }
     : hint
       ? { value: hint, source: 'hint' as const }
       : undefined;
+  const direction = opts.direction ?? hint;
   // A loop's log before its first row: nothing to ingest, not an error (issue 15 §1).
   if (data.length === 0) {
     rejectIfStrict(opts, warnings);
-    const want = opts.metricName?.trim().toLowerCase();
-    const metric =
-      header.find((f) => f.trim().toLowerCase() === want) ?? opts.metricName ?? header[1];
-    const none: ColumnChoice = { column: null, source: 'none', guess: false, evidence: 'no rows' };
-    const choices: IngestChoices = {
-      metric: {
-        column: metric,
-        source: want ? 'explicit' : 'position',
-        guess: !want,
-        evidence: 'no rows',
-      },
-      direction: chooseDirection(metric, undefined, declared).choice,
-      statusColumn: none,
-      keyColumn: none,
-    };
-    const direction = opts.direction ?? hint;
-    return {
-      metric,
-      columns: header,
-      rows: [],
-      warnings,
-      roles: { metric },
-      choices,
-      skippedLines: skippedLines.sort((a, b) => a - b),
-      headerLine,
-      ...(direction ? { direction } : {}),
-    };
+    return emptyTable(header, head.line, warnings, skippedLines, opts.metricName, declared, direction);
   }
-
-  const fitting = data.filter((d) => d.fields.length === header.length);
-  const detected = detectRoles(
-    header,
-    (fitting.length > 0 ? fitting : data).map((d) => d.fields),
-    {
-      // An inferred header names its metric column `metric` only after the choice is made.
-      ...(opts.metricName !== undefined && !(head.inferred && opts.metricName === INFERRED_METRIC)
-        ? { metricName: opts.metricName }
-        : {}),
-      ...(opts.statusColumn !== undefined ? { statusColumn: opts.statusColumn } : {}),
-      headerless: head.inferred,
-    },
-  );
-  const { roles, problems } = detected;
-  if (!roles || !detected.choices)
-    throw reject(
-      'not a results table: no metric column',
-      problems.map((p) => detail(headerLine, p.code, p.message)),
-    );
-  const rowsIn = keepRows(data, header, roles, skip, timeFirst);
-  if (head.inferred) {
-    nameInferred(header, roles, rowsIn, detected, warnings, headerLine);
-    if (opts.metricName === INFERRED_METRIC)
-      detected.choices.metric = {
-        column: INFERRED_METRIC,
-        source: 'explicit',
-        guess: false,
-        evidence: 'the project metric, as the inferred header names it',
-      };
-  }
-  for (const p of problems) warnings.push({ line: headerLine, ...p });
-  const direction = opts.direction ?? hint;
-  if (roles.status === undefined && direction === undefined) {
-    warnings.push({
-      line: headerLine,
-      code: 'missing_status_column',
-      message:
-        'no status column and no metric direction to derive keep/discard; every row is unknown',
-    });
-  }
-  const directionChoice = chooseDirection(header[roles.metric], detected.moves, declared);
-  for (const w of directionChoice.warnings) warnings.push({ line: headerLine, ...w });
-  const seen = new Set<string>();
-  const names = header.map((n, i) => {
-    let name = n === '' ? `column${i + 1}` : n;
-    if (seen.has(name)) {
-      warnings.push({
-        line: headerLine,
-        code: 'duplicate_column',
-        message: `column '${name}' appears twice; the second is column${i + 1}`,
-      });
-      name = `column${i + 1}`;
-    }
-    seen.add(name);
-    return name;
-  });
-
-  const built = buildRows(rowsIn, header.length, names, roles, direction, warnings);
-  addLineageAndBaselines(built, warnings);
-  const suspect = new Set(suspectLines);
-  for (const { row } of built) {
-    if (suspect.has(row.line)) {
-      warnings.push({
-        line: row.line,
-        code: 'invalid_encoding',
-        message: 'NUL bytes, control characters or invalid UTF-8 (replaced by U+FFFD)',
-      });
-    }
-  }
-  warnings.sort((a, b) => a.line - b.line);
-  const warned = new Set(warnings.map((w) => w.line));
-  const rows = built.map(({ row, text: rawText }) => {
-    if (warned.has(row.line)) row.metadata = { ...row.metadata, raw: rawText };
-    if (row.metadata && Object.keys(row.metadata).length === 0) delete row.metadata;
-    return row;
-  });
-  // The JSON API's bounds (metadata entries, text lengths) hold for table rows too (issue 17).
-  if (applyRowLimits(rows, warnings)) warnings.sort((a, b) => a.line - b.line);
+  const cols = chooseColumns(head, data, { skip, warnings, timeFirst, opts, declared, direction });
+  const names = columnNames(header, head.line, warnings);
+  const rows = finishRows(cols.rowsIn, header.length, names, cols.roles, direction, suspectLines, warnings);
   rejectIfStrict(opts, warnings);
-  const roleName = (i: number | undefined) => (i === undefined ? undefined : header[i]);
-  const roleNames: ParsedResults['roles'] = { metric: header[roles.metric] };
-  for (const r of ['key', 'status', 'description', 'hypothesis', 'parent'] as const) {
-    const n = roleName(roles[r]);
-    if (n !== undefined) roleNames[r] = n;
-  }
   const result: ParsedResults = {
-    metric: header[roles.metric],
+    metric: header[cols.roles.metric],
     columns: header,
     rows,
     warnings,
-    roles: roleNames,
-    choices: { ...detected.choices, direction: directionChoice.choice },
+    roles: roleNamesOf(header, cols.roles),
+    choices: cols.choices,
     skippedLines: skippedLines.sort((a, b) => a - b),
-    headerLine,
+    headerLine: head.line,
   };
   if (head.inferred) result.headerInferred = true;
   if (direction !== undefined) result.direction = direction;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EdgesIn } from '../../../../schemas/edges-in.js';
-import { EdgesOut, ExperimentParams, ExperimentsIn, ListExperimentsQuery, PostExperimentsQuery, ProjectParams } from '../../../../schemas/routes.js';
+import { EdgesOut, ExperimentParams, ExperimentsIn, GRAPH_DEFAULT_LIMIT, GraphQuery, ListExperimentsQuery, PostExperimentsQuery, ProjectParams } from '../../../../schemas/routes.js';
 import { addEdges, experimentVersions, getExperiment, listProjectExperiments, upsertExperiments, type Writer } from '../../../services/experiments.service.js';
 import { getGraph } from '../../../services/graph.service.js';
 import { problems, ref } from '../../schemas.js';
@@ -95,12 +95,19 @@ export default async function experimentRoutes(app: FastifyInstance) {
     async (req) => addEdges(app.deps, req.params.project, req.body.edges),
   );
 
-  app.get<{ Params: ProjectParams }>(
+  app.get<{ Params: ProjectParams; Querystring: GraphQuery }>(
     '/v1/projects/:project/graph',
     {
       config: { access: 'read' },
-      schema: { tags: ['experiments'], operationId: 'getGraph', summary: 'The premise DAG: nodes with confidence, edges premise → experiment', params: ProjectParams, response: { 200: ref('Graph'), ...problems(401, 403, 404) } },
+      schema: {
+        tags: ['experiments'],
+        operationId: 'getGraph',
+        summary: `The premise DAG in pages of experiments in row order (default ${GRAPH_DEFAULT_LIMIT.toLocaleString('en-US')}): nodes with confidence, the edges premise → experiment into them, and the next cursor`,
+        params: ProjectParams,
+        querystring: GraphQuery,
+        response: { 200: ref('Graph'), ...problems(400, 401, 403, 404) },
+      },
     },
-    async (req) => getGraph(app.deps, req.params.project),
+    async (req) => getGraph(app.deps, req.params.project, req.query),
   );
 }

@@ -45,31 +45,29 @@ export function renderFindings(r: Results): string {
    pass on PGlite and PostgreSQL).`);
 
   if (keep && accept) {
-    items.push(`3. **Gates that schedule re-anchoring serialize per project.** \`POST /gate\` of a keep below threshold ran at
-   ${f(keep.requestsPerSecond, 0)} req/s (p50 ${f(keep.latencyP50, 0)} ms, ${n(keep.non2xx)} non-2xx) against ${f(accept.requestsPerSecond, 0)} req/s for an accept: it plans over the
-   keep's whole un-anchored cascade, then holds the project row lock (\`SELECT … FOR UPDATE\`) while it
-   inserts three jobs and three pg-boss jobs, so these calls of one project run one at a time${
+    items.push(`3. **Gates that schedule re-anchoring no longer serialize per project (changed); they are still the slow gate.** \`POST /gate\` of a keep below threshold ran at
+   ${f(keep.requestsPerSecond, 0)} req/s (p50 ${f(keep.latencyP50, 0)} ms, ${n(keep.non2xx)} non-2xx) against ${f(accept.requestsPerSecond, 0)} req/s for an accept${
      keepGet
        ? `; the
-   read-only GET, which plans but does not schedule, ran at ${f(keepGet.requestsPerSecond, 0)} req/s`
+   read-only GET, which decides but does not schedule, ran at ${f(keepGet.requestsPerSecond, 0)} req/s`
        : ''
-   }. A loop calls the gate once per
-   keep (about one call per 5 minutes per loop), so this bounds many loops sharing one project, not one.`);
+   }. Scheduling used to hold the project row lock (\`SELECT … FOR UPDATE\`) while it planned and inserted its jobs, so
+   the calls of one project ran one at a time. It now shares the project's key lock (the lock order of job completions)
+   and takes an advisory lock on the gated experiment only, so decisions of one project schedule in parallel
+   (\`test/integration/scheduler.test.ts\`); the cost that remains is deciding twice (outside, then under the decision
+   lock) and the job insert's own commit. A loop calls the gate once per keep, so this bounds many loops sharing one
+   project, not one.`);
   }
-  items.push(`4. **Concurrent first gates of a project could deadlock in pg-boss (fixed).** The first re-anchoring of a project created
-   its queue (\`ensureProjectQueue\`, \`src/queue/boss.ts\`); concurrent first calls deadlocked inside
-   \`pgboss.create_queue\` (PostgreSQL 40P01, answered 503 "concurrent update; retry"). 14 of 50 concurrent
-   first gates failed that way during development.${retries.length ? ` The accuracy loops retried ${retries.map(([d, c]) => `${c} × 503 "${d}"`).join(', ')}.` : ''}
-   The queue is now made when the project is created, and at most once per process at a time
-   (\`test/integration/scheduler.test.ts\`: a burst of first gates all schedule).`);
+  items.push(`4. **Concurrent first gates of a project could deadlock in pg-boss (gone with pg-boss).** The first re-anchoring of a
+   project created its pg-boss queue; concurrent first calls deadlocked inside \`pgboss.create_queue\` (PostgreSQL 40P01,
+   answered 503). Jobs now live in ECV's own \`jobs\` table, leased with \`FOR UPDATE SKIP LOCKED\` (docs/operations.md,
+   "The job store"): there is no queue to create.${retries.length ? ` The accuracy loops retried ${retries.map(([d, c]) => `${c} × 503 "${d}"`).join(', ')}.` : ''}`);
 
-  items.push(`5. **Ingest writes every row three times.** An ingest INSERTs each experiment, UPDATEs it with its score, then
-   UPDATEs it with its cascade (K); when the statistics refit it also reads the whole project twice
-   (\`refreshStats\` and the full rescore each call \`listAllExperiments\`). Profile of a 10,000-row ingest
-   during development: 4.6 s of 9.1 s in the database — score UPDATE 1.46 s, cascade UPDATE 0.88 s,
-   INSERT 0.63 s, two full reads 0.62 s, edges 0.57 s; each score is ~1–2 KB of JSON (reasons with
-   sentences). Scoring new rows before the INSERT and reusing the first full read would remove two of the three
-   row writes and one of the two full reads.`);
+  items.push(`5. **Ingest wrote every row three times (now twice).** An ingest INSERTs each experiment, then the rescore writes
+   its score and its cascade (K): K is now compounded in memory from the new scores and stored with them in one
+   UPDATE (\`saveScoring\`), and the rescore reads only the columns it scores from (\`src/db/scoring.repository.ts\`).
+   Scoring new rows before the INSERT would remove the second write; the pure scoring itself (the σ nodes' E[Φ(μ/σ)]
+   quadrature of every experiment, §3) is what dominates a large first ingest.`);
 
   items.push(`6. **Every write counted the whole project (fixed).** \`rescore\` starts with \`observationCount\` to decide whether
    statistics are due for a refit; it was count(*) of the project's experiments and reproductions, O(project) per write.
@@ -82,10 +80,9 @@ export function renderFindings(r: Results): string {
     items.push(`7. **Batch loads slow down as the project grows.** Each 10,000-experiment batch grows the project by ≥ 10%, which
    triggers a refit of the statistics over the whole project and, when they move materially, a rescore
    of every experiment: the gate bench's batches took ${g.load.perBatchMs.map((m) => f(m / 1000, 1)).join(', ')} s. The refit now reads
-   only what the statistics need (\`listObservations\`: values, premises, replicates, status); a full rescore
-   still reads every experiment with all its columns (\`listAllExperiments\`: score JSON, code, metadata),
-   100,000 rows with their JSON in memory at once, likely most of the peak RSS of the 100,000-experiment loads
-   in §5 (not measured separately). Rescoring in chunks would bound it.`);
+   only the columns it scores from; it still holds every row's stored and new score JSON at once, likely most of
+   the peak RSS of the 100,000-experiment loads in §5 (not measured separately). Rescoring in chunks would bound it.
+   Between refits (under 10% growth, above 500 observations) a write rescores only what it affects.`);
   }
   if (chainLeaf) {
     items.push(`8. **A reproduction's cost followed the un-anchored ancestors too, not only the descendants (fixed where no

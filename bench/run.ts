@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.child) {
     await runChild(args.child, args.quick, args.result!, args);
-    process.exit(0); // pg-boss and pools may hold timers; the result is written
+    process.exit(0); // pools and wake-up timers may be open; the result is written
   }
   // Full runs keep their results in tmp/bench/, partial and quick ones in tmp/bench-partial/, so a
   // smoke run never replaces what `--render` rebuilds docs/benchmarks.md from.

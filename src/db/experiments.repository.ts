@@ -369,3 +369,18 @@ export async function saveScoring(db: Executor, updates: ScoringUpdate[]): Promi
       WHERE e.id = v.id`.execute(db);
   }
 }
+
+/** The project's first root in the latest log (no premise, no baseline): the head before any accept. */
+export async function firstRoot(db: Executor, projectId: number): Promise<ExperimentRecord | null> {
+  const row = await db
+    .selectFrom('experiments')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('absent', '=', false)
+    .where(({ fn, eb }) => eb(fn('jsonb_array_length', ['premises']), '=', 0))
+    .where('baseline', 'is', null)
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? rowToExperiment(row) : null;
+}

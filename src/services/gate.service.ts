@@ -12,7 +12,8 @@ import { defaultPrior, sigmaIsKnown } from '../domain/scoring/index.js';
 import { DEFAULTS, type Reason } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import type { DbHandle } from '../db/connection.js';
-import { getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
+import { firstRoot, getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
+import { keysByIds } from '../db/graph.repository.js';
 import { insertGateDecision, latestAccepted, listGateDecisions, type GateDecisionRow } from '../db/gates.repository.js';
 import { readGate, type GateJobRow, type GateRead, type GateSubject } from '../db/gate-read.repository.js';
 import { findProject, shareProjectKey, type Executor, type ProjectRecord } from '../db/projects.repository.js';
@@ -174,17 +175,7 @@ export async function acceptedHead(
     const e = await getExperimentByKey(db, project.id, key);
     if (e && !e.absent && !e.score?.hardGate && !e.cascade?.hardGate) return e;
   }
-  const root = await db
-    .selectFrom('experiments')
-    .selectAll()
-    .where('project_id', '=', project.id)
-    .where('absent', '=', false)
-    .where(({ fn, eb }) => eb(fn('jsonb_array_length', ['premises']), '=', 0))
-    .where('baseline', 'is', null)
-    .orderBy('seq')
-    .limit(1)
-    .executeTakeFirst();
-  return root ? await getExperimentByKey(db, project.id, root.key) : null;
+  return firstRoot(db, project.id);
 }
 
 /** GET /v1/projects/{p}/bar (SPEC §5). */
@@ -312,16 +303,8 @@ export async function advanceDecision(
 async function jobRowsOf(db: Executor, x: GateSubject): Promise<GateJobRow[]> {
   const jobs = await jobsOfDecision(db, x.id);
   const keys = new Map<number, string | null>([[x.id, x.key]]);
-  for (const j of jobs) {
-    if (!keys.has(j.experimentId)) {
-      const r = await db
-        .selectFrom('experiments')
-        .select('key')
-        .where('id', '=', j.experimentId)
-        .executeTakeFirst();
-      keys.set(j.experimentId, r?.key ?? null);
-    }
-  }
+  const others = [...new Set(jobs.map((j) => j.experimentId).filter((id) => id !== x.id))];
+  for (const [id, key] of await keysByIds(db, others)) keys.set(id, key);
   return jobs.map((j) => ({
     id: j.id,
     experimentId: j.experimentId,

@@ -66,11 +66,20 @@ export async function listenPostgres(
   };
 
   await connect();
+  let sending: Promise<void> = Promise.resolve();
   return {
     async publish(payload) {
       const text = 'SELECT pg_notify($1, $2)';
       if (client) {
-        await client.query(text, [channel, payload]);
+        // One query at a time on the listening client: pg deprecates (and pg@9 removes) queries
+        // issued while another is in flight, and concurrent commits publish concurrently.
+        const c = client;
+        const run = sending.then(() => c.query(text, [channel, payload]));
+        sending = run.then(
+          () => undefined,
+          () => undefined,
+        );
+        await run;
         return;
       }
       const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });

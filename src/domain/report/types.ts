@@ -104,17 +104,10 @@ export type GatedBy =
   | { kind: 'weakest_link'; key: string; confidence: number }
   | { kind: 'below_threshold' };
 
-export interface DagNode {
-  key: string;
-  seq: number;
-  status: ExperimentStatus;
-  value: number | null;
-  confidence: number | null;
-  compounded: number | null;
-  anchored: boolean;
+/** A node as drawn: the report's node facts, and how the drawing places and marks it. */
+export interface DagNode extends Pick<ReportNode, 'key' | 'seq' | 'status' | 'value' | 'confidence' | 'compounded' | 'anchored' | 'hardGate'> {
   /** Keeps only: K < threshold, or hard-gated (own or inherited). */
   gated: boolean;
-  hardGate: string | null;
   /** Index on the main chain, or null when off it. */
   chainStep: number | null;
   /** Premises that are drawn too, first premise first. */

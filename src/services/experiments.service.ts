@@ -26,13 +26,14 @@ import {
   type ExperimentRecord,
 } from '../db/experiments.repository.js';
 import { descendantIds, edgesAmong, keysByIds } from '../db/graph.repository.js';
-import { canonicalJson, stableHash } from './hash.js';
+import { canonicalJson } from './hash.js';
 import { rescore } from './scoring.service.js';
 import { enqueueReviews } from './review.service.js';
 import { getProject } from './projects.service.js';
 import { experimentOut } from './views.js';
 import type { Deps } from './deps.js';
 import { reportProgress } from './progress.js';
+import { keyedBatch, keysNamed, planUpsert, premiseEdges, type BatchRow, type UpsertPlan } from './upsert-plan.js';
 
 type Trx = Transaction<Database>;
 
@@ -90,94 +91,58 @@ function recordInput(r: ExperimentRecord): ExperimentInput {
   return { key, status, value, baseline, replicates, premises, code, description, hypothesis, resources, metadata };
 }
 
+const WRITE_SLICE = 10_000;
+
+/** Inserts the new rows (seqs reserved in one step, in slices an in-process caller sees move): their ids by key. */
+async function insertFresh(trx: Trx, project: ProjectRecord, fresh: UpsertPlan['fresh'], source: 'tsv' | 'json', writes: number): Promise<{ ids: Map<string, number>; seq0?: number }> {
+  const ids = new Map<string, number>();
+  if (fresh.length === 0) return { ids };
+  const seq0 = await reserveSeq(trx, project.id, fresh.length);
+  for (let i = 0; i < fresh.length; i += WRITE_SLICE) {
+    const slice = fresh.slice(i, i + WRITE_SLICE).map((b, j) => ({ input: b.input, seq: seq0 + i + j, contentHash: b.hash }));
+    for (const [k, id] of await insertExperiments(trx, project.id, slice, source)) ids.set(k, id);
+    reportProgress('write', i + slice.length, writes, 'experiments');
+  }
+  return { ids, seq0 };
+}
+
+/** Replaces the premise edges of moved rows and writes those of new ones; a moved premise must leave the graph a DAG. */
+async function writeEdges(trx: Trx, project: ProjectRecord, rows: BatchRow[], moved: number[], idOf: (key: string) => number, newIds: Iterable<number>): Promise<void> {
+  await deleteEdgesOf(trx, moved);
+  const edgeRows: EdgeRow[] = [];
+  for (const b of rows) (b.input.premises ?? []).forEach((p, position) => edgeRows.push({ parentId: idOf(p), childId: idOf(b.input.key), position }));
+  await insertEdges(trx, project.id, edgeRows);
+  if (moved.length > 0) await assertAcyclic(trx, [...moved, ...newIds]);
+}
+
 /**
  * Stores experiments (one request = one transaction): same content again is a no-op; a key
  * stored with other content gets a new version (content, premises and edges replaced, history
  * kept, SPEC §7); premises must exist (in the batch or stored in the latest log); the graph stays
  * a DAG. With `source: 'tsv', complete: true` the batch is the project's whole results.tsv: log
  * rows it no longer holds go absent, absent rows it holds come back. Scores and K of everything
- * affected are updated before commit.
+ * affected are updated before commit. With `trx`, runs in the caller's transaction (an ingest
+ * that records its state with the rows).
  */
-const WRITE_SLICE = 10_000;
-
 export async function upsertExperiments(deps: Deps, projectName: string, inputs: ExperimentInput[], opts: UpsertOptions = {}): Promise<UpsertResult> {
   const source = opts.source ?? 'json';
   const writer = opts.writer ?? { tokenId: null, caller: null };
   const work = async (trx: Trx, project: ProjectRecord): Promise<UpsertResult> => {
-    const errors: ErrorDetail[] = [];
-    inputs.forEach((input, index) => {
-      if (isReservedKey(input.key)) errors.push({ pointer: `/${index}/key`, message: `'${input.key}' is reserved (an Object.prototype member); use another key` });
-      (input.premises ?? []).forEach((p, j) => {
-        if (isReservedKey(p)) errors.push({ pointer: `/${index}/premises/${j}`, message: `'${p}' is reserved (an Object.prototype member)` });
-      });
-    });
-    if (errors.length) throw new DomainError('validation_failed', 'reserved experiment keys', { errors });
-    const batch = new Map<string, { input: ExperimentInput; hash: string; index: number }>();
-    inputs.forEach((input, index) => {
-      const hash = stableHash(input);
-      const prev = batch.get(input.key);
-      if (prev && prev.hash !== hash) {
-        errors.push({ pointer: `/${index}/key`, message: `key '${input.key}' appears twice in the batch with different content (first at /${prev.index})` });
-      } else if (!prev) batch.set(input.key, { input, hash, index });
-    });
-    if (errors.length) throw new DomainError('conflict', 'conflicting duplicate keys in the batch', { errors });
-
-    const allKeys = new Set<string>(batch.keys());
-    for (const { input } of batch.values()) for (const p of input.premises ?? []) allKeys.add(p);
+    const batch = keyedBatch(inputs);
     reportProgress(`compare ${batch.size.toLocaleString('en-US')} rows with the stored experiments`, 0, null, '');
-    const stored = await findKeys(trx, project.id, [...allKeys]);
-
-    type Row = { input: ExperimentInput; hash: string; index: number };
-    const fresh: Row[] = [];
-    const changed: (Row & { id: number; version: number })[] = [];
-    const restored: number[] = [];
-    const items: UpsertResult['items'] = [];
-    for (const b of batch.values()) {
-      const s = stored.get(b.input.key);
-      if (!s) {
-        fresh.push(b);
-        items.push({ key: b.input.key, created: true, version: 1 });
-      } else if (s.contentHash !== b.hash) {
-        changed.push({ ...b, id: s.id, version: s.version + 1 });
-        items.push({ key: b.input.key, created: false, version: s.version + 1 });
-      } else {
-        if (s.absent && source === 'tsv') restored.push(s.id);
-        items.push({ key: b.input.key, created: false });
-      }
-    }
-
-    // Premises of new and changed rows: in the batch, or stored and in the latest log.
-    const unknown: ErrorDetail[] = [];
-    const newEdges: { from: string; to: string }[] = [];
-    for (const b of [...fresh, ...changed]) {
-      (b.input.premises ?? []).forEach((p, j) => {
-        const s = stored.get(p);
-        if (!batch.has(p) && (!s || s.absent)) {
-          unknown.push({ pointer: `/${b.index}/premises/${j}`, message: s ? `premise '${p}' is absent from the latest results.tsv` : `premise '${p}' is not a known experiment` });
-        }
-        newEdges.push({ from: p, to: b.input.key });
-      });
-    }
-    if (unknown.length) throw new DomainError('unknown_premise', 'premise not found', { errors: unknown });
+    const stored = await findKeys(trx, project.id, keysNamed(batch));
+    const plan = planUpsert(batch, stored, source);
+    const { fresh, changed, restored } = plan;
+    const newEdges = premiseEdges(plan, batch, stored);
     const before = new Map((await experimentsByIds(trx, changed.map((c) => c.id))).map((r) => [r.id, r]));
     const moved = changed.filter((c) => canonicalJson(before.get(c.id)!.premises) !== canonicalJson(c.input.premises ?? []));
     // With only new experiments (which only gain parents) a cycle can only run through the batch.
     const cycle = moved.length === 0 ? cycleInEdges(newEdges) : null;
     if (cycle) throw new DomainError('conflict_cycle', `premises would close a cycle: ${cycle.join(' → ')}`, { extra: { cycle } });
 
-    const ids = new Map<string, number>();
     const writes = fresh.length + changed.length;
     if (writes > 0) reportProgress('write', 0, writes, 'experiments');
-    let seq0: number | undefined;
-    if (fresh.length > 0) {
-      seq0 = await reserveSeq(trx, project.id, fresh.length);
-      // In slices so that an in-process caller sees the count move (one statement per 2,000 rows either way).
-      for (let i = 0; i < fresh.length; i += WRITE_SLICE) {
-        const slice = fresh.slice(i, i + WRITE_SLICE).map((b, j) => ({ input: b.input, seq: seq0! + i + j, contentHash: b.hash }));
-        for (const [k, id] of await insertExperiments(trx, project.id, slice, source)) ids.set(k, id);
-        reportProgress('write', i + slice.length, writes, 'experiments');
-      }
-    }
+    const { ids, seq0 } = await insertFresh(trx, project, fresh, source, writes);
     const codeChanged = (c: (typeof changed)[number]) => canonicalJson(before.get(c.id)!.code ?? null) !== canonicalJson(c.input.code ?? null);
     await updateExperiments(trx, changed.map((c) => ({ id: c.id, input: c.input, contentHash: c.hash, codeChanged: codeChanged(c) })), source);
     if (writes > 0) reportProgress(`write ${writes.toLocaleString('en-US')} versions`, 0, null, '');
@@ -189,13 +154,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
 
     const idOf = (k: string) => ids.get(k) ?? stored.get(k)!.id;
     if (writes > 0) reportProgress('write premise edges', 0, null, '');
-    await deleteEdgesOf(trx, moved.map((c) => c.id));
-    const edgeRows: EdgeRow[] = [];
-    for (const b of [...fresh, ...moved]) {
-      (b.input.premises ?? []).forEach((p, position) => edgeRows.push({ parentId: idOf(p), childId: idOf(b.input.key), position }));
-    }
-    await insertEdges(trx, project.id, edgeRows);
-    if (moved.length > 0) await assertAcyclic(trx, [...moved.map((c) => c.id), ...ids.values()]);
+    await writeEdges(trx, project, [...fresh, ...moved], moved.map((c) => c.id), idOf, ids.values());
 
     if (source === 'tsv' && opts.complete) reportProgress('mark rows the log lost absent', 0, null, '');
     const absent = source === 'tsv' && opts.complete ? await markAbsentExcept(trx, project.id, [...batch.keys()], seq0) : [];
@@ -206,10 +165,10 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
     await enqueueReviews(deps, trx, [...fresh.map((b) => ({ id: idOf(b.input.key), input: b.input })), ...changed.filter(codeChanged).map((c) => ({ id: c.id, input: c.input }))]);
     return {
       created: fresh.length,
-      unchanged: items.length - fresh.length - changed.length,
+      unchanged: plan.items.length - fresh.length - changed.length,
       updated: changed.length,
       ...(source === 'tsv' ? { absent: absent.length, restored: restored.length } : {}),
-      items,
+      items: plan.items,
     };
   };
   if (opts.trx) {

@@ -23,7 +23,8 @@ type Trx = Transaction<Database>;
  * its children's runs), and recomputes K of that subtree and everything built on it.
  */
 
-function toObserved(e: ScoringRow, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
+/** A stored row and its reproductions as the scorer sees them. */
+export function toObserved(e: ScoringRow, reps: Map<number, ObservedExperiment['reproductions']>): ObservedExperiment {
   const o: ObservedExperiment = {
     key: e.key,
     status: e.status,

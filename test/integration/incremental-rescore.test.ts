@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPremiseGraph, recomputeCompounded } from '../../src/domain/cascade/index.js';
-import { REFIT_ALWAYS_BELOW, scoreProject, type ObservedExperiment } from '../../src/domain/scoring/index.js';
+import { REFIT_ALWAYS_BELOW, scoreProject } from '../../src/domain/scoring/index.js';
 import { findProject } from '../../src/db/projects.repository.js';
-import { listAllExperiments, reproductionsOf } from '../../src/db/experiments.repository.js';
-import { rescoreAffected } from '../../src/services/scoring.service.js';
+import { reproductionsOf } from '../../src/db/experiments.repository.js';
+import { listScoringRows } from '../../src/db/scoring.repository.js';
+import { rescoreAffected, toObserved } from '../../src/services/scoring.service.js';
 import { buildTestApp, postOk, projectBody, type TestApp } from '../helpers/app.js';
 import { ENGINES } from '../helpers/db.js';
 
@@ -25,18 +26,9 @@ describe.each(ENGINES)('incremental rescoring on %s', (engine) => {
   async function expectStoredEqualsWhole(): Promise<number> {
     const db = t.db.handle.db;
     const project = (await findProject(db, name))!;
-    const rows = await listAllExperiments(db, project.id);
+    const rows = await listScoringRows(db, project.id);
     const reps = await reproductionsOf(db, rows.map((e) => e.id));
-    const observed: ObservedExperiment[] = rows.map((e) => ({
-      key: e.key,
-      status: e.status,
-      value: e.value ?? null,
-      replicates: e.replicates,
-      baseline: e.baseline ?? null,
-      premiseKey: e.premises[0] ?? null,
-      reproductions: reps.get(e.id) ?? [],
-      ...(e.code ? { code: e.code } : {}),
-    }));
+    const observed = rows.map((e) => toObserved(e, reps));
     const scores = scoreProject({ project: project.config, experiments: observed, stats: project.stats! });
     for (const e of rows) expect(e.score, e.key).toEqual(scores.get(e.key));
     const graph = buildPremiseGraph(rows.map((e) => ({ key: e.key, premises: e.premises, confidence: scores.get(e.key)!.value, anchored: scores.get(e.key)!.anchorEligible, hardGate: scores.get(e.key)!.hardGate })));
@@ -74,7 +66,7 @@ describe.each(ENGINES)('incremental rescoring on %s', (engine) => {
     const db = t.db.handle.db;
     const out = await db.transaction().execute(async (trx) => {
       const project = (await findProject(trx, name))!;
-      const [leaf] = (await listAllExperiments(trx, project.id)).slice(-1);
+      const [leaf] = (await listScoringRows(trx, project.id)).slice(-1);
       return rescoreAffected(trx, project, [leaf.id]);
     });
     expect(out).toEqual({ scored: 0, cascaded: 0 }); // nothing changed, and it did not fall back (null)

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { openDatabase } from '../src/db/connection.js';
 import { loadConfig } from '../src/config.js';
 import { gate } from '../src/services/gate.service.js';
+import { createContext } from '../src/services/deps.js';
 import type { ExperimentInput } from '../src/domain/types.js';
 import { buildBenchApp, call } from './lib/app.js';
 import { runLoad } from './lib/child.js';
@@ -202,7 +203,7 @@ export async function benchGate(opts: {
       opts.progress.step(
         `autocannon ${connections} connections × ${durationS} s: ${w.label} (answers ${decision})`,
       );
-      const writer = app.deps.gateWriter!;
+      const writer = app.deps.gateWriter;
       const before = { ...writer.stats };
       writer.stats.largestBatch = 0;
       const result = await runLoad({
@@ -239,7 +240,7 @@ export async function benchGate(opts: {
         databaseUrl: `${ADMIN_URL.replace(/\/[^/]*$/, `/${db.name}`)}?options=-c%20jit%3D${setting}`,
         poolSize: 2,
       });
-      const deps = { db: handle, config: loadConfig({ ECV_AUTH: 'off' }), log: app.log };
+      const deps = createContext({ db: handle, config: loadConfig({ ECV_AUTH: 'off' }), log: app.log }, { queue: false });
       const ms: number[] = [];
       try {
         for (const k of sample) {

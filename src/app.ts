@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import './http/types.js';
-import type { Deps } from './services/deps.js';
+import { createContext, type BaseDeps, type Deps } from './services/deps.js';
 import problemErrors, { clientErrorHandler, frameworkErrors } from './http/plugins/problem-errors.js';
 import swaggerPlugin from './http/plugins/swagger.js';
 import rateLimitPlugin from './http/plugins/rate-limit.js';
@@ -19,22 +19,31 @@ import queuePlugin from './http/plugins/queue.js';
 import longPollPlugin from './http/plugins/long-poll.js';
 import metricsPlugin from './http/plugins/metrics.js';
 import { redactingLogger } from './http/log-redact.js';
-import { GateDecisionWriter } from './db/gate-writer.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The app's logger when the caller built it (server.ts: the context's log); instead of `logger`. */
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
   swaggerUi?: boolean;
-  /** Start the job queues (default true; openapi generation skips it). */
+  /** Start the job queues (default true; openapi generation skips it). Only with bare deps: a context says it itself. */
   queue?: boolean;
 }
 
+/** A built context, or the bare database and config a context is built from (tests, bench, CLI). */
+export type AppDeps = Deps | (Omit<BaseDeps, 'log'> & { log?: Deps['log'] });
+
+const isContext = (d: AppDeps): d is Deps => 'notifier' in d && 'gateWriter' in d;
+
 const trustHops = (hops: number) => (_addr: string, i: number) => i < hops;
 
-/** Builds the Fastify app around its dependencies. Never listens; the caller does. */
-export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, opts: BuildOptions = {}): Promise<FastifyInstance> {
+/**
+ * Builds the Fastify app around its context (services/deps.ts), or around a context it builds
+ * from bare deps (logging to the app's logger). Never listens; the caller does.
+ */
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Query values and credential-shaped strings never reach the log (log-redact.ts).
-    logger: redactingLogger(opts.logger ?? false),
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: redactingLogger(opts.logger ?? false) }),
     bodyLimit: deps.config.bodyLimit,
     // A hop count trusts that many proxies in front of the service (Fastify types take it as a function).
     trustProxy: typeof deps.config.trustProxy === 'number' ? trustHops(deps.config.trustProxy) : deps.config.trustProxy,
@@ -46,17 +55,12 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
     // Keys are up to 128 characters, ×3 when percent-encoded; the default (100) answered 414.
     routerOptions: { maxParamLength: 512 },
   });
-  app.decorate('deps', { ...deps, log: deps.log ?? app.log } as Deps);
-  if (!app.deps.gateWriter) {
-    const writer = new GateDecisionWriter(deps.db.db, {
-      onError: (err, calls) => app.log.error({ err: err.message, calls }, 'gate decisions could not be recorded'),
-    });
-    app.deps.gateWriter = writer;
-    // Each call is answered after its row commits, so a listening server's close (which waits for
-    // in-flight answers) has nothing left to write; this drains rows of calls still in flight
-    // (app.inject, clients gone), before the caller closes the database.
-    app.addHook('onClose', async () => writer.close());
-  }
+  const ctx = isContext(deps) ? deps : createContext({ ...deps, log: deps.log ?? app.log }, { queue: opts.queue });
+  app.decorate('deps', ctx);
+  // Each call is answered after its row commits, so a listening server's close (which waits for
+  // in-flight answers) has nothing left to write; this drains rows of calls still in flight
+  // (app.inject, clients gone), before the caller closes the database.
+  app.addHook('onClose', async () => ctx.gateWriter.close());
   app.decorateRequest('visibleProjects', null);
   app.decorateRequest('caller', 'anonymous');
   app.decorateRequest('callerRole', null);
@@ -74,7 +78,7 @@ export async function buildApp(deps: Omit<Deps, 'log'> & { log?: Deps['log'] }, 
   await app.register(swaggerPlugin, { ui: opts.swaggerUi });
   // After swagger (its route is documented), before the routes (its onResponse hook sees them all).
   await app.register(metricsPlugin);
-  if (opts.queue !== false) await app.register(queuePlugin);
+  if (ctx.queue) await app.register(queuePlugin);
   await app.register(healthRoutes);
   await app.register(projectRoutes);
   await app.register(experimentRoutes);

@@ -1,13 +1,15 @@
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/connection.js';
 import { migrate } from './db/migrator.js';
+import { pino, type LoggerOptions } from 'pino';
 import { buildApp } from './app.js';
+import { createContext } from './services/deps.js';
 import { ensureAdminToken } from './services/tokens.service.js';
-import { redactSecrets } from './http/log-redact.js';
+import { redactSecrets, redactingLogger } from './http/log-redact.js';
 
 /**
- * Entry: config → database (migrated under a lock) → app → listen; closes gracefully on
- * SIGINT/SIGTERM (in-flight requests finish, then the pool closes).
+ * Entry: config → database (migrated under a lock) → context → app → listen; closes gracefully
+ * on SIGINT/SIGTERM (in-flight requests finish, then the pool closes).
  */
 export async function startServer(env: Record<string, string | undefined> = process.env) {
   const config = loadConfig(env);
@@ -21,11 +23,14 @@ export async function startServer(env: Record<string, string | undefined> = proc
   });
   const applied = await migrate(db);
   await ensureAdminToken({ db, config });
-  const app = await buildApp({ db, config }, { logger: { level } });
+  // One logger for the services and the app (Fastify adds its request serializers to a child).
+  const log = pino(redactingLogger({ level }) as LoggerOptions);
+  const ctx = createContext({ db, config, log });
+  const app = await buildApp(ctx, { loggerInstance: log });
   // onClose hooks run last-added first: this one runs before the app's own, so it drains the
   // gate-decision writer itself (rows of calls still in flight) before the pool closes.
   app.addHook('onClose', async () => {
-    await app.deps.gateWriter?.close();
+    await ctx.gateWriter.close();
     await db.close();
   });
   if (applied.length) app.log.info({ applied }, 'migrations applied');

@@ -44,12 +44,6 @@ function gateDecisionValues(row: GateDecisionRow) {
   };
 }
 
-/** Records one gate call in its own statement; answers its id. */
-export async function insertGateDecision(db: Executor, row: GateDecisionRow): Promise<number> {
-  const r = await db.insertInto('gate_decisions').values(gateDecisionValues(row)).returning('id').executeTakeFirstOrThrow();
-  return r.id;
-}
-
 /**
  * Records several gate calls in one multi-row INSERT (one statement, one commit: the group-commit
  * writer's batch). Rows get ids in the order given; all or none are stored.

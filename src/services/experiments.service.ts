@@ -178,7 +178,7 @@ export async function upsertExperiments(deps: Deps, projectName: string, inputs:
   }
   const res = await inProjectTx(deps, projectName, work);
   // Counted once committed (metrics: ecv_ingest_rows_total).
-  for (const outcome of ['created', 'updated', 'unchanged'] as const) deps.metrics?.ingestRows(source, outcome, res[outcome]);
+  for (const outcome of ['created', 'updated', 'unchanged'] as const) deps.metrics.ingestRows(source, outcome, res[outcome]);
   return res;
 }
 

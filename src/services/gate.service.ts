@@ -14,7 +14,7 @@ import type { Database } from '../db/schema.js';
 import type { DbHandle } from '../db/connection.js';
 import { firstRoot, getExperimentByKey, type ExperimentRecord } from '../db/experiments.repository.js';
 import { keysByIds } from '../db/graph.repository.js';
-import { insertGateDecision, latestAccepted, listGateDecisions, type GateDecisionRow } from '../db/gates.repository.js';
+import { latestAccepted, listGateDecisions, type GateDecisionRow } from '../db/gates.repository.js';
 import { readGate, type GateJobRow, type GateRead, type GateSubject } from '../db/gate-read.repository.js';
 import { findProject, shareProjectKey, type Executor, type ProjectRecord } from '../db/projects.repository.js';
 import {
@@ -409,7 +409,7 @@ export async function gate(
       const t = threshold;
       const out = await db.transaction().execute((trx) => advanceDecision(deps, trx, p, x, t));
       answer = out.answer;
-      if (out.queued) deps.notifier?.notify(JOBS_TOPIC);
+      if (out.queued) deps.notifier.notify(JOBS_TOPIC);
     } else {
       answer = await answerOf(
         db,
@@ -428,15 +428,16 @@ export async function gate(
         });
     }
     const remaining = deadline - Date.now();
-    if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.notifier || opts.signal?.aborted) break;
+    // Without a queue here no reproduction is scheduled that the wait could see: answer now.
+    if (answer.decision !== 'reanchor' || remaining <= 0 || !deps.queue || opts.signal?.aborted) break;
     // Sleeps until a completion of this project is notified (this process, or another one over
     // LISTEN/NOTIFY), the client goes away, or a long fallback interval passes: a quiet wait
     // costs no database round trip.
     await deps.notifier.waitFor(scoresTopic(project.id), Math.min(remaining, deps.notifier.recheckMs), opts.signal);
     if (opts.signal?.aborted) break;
-    deps.metrics?.longPollCheck('gate');
+    deps.metrics.longPollCheck('gate');
   }
-  deps.metrics?.gateDecision(answer.decision);
+  deps.metrics.gateDecision(answer.decision);
   const row: GateDecisionRow = {
     projectId: project.id,
     experiment: input.experiment,
@@ -447,10 +448,8 @@ export async function gate(
     threshold,
     ...(input.thresholdSource ? { thresholdSource: input.thresholdSource } : {}),
   };
-  // Answered once the row is committed: batched with concurrent calls' rows when the app runs a
-  // writer (one commit for the batch), else in a statement of its own.
-  if (deps.gateWriter) await deps.gateWriter.record(row);
-  else await insertGateDecision(db, row);
+  // Answered once the row is committed, batched with concurrent calls' rows (one commit for the batch).
+  await deps.gateWriter.record(row);
   return answer;
 }
 

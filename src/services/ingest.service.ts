@@ -117,7 +117,7 @@ async function unchangedAnswer(deps: Deps, project: ProjectRecord, bytes: Uint8A
   const answer = await ingestStateAnswer(deps.db.db, project.id, state.stamp);
   if (!answer) return undefined;
   const report = answer.report as unknown as IngestReport;
-  deps.metrics?.ingestRows('tsv', 'unchanged', answer.keys.length);
+  deps.metrics.ingestRows('tsv', 'unchanged', answer.keys.length);
   return { created: 0, unchanged: answer.keys.length, updated: 0, absent: 0, restored: 0, items: answer.keys.map((key) => ({ key, created: false })), ...report };
 }
 
@@ -175,7 +175,7 @@ export async function ingestResults(deps: Deps, projectName: string, body: Uint8
       }
       return out;
     });
-    for (const outcome of ['created', 'updated', 'unchanged'] as const) deps.metrics?.ingestRows('tsv', outcome, res[outcome]);
+    for (const outcome of ['created', 'updated', 'unchanged'] as const) deps.metrics.ingestRows('tsv', outcome, res[outcome]);
     return { ...res, ...report };
   } catch (e) {
     throw withLines(e, parsed.rows);

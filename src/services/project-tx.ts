@@ -4,6 +4,7 @@ import { lockProject, type ProjectRecord } from '../db/projects.repository.js';
 import type { Database } from '../db/schema.js';
 import type { Deps } from './deps.js';
 import { serialPerKey } from './serial.js';
+import { scoresTopic } from './scheduler.service.js';
 
 /**
  * Runs fn in a transaction holding the project's row lock; 404 when the project is missing.
@@ -18,6 +19,7 @@ export async function inProjectTx<T>(deps: Deps, name: string, fn: (trx: Transac
       return { value: await fn(trx, project), projectId: project.id };
     }),
   );
-  deps.onScoresChanged?.(out.projectId);
+  // Scores may have changed: wake long-polling gates (here and, bridged, in other processes).
+  deps.notifier.notify(scoresTopic(out.projectId));
   return out.value;
 }

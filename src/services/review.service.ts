@@ -23,6 +23,7 @@ import { insertReviewJobs } from '../db/review-jobs.repository.js';
 import { startReviewWorker, type ReviewJobData } from '../queue/review-worker.js';
 import { rescore } from './scoring.service.js';
 import type { Deps } from './deps.js';
+import { scoresTopic } from './scheduler.service.js';
 
 /** Version of the cached answer's shape; a cache row of another version is a miss. */
 export const REVIEW_CACHE_VERSION = 1;
@@ -155,7 +156,7 @@ export function makeReviewHandler(deps: Deps, reviewer: Reviewer) {
       return p.id;
     });
     if (projectId === null) return 'skipped';
-    deps.onScoresChanged?.(projectId);
+    deps.notifier.notify(scoresTopic(projectId));
     return outcome;
   };
 }

@@ -110,10 +110,10 @@ export async function lease(deps: Deps, input: LeaseInput, holder: string, signa
     if (remaining <= 0 || signal?.aborted) return [];
     // Woken by a newly queued job (this process or, over LISTEN/NOTIFY, another) or by leases the
     // maintenance sweep put back; the fallback re-check covers a missed notification.
-    const recheck = Math.min(deps.notifier?.recheckMs ?? 1000, opts.maintenanceIntervalSeconds * 1000);
-    await (deps.notifier?.waitFor(JOBS_TOPIC, Math.min(remaining, recheck), signal) ?? new Promise((r) => setTimeout(r, Math.min(remaining, 1000))));
+    const recheck = Math.min(deps.notifier.recheckMs, opts.maintenanceIntervalSeconds * 1000);
+    await deps.notifier.waitFor(JOBS_TOPIC, Math.min(remaining, recheck), signal);
     if (signal?.aborted) return [];
-    deps.metrics?.longPollCheck('lease');
+    deps.metrics.longPollCheck('lease');
   }
 }
 
@@ -160,9 +160,9 @@ export async function complete(deps: Deps, id: string, input: CompleteInput, hol
     const { queued } = await recordReproduction(deps, trx, job, outcome);
     return { projectId: job.projectId, queued, answer: { duplicate: false, experiment: experimentKey, value: outcome.value, ok } };
   });
-  deps.notifier?.notify(scoresTopic(res.projectId));
-  if (!res.answer.duplicate) deps.metrics?.reproduction(res.answer.ok);
-  if (res.queued) deps.notifier?.notify(JOBS_TOPIC);
+  deps.notifier.notify(scoresTopic(res.projectId));
+  if (!res.answer.duplicate) deps.metrics.reproduction(res.answer.ok);
+  if (res.queued) deps.notifier.notify(JOBS_TOPIC);
   return res.answer;
 }
 
@@ -233,11 +233,11 @@ export async function sweepExpiredLeases(deps: Deps): Promise<{ requeued: number
     });
     if (!done) break;
     failed++;
-    deps.metrics?.reproduction(false);
+    deps.metrics.reproduction(false);
     touched.add(done.projectId);
     queued ||= done.queued;
   }
-  for (const p of touched) deps.notifier?.notify(scoresTopic(p));
-  if (queued) deps.notifier?.notify(JOBS_TOPIC);
+  for (const p of touched) deps.notifier.notify(scoresTopic(p));
+  if (queued) deps.notifier.notify(JOBS_TOPIC);
   return { requeued, failed };
 }

@@ -1,13 +1,12 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry, collectDefaultMetrics } from 'prom-client';
 import { sql } from 'kysely';
-import type { ServiceMetrics } from '../../services/deps.js';
 import { problems } from '../schemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** This app's Prometheus registry (one per app: tests build several in one process). */
+    /** This app's Prometheus registry (its context's: one per app, tests build several in one process). */
     metricsRegistry: Registry;
   }
 }
@@ -25,31 +24,22 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  */
 export default fp(
   async function metricsPlugin(app: FastifyInstance) {
-    const register = new Registry();
+    const deps = app.deps;
+    // The context's registry holds the service counters (services/deps.ts); the HTTP and gauge
+    // metrics join it here.
+    const register = deps.metrics.registry;
     app.decorate('metricsRegistry', register);
     collectDefaultMetrics({ register });
-    const deps = app.deps;
     const registers = [register];
 
     const requests = new Counter({ name: 'ecv_http_requests_total', help: 'HTTP requests answered, by method, route template and status', labelNames: ['method', 'route', 'status'], registers });
     const latency = new Histogram({ name: 'ecv_http_request_duration_seconds', help: 'HTTP request latency, by method, route template and status', labelNames: ['method', 'route', 'status'], buckets: LATENCY_BUCKETS, registers });
-    const decisions = new Counter({ name: 'ecv_gate_decisions_total', help: 'Gate calls answered, by decision', labelNames: ['decision'], registers });
-    const reproductions = new Counter({ name: 'ecv_reproductions_total', help: 'Reproductions stored (runner completions and expired jobs), by outcome', labelNames: ['outcome'], registers });
-    const ingest = new Counter({ name: 'ecv_ingest_rows_total', help: 'Experiment rows ingested, by path (json, tsv) and outcome', labelNames: ['path', 'outcome'], registers });
-    const checks = new Counter({ name: 'ecv_long_poll_checks_total', help: 'Database re-checks of waiting calls after a wake-up, by kind', labelNames: ['kind'], registers });
-    const metrics: ServiceMetrics = {
-      gateDecision: (d) => decisions.inc({ decision: d }),
-      longPollCheck: (kind) => checks.inc({ kind }),
-      reproduction: (ok) => reproductions.inc({ outcome: ok ? 'ok' : 'failed' }),
-      ingestRows: (path, outcome, n) => void (n > 0 && ingest.inc({ path, outcome }, n)),
-    };
-    deps.metrics = metrics;
 
     // Values kept elsewhere, read at scrape time.
     const mirror = (name: string, help: string, read: () => number) =>
       new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
     mirror('ecv_db_queries_total', 'Statements sent to the database by this process', () => deps.db.stats.queries);
-    mirror('ecv_long_poll_wakes_total', 'Waiting calls woken by a notification', () => deps.notifier?.wakes ?? 0);
+    mirror('ecv_long_poll_wakes_total', 'Waiting calls woken by a notification', () => deps.notifier.wakes);
     mirror('ecv_long_polls_rejected_total', 'Waiting calls refused (429) over the per-token bound', () => app.longPolls?.rejected ?? 0);
     mirror('ecv_long_polls_abandoned_total', 'Waiting calls whose client went away before the answer', () => app.longPolls?.abandoned ?? 0);
     new Gauge({
@@ -61,7 +51,7 @@ export default fp(
     new Gauge({
       name: 'ecv_long_polls_sleeping', help: 'Waiting calls asleep until a notification (no database work meanwhile)', registers,
       collect() {
-        this.set(deps.notifier?.waiting() ?? 0);
+        this.set(deps.notifier.waiting());
       },
     });
     new Gauge({

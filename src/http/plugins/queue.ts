@@ -3,32 +3,21 @@ import type { FastifyInstance } from 'fastify';
 import { startMaintenance } from '../../queue/job-queue.js';
 import { REVIEW_RETRY_LIMIT } from '../../queue/review-worker.js';
 import { requeueExpiredReviewJobs } from '../../db/review-jobs.repository.js';
-import { Notifier } from '../../services/notifier.js';
-import { scoresTopic } from '../../services/scheduler.service.js';
 import { sweepExpiredLeases } from '../../services/runner.service.js';
 import { startReviews } from '../../services/review.service.js';
 
 /**
- * Starts the job queues on the app's database (ECV's own tables, docs/operations.md), wires
- * long-poll wake-ups, and sweeps expired leases every maintenance interval (back to the queue,
- * or past their retries a failed reproduction).
+ * Runs the job queues of the app's context (ECV's own tables, docs/operations.md): bridges the
+ * context's notifier across processes, sweeps expired leases every maintenance interval (back to
+ * the queue, or past their retries a failed reproduction), and starts the LLM review workers.
+ * Registered only where the context has a queue.
  */
 export default fp(
   async function queuePlugin(app: FastifyInstance) {
     const deps = app.deps;
-    if (!deps.notifier) {
-      const notifier = new Notifier((err) => app.log.warn({ err: err.message }, 'cross-process notification failed'));
-      // PostgreSQL: wake long polls of the other service processes too (LISTEN/NOTIFY).
-      if (deps.db.listen) await notifier.bridge(deps.db.listen);
-      deps.notifier = notifier;
-      app.addHook('onClose', async () => notifier.close());
-    }
-    const previous = deps.onScoresChanged;
-    deps.onScoresChanged = (projectId) => {
-      previous?.(projectId);
-      deps.notifier!.notify(scoresTopic(projectId));
-    };
-    deps.queue = { options: deps.config.queue };
+    // PostgreSQL: wake long polls of the other service processes too (LISTEN/NOTIFY).
+    if (deps.db.listen) await deps.notifier.bridge(deps.db.listen);
+    app.addHook('onClose', async () => deps.notifier.close());
     // LLM code review workers (SPEC §9), only when a key is configured.
     const reviews = deps.config.review.apiKey ? startReviews(deps) : null;
     const stop = startMaintenance(

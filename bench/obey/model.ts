@@ -10,7 +10,7 @@
 import { buildPremiseGraph, compound } from '../../src/domain/cascade/index.js';
 import { decideGate } from '../../src/domain/gate/decision.js';
 import { normalizeProject } from '../../src/domain/project.js';
-import { computeProjectStats, scoreProject, sigmaIsKnown, statsDue, type ObservedExperiment } from '../../src/domain/scoring/index.js';
+import { computeProjectStats, observations, scoreProject, sigmaIsKnown, statsDue, type ObservedExperiment } from '../../src/domain/scoring/index.js';
 import { DEFAULTS, type ProjectStats, type Score } from '../../src/domain/types.js';
 import { Truth } from '../sim/ecv-loop.js';
 import { better, type Decision, type Policy, type ProposalView } from './loop.js';
@@ -35,9 +35,9 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
   // incremental rescoring stores (test/unit/scoring/subtree.test.ts).
   let stats: ProjectStats | null = null;
   let fittedAt = 0;
-  const written = (edit = false) => {
+  const written = (edit: boolean, repeats: boolean) => {
     const count = experiments.length + reproductions;
-    if (edit || statsDue(stats, stats ? fittedAt : null, count)) {
+    if (edit || statsDue(stats, stats ? fittedAt : null, count, repeats)) {
       stats = computeProjectStats({ project, experiments });
       fittedAt = count;
     }
@@ -65,7 +65,7 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
     const out = truth.reproduce('model', key, seed);
     byKey.get(key)!.reproductions.push(out.value === null ? { seed, value: null, error: 'simulated crash' } : { seed, value: out.value });
     reproductions++;
-    written();
+    written(false, observations(byKey.get(key)!).length >= 2); // a repeated run can measure σ̂
   };
   /** A gate call with `wait`: steps of decideGate, each job run at once, until it decides. */
   const gate = (key: string) => {
@@ -116,7 +116,7 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
     };
     experiments.push(e);
     byKey.set(e.key, e);
-    written();
+    written(false, false);
     return e;
   };
   let lastBar: number | null = null;
@@ -147,7 +147,7 @@ export function modelPolicy(regime: ObeyRegime, loopSeed: number): Policy & { le
       if (accepted) lastBar = barOf(p.key);
       else {
         e.status = 'discard'; // the loop reverts and re-posts the row as a discard: an edit
-        written(true);
+        written(true, false);
       }
       return Promise.resolve({ keep, accepted, ...(g.s !== undefined ? { s: g.s } : {}), reproductions: reproductions - before });
     },

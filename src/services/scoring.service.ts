@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { recomputeCompounded, buildPremiseGraph, type KnownCascade } from '../domain/cascade/index.js';
-import { computeProjectStats, scoreProject, statsDue, subtreeFrontier, type ObservedExperiment, type ReviewShift } from '../domain/scoring/index.js';
+import { computeProjectStats, observations, scoreProject, sigmaIsKnown, statsDue, subtreeFrontier, type ObservedExperiment, type ReviewShift } from '../domain/scoring/index.js';
 import type { ProjectStats, Score } from '../domain/types.js';
 import type { Database } from '../db/schema.js';
 import { observationCount, saveProjectStats, type Executor, type ProjectRecord } from '../db/projects.repository.js';
@@ -99,11 +99,19 @@ function mergeUpdates(scores: { id: number; score: Score }[], cascades: Readonly
  */
 export async function rescore(trx: Trx, project: ProjectRecord, changedIds: number[], opts: { forceStats?: boolean; all?: boolean } = {}): Promise<{ scored: number; cascaded: number }> {
   const count = await observationCount(trx, project.id);
-  if (!opts.forceStats && !opts.all && !statsDue(project.stats, project.statsAtCount, count)) {
+  const repeats = !opts.forceStats && !opts.all && !sigmaIsKnown(project.stats?.sigmaSource, project.stats?.nu) ? await repeatsRun(trx, changedIds) : true;
+  if (!opts.forceStats && !opts.all && !statsDue(project.stats, project.statsAtCount, count, repeats)) {
     const done = await rescoreAffected(trx, project, changedIds);
     if (done) return done;
   }
   return rescoreProject(trx, project, count);
+}
+
+/** Whether a written experiment now has two runs or more (what can measure σ̂). */
+async function repeatsRun(trx: Trx, ids: number[]): Promise<boolean> {
+  const rows = await scoringRowsByIds(trx, ids);
+  const reps = await reproductionsOf(trx, rows.map((e) => e.id));
+  return rows.some((e) => observations(toObserved(e, reps)).length >= 2);
 }
 
 /** Refits the statistics on the whole project, rescores every experiment and recomputes K of all. */

@@ -130,15 +130,16 @@ export const REFIT_ALWAYS_BELOW = 500;
  * Whether a write must refit the project statistics (σ̂, ν, the prior, the run-success prior)
  * and rescore the whole project, rather than rescore only what it affects under the current
  * ones (SPEC §3: "refit when the data grew by ≥ 10%, in batch"). Due when there are none yet,
- * while σ̂ is not measured (the first gate's bootstrap runs must move it at once), when σ̂ is
- * unusable, while the project is small (REFIT_ALWAYS_BELOW observations), and when the
- * observations (experiments + reproductions) grew by REFIT_GROWTH since the count the
+ * when σ̂ is unusable, when σ̂ is not measured yet and the write gave a commit a repeated run
+ * (`repeatsRun`: the first gate's bootstrap runs must move σ̂ at once; a log without repeats
+ * leaves it where it is), while the project is small (REFIT_ALWAYS_BELOW observations), and when
+ * the observations (experiments + reproductions) grew by REFIT_GROWTH since the count the
  * statistics were fitted at.
  */
-export function statsDue(prev: ProjectStats | null | undefined, fittedAtCount: number | null | undefined, count: number): boolean {
+export function statsDue(prev: ProjectStats | null | undefined, fittedAtCount: number | null | undefined, count: number, repeatsRun = true): boolean {
   if (!prev || typeof fittedAtCount !== 'number' || !Number.isFinite(fittedAtCount)) return true;
   if (!(typeof prev.sigma === 'number' && prev.sigma > 0 && Number.isFinite(prev.sigma))) return true;
-  if (!sigmaIsKnown(prev.sigmaSource, prev.nu)) return true;
+  if (repeatsRun && !sigmaIsKnown(prev.sigmaSource, prev.nu)) return true;
   if (count < REFIT_ALWAYS_BELOW) return true;
   return count >= fittedAtCount * (1 + REFIT_GROWTH) || count < fittedAtCount;
 }

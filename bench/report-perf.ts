@@ -142,9 +142,12 @@ ${table(
 The same file again is answered from the project's stored ingest state (length, SHA-256, options and the
 log stamp, sql/0007) without parsing or writing; \`--git\` still parses the file, reads the branch and
 the kept commits' diffs (one \`git show\` per 200 commits) and posts every row (the service compares
-content hashes, nothing is written). An appended file is parsed and compared in full, and the one new row
-refits the project statistics and rescores every experiment (\`rescore\` in scoring.service.ts refits on
-every write): its cost follows the file, not the new row. Pages of \`GET /graph\` are keyset reads of
+content hashes, nothing is written). An appended file is parsed and compared in full. In the run of
+2026-12-04 the one new row also refit the statistics and rescored every experiment: this generated log has
+no repeated run and no sigma0, so σ̂ was never measured, and an unmeasured σ̂ made every write due for a
+refit. Since d4ece2f only a write that gives a commit a repeated run refits for that reason: one row onto a
+20,000-row log then cost 0.99 s instead of 38.25 s (development measurement; the 100,000-row figure was not
+re-measured), the parse and compare of the whole file being what is left. Pages of \`GET /graph\` are keyset reads of
 ${n(g.pageLimit)} nodes and the edges into them by the page's ids, so each costs the same wherever it lies.
 `;
 }
